@@ -1,0 +1,87 @@
+# vfmig: BPF-instrumented dirty-tracking and live-migration profiler for VFIO devices.
+#
+#   make            build the library and the tools
+#   make test       install what is missing, build, run every test (what CI runs)
+#   make demo       a save on one emulated device and a resume on another, verified
+#   make bench      benchmarks, each against a baseline measured in the same run
+#   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build
+
+BUILD ?= build
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
+LDLIBS := -lxxhash -lpthread
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+DEPS_STAMP := $(BUILD)/.deps
+LIB := $(BUILD)/libvfmig.a
+LIB_SRCS := $(wildcard user/emu/*.c user/common/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+TOOLS := vfmig-emu
+TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
+TEST_SRCS := $(wildcard tests/*/test_*.c)
+TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+TEST_HELPERS := $(wildcard tests/common/*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+SOURCES := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
+
+.PHONY: all deps test demo bench lint format clean check-abi unit
+all: $(LIB) $(TOOL_BINS)
+
+include tests/abi/abi.mk
+
+# Every build step needs the Debian packages first: installed as root, named otherwise.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)scripts/deps.sh $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/%: user/%.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(WARN) -MMD -MP $< $(TEST_HELPERS) $(LIB) \
+		$(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
+unit: $(TEST_BINS) $(TOOL_BINS)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
+
+test: | $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory unit check-abi
+
+demo: $(TOOL_BINS)
+	$(Q)scripts/demo.sh $(BUILD)
+
+bench: $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+lint: | $(DEPS_STAMP)
+	$(Q)clang-format --dry-run --Werror $(SOURCES)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
+		user tests bench
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(BENCH_BINS) CFLAGS="-O2 -g"
+	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
+
+format:
+	clang-format -i $(SOURCES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Model options: "key=value,key=value", numbers with k/m/g suffixes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/model.h"
+
+static const char *find_key(const char *params, const char *key, size_t *vlen)
+{
+	size_t klen = strlen(key);
+	const char *p = params;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+
+		if (len > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			*vlen = len - klen - 1;
+			return p + klen + 1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
+int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *out)
+{
+	char buf[32], *end;
+	size_t vlen;
+	const char *v = find_key(params, key, &vlen);
+	unsigned long long n;
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (!vlen || vlen >= sizeof(buf) || *v == '-')
+		return -EINVAL;
+	memcpy(buf, v, vlen);
+	buf[vlen] = 0;
+	errno = 0;
+	n = strtoull(buf, &end, 0);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'g': case 'G': n <<= 10; /* fall through */
+	case 'm': case 'M': n <<= 10; /* fall through */
+	case 'k': case 'K': n <<= 10; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+/* Returns 0, or -EINVAL when a key is not in known (NULL-terminated). */
+int emu_param_check(const char *params, const char *const *known)
+{
+	const char *p = params;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ","), klen = strcspn(p, "=");
+		const char *const *k;
+
+		if (klen > len)
+			return -EINVAL;
+		for (k = known; *k; k++) {
+			if (strlen(*k) == klen && !strncmp(p, *k, klen))
+				break;
+		}
+		if (!*k)
+			return -EINVAL;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}

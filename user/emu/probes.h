@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * USDT probes of the emulated device (provider "vfmig"). They carry raw
+ * facts at the points where the kernel probes watch a real device, fired
+ * once per call, never per byte or page: a uprobe hit costs microseconds.
+ *
+ *   state_set_start(dev, from, to)                 MIG_DEVICE_STATE SET entry
+ *   state_set_end(dev, from, to, result, now)      its exit: -errno, state left in
+ *   state_get(dev, state, result)                  MIG_DEVICE_STATE GET
+ *   fsm_step(dev, from, to, result, dur_ns)        each arc the driver executed
+ *   precopy_info(dev, initial, dirty, result)      VFIO_MIG_GET_PRECOPY_INFO
+ *   data_size(dev, stop_copy_length, result)       MIG_DATA_SIZE
+ *   data_read(dev, fd, len, result)                read on a data fd
+ *   data_write(dev, fd, len, result)               write on a data fd
+ *   reset(dev, from)                               VFIO_DEVICE_RESET
+ *   v1_state(dev, from_bits, to_bits, result)      v1 device_state write
+ */
+#ifndef VFMIG_EMU_PROBES_H
+#define VFMIG_EMU_PROBES_H
+
+#include <sys/sdt.h>
+
+#define EMU_PROBE3(name, a, b, c) DTRACE_PROBE3(vfmig, name, a, b, c)
+#define EMU_PROBE4(name, a, b, c, d) DTRACE_PROBE4(vfmig, name, a, b, c, d)
+#define EMU_PROBE5(name, a, b, c, d, e) DTRACE_PROBE5(vfmig, name, a, b, c, d, e)
+#define EMU_PROBE2(name, a, b) DTRACE_PROBE2(vfmig, name, a, b)
+
+#endif
