@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "emu/device.h"
+#include "emu/iommu.h"
 #include "emu/model.h"
 
 #define EMU_STEP_LOG 1024 /* executed arcs kept for emu_dev_steps() */
@@ -80,6 +81,11 @@ struct emu_dev {
 	uint64_t nsteps;
 	/* v1 protocol */
 	struct emu_v1 *v1;
+	/* DMA: the IOMMU context it is attached to, and its own DMA log */
+	struct emu_iommu *io;
+	enum emu_dma_mode dma_mode;
+	int attach_id;
+	struct emu_dma_log *log;
 };
 
 void emu_dev_get(struct emu_dev *dev);
@@ -100,6 +106,12 @@ ssize_t emu_file_write_locked(struct emu_file *file, const void *buf, size_t len
 int emu_set_state_locked(struct emu_dev *dev, enum vfio_device_mig_state new_state,
 			 struct emu_file **out);
 void emu_reset_locked(struct emu_dev *dev);
+
+/* dma.c, called with dev->lock held */
+int emu_dma_log_start(struct emu_dev *dev, void *data);
+int emu_dma_log_stop(struct emu_dev *dev);
+int emu_dma_log_report(struct emu_dev *dev, void *data);
+void emu_dma_log_free(struct emu_dev *dev);
 
 /* v1.c */
 void emu_v1_free(struct emu_dev *dev);

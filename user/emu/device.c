@@ -153,6 +153,7 @@ void emu_dev_put(struct emu_dev *dev)
 		return;
 	dev->ops->fini(dev);
 	emu_v1_free(dev);
+	emu_dma_log_free(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -168,6 +169,8 @@ void emu_dev_destroy(struct emu_dev *dev)
 	emu_file_drop(dev->resume);
 	dev->save = dev->resume = NULL;
 	pthread_mutex_unlock(&dev->lock);
+	if (dev->io)
+		emu_iommu_detach(dev->io, dev->attach_id);
 	emu_dev_put(dev);
 }
 
@@ -462,6 +465,28 @@ static int feature_data_size(struct emu_dev *dev, uint32_t flags, void *data, si
 	return 0;
 }
 
+/* A device without log_ops answers ENOTTY, as vfio_main.c does. */
+static int feature_dma_logging(struct emu_dev *dev, uint32_t flags, void *data, size_t argsz)
+{
+	uint32_t index = flags & VFIO_DEVICE_FEATURE_MASK;
+	int ret;
+
+	if (!dev->log)
+		return -ENOTTY;
+	if (index == VFIO_DEVICE_FEATURE_DMA_LOGGING_START) {
+		ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				    sizeof(struct vfio_device_feature_dma_logging_control));
+		return ret != 1 ? ret : emu_dma_log_start(dev, data);
+	}
+	if (index == VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP) {
+		ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0);
+		return ret != 1 ? ret : emu_dma_log_stop(dev);
+	}
+	ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+			    sizeof(struct vfio_device_feature_dma_logging_report));
+	return ret != 1 ? ret : emu_dma_log_report(dev, data);
+}
+
 static int device_feature(struct emu_dev *dev, struct vfio_device_feature *arg)
 {
 	const uint32_t known = VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
@@ -485,8 +510,12 @@ static int device_feature(struct emu_dev *dev, struct vfio_device_feature *arg)
 		return feature_mig_state(dev, flags, arg->data, argsz);
 	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
 		return feature_data_size(dev, flags, arg->data, argsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+		return feature_dma_logging(dev, flags, arg->data, argsz);
 	default:
-		/* No device_feature op and no logging ops: what vfio_main.c says then. */
+		/* No device_feature op: what vfio_main.c says then. */
 		return -ENOTTY;
 	}
 }

@@ -94,6 +94,16 @@ uint64_t emu_dev_digest(struct emu_dev *dev);
 int emu_dev_run(struct emu_dev *dev, uint64_t units);
 
 /*
+ * Attaches the device to an IOMMU context (a type1 container or an iommufd
+ * IOAS) for its DMA, in the given mode; dma_logging gives it DMA logging
+ * (VFIO_DEVICE_FEATURE_DMA_LOGGING_*), which devices without it refuse
+ * with ENOTTY as the kernel does.
+ */
+struct emu_iommu;
+int emu_dev_attach_iommu(struct emu_dev *dev, struct emu_iommu *io, int dma_mode, bool dma_logging);
+struct emu_iommu *emu_dev_iommu(struct emu_dev *dev, int *dma_mode);
+
+/*
  * The v1 (pre-5.18, bit-encoded) protocol over the same core: accesses to
  * the migration region (struct vfio_device_migration_info, then the data
  * section), with pread/pwrite semantics on the region.

@@ -8,6 +8,7 @@
 #define VFMIG_EMU_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct emu_dev;
@@ -76,7 +77,12 @@ struct emu_model_ops {
 	void (*reset)(struct emu_dev *dev);
 	/* A hash of everything the device would migrate: registers and memory. */
 	uint64_t (*digest)(struct emu_dev *dev);
+	/* Optional: an unmap covers iova..+length; drop the pins held there. */
+	void (*dma_unmap)(struct emu_dev *dev, uint64_t iova, uint64_t length);
 };
+
+/* DMA into guest memory through the attached IOMMU context; with dev->lock held. */
+int emu_dev_dma_write(struct emu_dev *dev, uint64_t iova, const void *src, size_t len);
 
 /* The model's private data, allocated by init. */
 void *emu_dev_priv(struct emu_dev *dev);

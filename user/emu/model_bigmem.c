@@ -12,6 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "emu/bitmap.h"
 #include "emu/device.h"
 #include "emu/model.h"
 
@@ -40,43 +41,6 @@ struct bigmem {
 	struct bigmem_regs stage_regs;
 	bool stage_regs_seen;
 };
-
-#define WORDS(n) (((n) + 63) / 64)
-
-static bool test_bit(const uint64_t *map, uint64_t i)
-{
-	return map[i / 64] >> (i % 64) & 1;
-}
-
-static bool set_bit(uint64_t *map, uint64_t i)
-{
-	bool was = test_bit(map, i);
-
-	map[i / 64] |= 1ull << (i % 64);
-	return !was;
-}
-
-static void clear_bit(uint64_t *map, uint64_t i)
-{
-	map[i / 64] &= ~(1ull << (i % 64));
-}
-
-/* First set bit at or after from, or n. */
-static uint64_t next_bit(const uint64_t *map, uint64_t from, uint64_t n)
-{
-	uint64_t w = from / 64, word;
-
-	if (from >= n)
-		return n;
-	word = map[w] & (~0ull << (from % 64));
-	while (!word) {
-		if (++w >= WORDS(n))
-			return n;
-		word = map[w];
-	}
-	from = w * 64 + __builtin_ctzll(word);
-	return from < n ? from : n;
-}
 
 static uint64_t lcg(uint64_t *s)
 {
@@ -117,8 +81,8 @@ static int bigmem_init(struct emu_dev *dev, const char *params)
 	}
 	bm->nblocks = bm->mem_size / bm->block_size;
 	bm->mem = malloc(bm->mem_size);
-	bm->todo = calloc(WORDS(bm->nblocks), 8);
-	bm->dirty = calloc(WORDS(bm->nblocks), 8);
+	bm->todo = calloc(BITMAP_WORDS(bm->nblocks), 8);
+	bm->dirty = calloc(BITMAP_WORDS(bm->nblocks), 8);
 	if (!bm->mem || !bm->todo || !bm->dirty) {
 		unsigned long long size = bm->mem_size;
 
@@ -164,10 +128,10 @@ static void bigmem_save_begin(struct emu_dev *dev, bool precopy)
 	struct bigmem *bm = emu_dev_priv(dev);
 
 	(void)precopy;
-	memset(bm->todo, 0xff, WORDS(bm->nblocks) * 8);
+	memset(bm->todo, 0xff, BITMAP_WORDS(bm->nblocks) * 8);
 	if (bm->nblocks % 64)
-		bm->todo[WORDS(bm->nblocks) - 1] = (1ull << (bm->nblocks % 64)) - 1;
-	memset(bm->dirty, 0, WORDS(bm->nblocks) * 8);
+		bm->todo[BITMAP_WORDS(bm->nblocks) - 1] = (1ull << (bm->nblocks % 64)) - 1;
+	memset(bm->dirty, 0, BITMAP_WORDS(bm->nblocks) * 8);
 	bm->ntodo = bm->nblocks;
 	bm->ndirty = 0;
 	bm->cursor = 0;
@@ -189,16 +153,16 @@ static int bigmem_save_next(struct emu_dev *dev, bool final, struct emu_rec *rec
 	uint64_t i;
 
 	if (bm->ntodo) {
-		i = next_bit(bm->todo, bm->cursor, bm->nblocks);
-		clear_bit(bm->todo, i);
+		i = bitmap_next(bm->todo, bm->cursor, bm->nblocks);
+		bitmap_clear1(bm->todo, i);
 		bm->ntodo--;
 		bm->cursor = i + 1;
 		send_block(bm, i, rec);
 		return 1;
 	}
 	if (bm->ndirty) {
-		i = next_bit(bm->dirty, 0, bm->nblocks);
-		clear_bit(bm->dirty, i);
+		i = bitmap_next(bm->dirty, 0, bm->nblocks);
+		bitmap_clear1(bm->dirty, i);
 		bm->ndirty--;
 		send_block(bm, i, rec);
 		return 1;
@@ -241,7 +205,7 @@ static int bigmem_load_begin(struct emu_dev *dev)
 	struct bigmem *bm = emu_dev_priv(dev);
 
 	bm->stage = malloc(bm->mem_size);
-	bm->got = calloc(WORDS(bm->nblocks), 8);
+	bm->got = calloc(BITMAP_WORDS(bm->nblocks), 8);
 	if (!bm->stage || !bm->got) {
 		bigmem_load_abort(dev);
 		return emu_dev_fail(dev, ENOMEM, "bigmem: no memory to stage a resume");
@@ -267,7 +231,7 @@ static int bigmem_load_record(struct emu_dev *dev, const struct emu_rec *rec)
 		return emu_dev_fail(dev, EINVAL, "bigmem: stream block %llu of %u bytes is out of range",
 				    (unsigned long long)rec->arg, rec->len);
 	memcpy(bm->stage + rec->arg * bm->block_size, rec->payload, rec->len);
-	bm->ngot += set_bit(bm->got, rec->arg);
+	bm->ngot += bitmap_set1(bm->got, rec->arg);
 	return 0;
 }
 
@@ -323,8 +287,8 @@ static int bigmem_run(struct emu_dev *dev, uint64_t units)
 		memset(bm->mem + blk * bm->block_size + off, (int)(bm->regs.generation & 0xff), 64);
 		bm->regs.generation++;
 		bm->regs.writes++;
-		if (bm->saving && !test_bit(bm->todo, blk))
-			bm->ndirty += set_bit(bm->dirty, blk);
+		if (bm->saving && !bitmap_test(bm->todo, blk))
+			bm->ndirty += bitmap_set1(bm->dirty, blk);
 	}
 	return 0;
 }

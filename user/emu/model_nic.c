@@ -7,7 +7,14 @@
  * device work runs under the state mutex, DMA in flight when an arc begins
  * has completed before the arc returns.
  *
- * Options: buffers=N (256), bufsize=SIZE (2k), pkt=SIZE (1500), seed=N.
+ * Attached to an IOMMU context (emu_dev_attach_iommu) its receive buffers
+ * are guest memory at rx_iova: in PIN mode it pins each buffer's pages the
+ * first time it uses it and keeps them pinned (as an mdev driver would)
+ * until an unmap asks for them back; otherwise it DMAs through
+ * vfio_dma_rw or the IOMMU. Unattached, it writes a private buffer.
+ *
+ * Options: buffers=N (256), bufsize=SIZE (2k), pkt=SIZE (1500), seed=N,
+ * rx_iova=ADDR (1m).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +22,7 @@
 #include <xxhash.h>
 
 #include "emu/device.h"
+#include "emu/iommu.h"
 #include "emu/model.h"
 
 enum { REC_REGS = EMU_REC_MODEL };
@@ -33,13 +41,16 @@ struct nic {
 	bool stage_seen, regs_sent;
 	enum emu_quiesce level;
 	uint32_t pkt;
-	uint8_t *rxbuf; /* the guest buffers its DMA writes (guest RAM comes later) */
+	uint8_t *rxbuf;	  /* private stand-in for guest buffers when not attached */
+	uint64_t rx_iova; /* where the guest put its receive buffers */
+	uint64_t *pinned; /* one bit per receive buffer whose pages we hold */
+	uint8_t pkt_data[65536];
 };
 
 static int nic_init(struct emu_dev *dev, const char *params)
 {
-	static const char *const known[] = { "buffers", "bufsize", "pkt", "seed", NULL };
-	uint64_t nbuf, bufsize, pkt, seed;
+	static const char *const known[] = { "buffers", "bufsize", "pkt", "seed", "rx_iova", NULL };
+	uint64_t nbuf, bufsize, pkt, seed, rx_iova;
 	struct nic *nic;
 
 	if (emu_param_check(params, known))
@@ -48,15 +59,21 @@ static int nic_init(struct emu_dev *dev, const char *params)
 	if (emu_param_u64(params, "buffers", 256, &nbuf) ||
 	    emu_param_u64(params, "bufsize", 2048, &bufsize) ||
 	    emu_param_u64(params, "pkt", 1500, &pkt) || emu_param_u64(params, "seed", 1, &seed) ||
-	    !nbuf || nbuf > 65536 || !bufsize || bufsize > (1 << 20) || !pkt || pkt > bufsize)
+	    emu_param_u64(params, "rx_iova", 1 << 20, &rx_iova) || !nbuf || nbuf > 65536 ||
+	    !bufsize || bufsize > (1 << 20) || !pkt || pkt > bufsize || pkt > 65536 ||
+	    rx_iova % 4096)
 		return emu_dev_fail(NULL, EINVAL,
-				    "nic: buffers 1..65536, bufsize 1..1m, pkt 1..bufsize ('%s')",
+				    "nic: buffers 1..65536, bufsize 1..1m, pkt 1..min(bufsize,64k), "
+				    "rx_iova page-aligned ('%s')",
 				    params);
 	nic = calloc(1, sizeof(*nic));
 	if (!nic)
 		return emu_dev_fail(NULL, ENOMEM, "nic: out of memory");
 	nic->rxbuf = calloc(nbuf, bufsize);
-	if (!nic->rxbuf) {
+	nic->pinned = calloc((nbuf + 63) / 64, 8);
+	if (!nic->rxbuf || !nic->pinned) {
+		free(nic->rxbuf);
+		free(nic->pinned);
 		free(nic);
 		return emu_dev_fail(NULL, ENOMEM, "nic: out of memory for receive buffers");
 	}
@@ -66,6 +83,7 @@ static int nic_init(struct emu_dev *dev, const char *params)
 	nic->regs.ctrl = 1;
 	memcpy(nic->regs.mac, "\x02\x00\x76\x66\x6d\x67", 6);
 	nic->pkt = pkt;
+	nic->rx_iova = rx_iova;
 	emu_dev_set_priv(dev, nic);
 	return 0;
 }
@@ -75,6 +93,7 @@ static void nic_fini(struct emu_dev *dev)
 	struct nic *nic = emu_dev_priv(dev);
 
 	free(nic->rxbuf);
+	free(nic->pinned);
 	free(nic);
 }
 
@@ -184,21 +203,84 @@ static uint64_t lcg(uint64_t *s)
 	return *s >> 17;
 }
 
+/* In PIN mode a buffer's pages are pinned before the first DMA into it. */
+static int pin_buffer(struct emu_dev *dev, struct nic *nic, uint32_t i)
+{
+	struct emu_iommu *io = emu_dev_iommu(dev, NULL);
+	uint64_t iova = nic->rx_iova + (uint64_t)i * nic->regs.bufsize;
+	uint64_t first = iova & ~4095ull;
+	int ret;
+
+	if (nic->pinned[i / 64] >> (i % 64) & 1)
+		return 0;
+	ret = emu_pin_pages(io, first, (int)((iova + nic->regs.bufsize - first + 4095) / 4096),
+			    EMU_PROT_WRITE_PIN);
+	if (ret < 0)
+		return ret;
+	nic->pinned[i / 64] |= 1ull << (i % 64);
+	return 0;
+}
+
+static void unpin_buffer(struct emu_dev *dev, struct nic *nic, uint32_t i)
+{
+	uint64_t iova = nic->rx_iova + (uint64_t)i * nic->regs.bufsize;
+	uint64_t first = iova & ~4095ull;
+
+	if (!(nic->pinned[i / 64] >> (i % 64) & 1))
+		return;
+	emu_unpin_pages(emu_dev_iommu(dev, NULL), first,
+			(int)((iova + nic->regs.bufsize - first + 4095) / 4096));
+	nic->pinned[i / 64] &= ~(1ull << (i % 64));
+}
+
+static void nic_dma_unmap(struct emu_dev *dev, uint64_t iova, uint64_t length)
+{
+	struct nic *nic = emu_dev_priv(dev);
+	uint32_t i;
+
+	for (i = 0; i < nic->regs.nbuf; i++) {
+		uint64_t a = nic->rx_iova + (uint64_t)i * nic->regs.bufsize;
+
+		if (a < iova + length && a + nic->regs.bufsize > iova)
+			unpin_buffer(dev, nic, i);
+	}
+}
+
+static int dma_packet(struct emu_dev *dev, struct nic *nic, uint32_t slot)
+{
+	int mode, ret;
+
+	memset(nic->pkt_data, (int)(lcg(&nic->regs.rng) & 0xff), nic->pkt);
+	if (!emu_dev_iommu(dev, &mode)) {
+		memcpy(nic->rxbuf + (uint64_t)slot * nic->regs.bufsize, nic->pkt_data, nic->pkt);
+		return 0;
+	}
+	if (mode == EMU_DMA_PIN) {
+		ret = pin_buffer(dev, nic, slot);
+		if (ret)
+			return ret;
+	}
+	return emu_dev_dma_write(dev, nic->rx_iova + (uint64_t)slot * nic->regs.bufsize,
+				 nic->pkt_data, nic->pkt);
+}
+
 /* One unit: one packet arrives. DMA only while fully running. */
 static int nic_run(struct emu_dev *dev, uint64_t units)
 {
 	struct nic *nic = emu_dev_priv(dev);
 	struct nic_regs *r = &nic->regs;
+	int ret;
 
 	while (units--) {
-		uint8_t *buf;
-
 		if (nic->level != EMU_RUN) {
 			r->rx_missed++;
 			continue;
 		}
-		buf = nic->rxbuf + (uint64_t)r->rx_tail * r->bufsize;
-		memset(buf, (int)(lcg(&r->rng) & 0xff), nic->pkt);
+		ret = dma_packet(dev, nic, r->rx_tail);
+		if (ret)
+			return emu_dev_fail(dev, -ret, "nic: DMA to iova %#llx failed",
+					    (unsigned long long)(nic->rx_iova +
+								 (uint64_t)r->rx_tail * r->bufsize));
 		r->dma_writes++;
 		r->rx_packets++;
 		r->rx_bytes += nic->pkt;
@@ -212,6 +294,9 @@ static int nic_run(struct emu_dev *dev, uint64_t units)
 static void nic_reset(struct emu_dev *dev)
 {
 	struct nic *nic = emu_dev_priv(dev);
+
+	if (emu_dev_iommu(dev, NULL))
+		nic_dma_unmap(dev, 0, UINT64_MAX);
 
 	nic->regs.rx_head = nic->regs.rx_tail = 0;
 	nic->regs.irq_mask = 0;
@@ -248,4 +333,5 @@ const struct emu_model_ops emu_model_nic = {
 	.run = nic_run,
 	.reset = nic_reset,
 	.digest = nic_digest,
+	.dma_unmap = nic_dma_unmap,
 };
