@@ -9,7 +9,7 @@
 BUILD ?= build
 CC ?= gcc
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
 LDLIBS := -lxxhash -lpthread
 V ?= 0

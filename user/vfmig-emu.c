@@ -8,7 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include "emu/device.h"
+#include "emu/endpoint.h"
+#include "emu/migrate.h"
+#include "emu/model.h"
+#include "emu/report.h"
 #include "emu/xfer.h"
 
 #define EXIT_USAGE 2
@@ -23,8 +31,32 @@ static const char usage_text[] =
 	"  save -o FILE       run the device, save it (pre-copy rounds if it has PRE_COPY, then\n"
 	"                     stop-copy) into FILE and print the rounds and the state digest\n"
 	"  resume -i FILE     resume a fresh device from FILE, print its state digest\n"
+	"  migrate            run a VM (guest RAM, vCPU writers, devices) and migrate it live\n"
+	"                     --to local (a destination process forked here, the default),\n"
+	"                     unix:PATH, tcp:HOST:PORT or file:PATH\n"
+	"  incoming --from EP  be the destination: unix:PATH, tcp:[HOST:]PORT or file:PATH\n"
+	"  run --time SEC     run a VM and its workload for SEC seconds (to be profiled)\n"
 	"\n"
-	"Options:\n"
+	"VM options (migrate, run):\n"
+	"  --mem SIZE             guest RAM (default 256m)\n"
+	"  --vcpus N              vCPU writer threads (default 1; 0: none)\n"
+	"  --rate N               vCPU page writes per second, all together (default 20000)\n"
+	"  --wss SIZE             working set, from guest address 0 (default 64m)\n"
+	"  --pattern P            uniform, hotcold or sweep (default uniform)\n"
+	"  --hot-fraction F       hotcold: share of the working set that is hot (0.1)\n"
+	"  --hot-share F          hotcold: share of the writes it gets (0.9)\n"
+	"  --seed N               workload seed (1)\n"
+	"  --device SPEC          MODEL[:opt=val,...], repeatable; opts dirty=none|type1-pin|\n"
+	"                         type1-rw|type1-iommu|dma-log|iommufd, rate=UNITS/s,\n"
+	"                         features=stop-copy+p2p+pre-copy, and the model's own\n"
+	"                         (default: nic:dirty=type1-pin,rate=20000 and\n"
+	"                         bigmem:mem=32m,rate=2000)\n"
+	"Migration options:\n"
+	"  --bandwidth MB/s       cap (default 1000; 0: none)\n"
+	"  --downtime MS          downtime limit (default 300)\n"
+	"  -r, --rounds N         pre-copy round cap (default 30; save: 8)\n"
+	"\n"
+	"Device options (fsm, save, resume):\n"
 	"  -m, --model NAME       device model: nic, bigmem (default bigmem)\n"
 	"  -P, --params LIST      model options, e.g. mem=64m,block=64k,seed=1\n"
 	"  -f, --features LIST    of stop-copy, p2p, pre-copy (default: the model's all)\n"
@@ -41,13 +73,17 @@ static const char usage_text[] =
 	"-P mem=256m -i /tmp/dev.vfmig\n";
 
 struct opts {
-	const char *cmd, *model, *params, *file, *expect;
+	const char *cmd, *model, *params, *file, *expect, *to, *from, *die_at;
 	uint32_t features;
-	uint64_t work, work_per_mib, rounds;
-	bool json;
+	uint64_t work, work_per_mib, rounds, bandwidth, downtime_ms, time_s;
+	bool json, rounds_set, drop_page;
+	struct vm_cfg vm;
 	char *const *args;
 	int nargs;
 };
+
+enum { OPT_MEM = 256, OPT_VCPUS, OPT_RATE, OPT_WSS, OPT_PATTERN, OPT_HOTF, OPT_HOTS, OPT_SEED,
+       OPT_DEVICE, OPT_TO, OPT_FROM, OPT_BW, OPT_DOWNTIME, OPT_TIME, OPT_DROP, OPT_DIE };
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -66,6 +102,80 @@ static int parse_u64(const char *s, uint64_t *out)
 	return (errno || !*s || *end || *s == '-') ? -1 : 0;
 }
 
+static int parse_size(const char *s, uint64_t *out)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "v=%s", s);
+	return emu_param_u64(buf, "v", 0, out);
+}
+
+static int parse_frac(const char *s, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	return (!*s || *end || *out < 0 || *out > 1) ? -1 : 0;
+}
+
+static void vm_defaults(struct vm_cfg *c)
+{
+	char err[128];
+
+	memset(c, 0, sizeof(*c));
+	c->mem_size = 256 << 20;
+	c->wl = (struct workload_cfg){ .threads = 1, .rate = 20000, .ws_pages = (64 << 20) / 4096,
+				       .pattern = WORKLOAD_UNIFORM, .hot_fraction = 0.1,
+				       .hot_share = 0.9, .seed = 1 };
+	vm_dev_spec_parse("nic:dirty=type1-pin,rate=20000", &c->devs[0], err, sizeof(err));
+	vm_dev_spec_parse("bigmem:mem=32m,rate=2000", &c->devs[1], err, sizeof(err));
+	c->ndevs = 2;
+}
+
+/* The VM and migration options; --device replaces the default device list. */
+static int vm_opt(struct opts *o, int c, const char *arg)
+{
+	static bool own_devices;
+	struct vm_cfg *v = &o->vm;
+	uint64_t n = 0;
+	char err[160];
+	bool bad = false;
+
+	if (c != OPT_PATTERN && c != OPT_HOTF && c != OPT_HOTS && c != OPT_DEVICE && c != OPT_TO &&
+	    c != OPT_FROM && c != OPT_DROP && c != OPT_DIE)
+		bad = parse_size(arg, &n) != 0;
+	switch (c) {
+	case OPT_MEM: v->mem_size = n; bad |= !n; break;
+	case OPT_VCPUS: v->wl.threads = n; bad |= n > WORKLOAD_MAX_THREADS; break;
+	case OPT_RATE: v->wl.rate = n; break;
+	case OPT_WSS: v->wl.ws_pages = n / 4096; bad |= n < 4096; break;
+	case OPT_SEED: v->wl.seed = n; break;
+	case OPT_BW: o->bandwidth = n; break;
+	case OPT_DOWNTIME: o->downtime_ms = n; break;
+	case OPT_TIME: o->time_s = n; break;
+	case OPT_TO: o->to = arg; break;
+	case OPT_FROM: o->from = arg; break;
+	case OPT_DROP: o->drop_page = true; break;
+	case OPT_DIE: o->die_at = arg; break;
+	case OPT_PATTERN: bad = workload_pattern_parse(arg, &v->wl.pattern) != 0; break;
+	case OPT_HOTF: bad = parse_frac(arg, &v->wl.hot_fraction) != 0; break;
+	case OPT_HOTS: bad = parse_frac(arg, &v->wl.hot_share) != 0; break;
+	case OPT_DEVICE:
+		if (!own_devices)
+			v->ndevs = 0;
+		own_devices = true;
+		if (v->ndevs == VM_MAX_DEVICES)
+			return usage_error("at most 4 devices%s", "");
+		if (vm_dev_spec_parse(arg, &v->devs[v->ndevs], err, sizeof(err)))
+			return usage_error("--device: %s", err);
+		v->ndevs++;
+		break;
+	}
+	if (bad)
+		return usage_error("bad value '%s' for a VM or migration option", arg);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -80,13 +190,38 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "wss", required_argument, NULL, OPT_WSS },
+		{ "pattern", required_argument, NULL, OPT_PATTERN },
+		{ "hot-fraction", required_argument, NULL, OPT_HOTF },
+		{ "hot-share", required_argument, NULL, OPT_HOTS },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "bandwidth", required_argument, NULL, OPT_BW },
+		{ "downtime", required_argument, NULL, OPT_DOWNTIME },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "drop-page", no_argument, NULL, OPT_DROP },
+		{ "die-at", required_argument, NULL, OPT_DIE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .model = "bigmem", .params = "", .work = 10000,
-			    .work_per_mib = 4, .rounds = 8 };
+			    .work_per_mib = 4, .rounds = 8, .to = "local", .bandwidth = 1000,
+			    .downtime_ms = 300, .time_s = 5 };
+	vm_defaults(&o->vm);
 	while ((c = getopt_long(argc, argv, "m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
+		if (c >= OPT_MEM) {
+			int ret = vm_opt(o, c, optarg);
+
+			if (ret)
+				return ret;
+			continue;
+		}
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'P': o->params = optarg; break;
@@ -109,6 +244,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r':
 			if (parse_u64(optarg, &o->rounds) || !o->rounds)
 				return usage_error("--rounds '%s' is not a positive number", optarg);
+			o->rounds_set = true;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -313,6 +449,166 @@ static int cmd_resume(struct opts *o)
 	return ret ? 1 : 0;
 }
 
+static enum mig_die parse_die(const char *s)
+{
+	static const char *const names[] = { "never", "hello", "precopy", "switchover", "end" };
+	size_t i;
+
+	for (i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i]))
+			return i;
+	}
+	return MIG_DIE_NEVER;
+}
+
+static int run_destination(int fd, bool from_file, const struct opts *o, bool quiet)
+{
+	struct mig_dest_report rep;
+	struct vm *vm;
+	int ret;
+
+	ret = mig_destination(fd, from_file, parse_die(o->die_at), &vm, &rep);
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "vfmig-emu: destination: %s\n", rep.error);
+		return 1;
+	}
+	if (!quiet)
+		printf("destination: received %llu pages and %llu device bytes; loaded and RUNNING in "
+		       "%.2f ms; state %s the source's at stop\n",
+		       (unsigned long long)rep.pages, (unsigned long long)rep.dev_bytes,
+		       rep.load_ns / 1e6, rep.verified ? "equals" : "DIFFERS FROM");
+	if (o->from && o->time_s)
+		sleep(o->time_s);
+	vm_destroy(vm);
+	return rep.verified ? 0 : 1;
+}
+
+static int open_target(struct opts *o, pid_t *child, bool *to_file)
+{
+	enum endpoint_kind kind;
+	const char *rest;
+	char err[256];
+	int sv[2], fd;
+
+	*child = -1;
+	*to_file = false;
+	if (strcmp(o->to, "local")) {
+		fd = endpoint_connect(o->to, err, sizeof(err));
+		if (fd < 0)
+			fprintf(stderr, "vfmig-emu: %s\n", err);
+		*to_file = !endpoint_kind(o->to, &kind, &rest) && kind == EP_FILE;
+		return fd;
+	}
+	/* Fork before any thread exists: the destination is a process of its own. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		fprintf(stderr, "vfmig-emu: socketpair: %s\n", strerror(errno));
+		return -1;
+	}
+	*child = fork();
+	if (*child == 0) {
+		close(sv[0]);
+		exit(run_destination(sv[1], false, o, true));
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+static void print_workload(const struct opts *o, struct vm *vm)
+{
+	struct workload_stats st = { 0 };
+
+	if (!vm->wl)
+		return;
+	workload_stats(vm->wl, &st);
+	fprintf(o->json ? stderr : stdout,
+		"workload: %u vCPU writer(s), %.0f page writes/s asked, %.0f achieved\n",
+		vm->cfg.wl.threads, st.rate_asked, st.rate_achieved);
+}
+
+static int cmd_migrate(struct opts *o)
+{
+	struct mig_opts mo = { .bandwidth = o->bandwidth * 1000000,
+			       .downtime_ns = o->downtime_ms * 1000000,
+			       .max_rounds = o->rounds_set ? o->rounds : 30,
+			       .drop_one_page = o->drop_page };
+	struct mig_report *rep = calloc(1, sizeof(*rep));
+	int fd, ret, status = 0;
+	char err[256];
+	struct vm *vm;
+	pid_t child;
+
+	signal(SIGPIPE, SIG_IGN);
+	fd = rep ? open_target(o, &child, &mo.to_file) : -1;
+	if (fd < 0) {
+		free(rep);
+		return 1;
+	}
+	vm = vm_create(&o->vm, err, sizeof(err));
+	if (!vm || vm_start(vm)) {
+		fprintf(stderr, "vfmig-emu: %s\n", vm ? vm->err : err);
+		close(fd);
+		vm_destroy(vm);
+		free(rep);
+		return 1;
+	}
+	usleep(200000); /* the workload settles into its rate first */
+	ret = mig_source(vm, fd, &mo, rep);
+	close(fd);
+	if (child > 0)
+		waitpid(child, &status, 0);
+	if (o->json)
+		mig_report_json(stdout, vm, rep);
+	else
+		mig_report_text(stdout, vm, rep);
+	print_workload(o, vm);
+	if (ret)
+		fprintf(stderr, "vfmig-emu: migration failed: %s\n", rep->error);
+	vm_destroy(vm);
+	free(rep);
+	return ret || !rep || (child > 0 && status) ? 1 : 0;
+}
+
+static int cmd_incoming(struct opts *o)
+{
+	enum endpoint_kind kind;
+	const char *rest;
+	char err[256];
+	int fd;
+
+	if (!o->from)
+		return usage_error("incoming needs --from unix:PATH|tcp:[HOST:]PORT|file:PATH%s", "");
+	signal(SIGPIPE, SIG_IGN);
+	fd = endpoint_accept(o->from, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "vfmig-emu: %s\n", err);
+		return 1;
+	}
+	return run_destination(fd, !endpoint_kind(o->from, &kind, &rest) && kind == EP_FILE, o,
+			       false);
+}
+
+static int cmd_run(struct opts *o)
+{
+	char err[256];
+	struct vm *vm = vm_create(&o->vm, err, sizeof(err));
+
+	if (!vm || vm_start(vm)) {
+		fprintf(stderr, "vfmig-emu: %s\n", vm ? vm->err : err);
+		vm_destroy(vm);
+		return 1;
+	}
+	printf("running: pid %d, %llu MiB guest RAM, %u device(s), for %llu s\n", getpid(),
+	       (unsigned long long)(o->vm.mem_size >> 20), o->vm.ndevs,
+	       (unsigned long long)o->time_s);
+	fflush(stdout);
+	sleep(o->time_s);
+	vm_pause(vm);
+	print_workload(o, vm);
+	vm_destroy(vm);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -326,5 +622,11 @@ int main(int argc, char **argv)
 		return cmd_save(&o);
 	if (!strcmp(o.cmd, "resume"))
 		return cmd_resume(&o);
+	if (!strcmp(o.cmd, "migrate"))
+		return cmd_migrate(&o);
+	if (!strcmp(o.cmd, "incoming"))
+		return cmd_incoming(&o);
+	if (!strcmp(o.cmd, "run"))
+		return cmd_run(&o);
 	return usage_error("unknown command '%s'", o.cmd);
 }

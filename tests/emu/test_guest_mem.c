@@ -75,12 +75,12 @@ static bool track(struct fixture *f)
 	return true;
 }
 
-#define TRACK_OR_SKIP(f)                                                                       \
-	do {                                                                                   \
-		if (!track(f)) {                                                               \
-			VFMIG_SKIP("%s", guest_mem_error((f)->g));                             \
-			return;                                                                \
-		}                                                                              \
+#define TRACK_OR_SKIP(f)                                           \
+	do {                                                       \
+		if (!track(f)) {                                   \
+			VFMIG_SKIP("%s", guest_mem_error((f)->g)); \
+			return;                                    \
+		}                                                  \
 	} while (0)
 
 static void vcpu_write(struct fixture *f, uint64_t page, size_t off, uint8_t val)
@@ -171,7 +171,7 @@ static void test_dma_not_reported(void **state)
 
 static void test_exact_pages(void **state)
 {
-	static const uint64_t pages[] = { 0, 1, 63, 64, 65, 127, 128, 500, NPAGES - 2, NPAGES - 1 };
+	static const uint64_t pages[] = {0, 1, 63, 64, 65, 127, 128, 500, NPAGES - 2, NPAGES - 1};
 	struct fixture *f = *state;
 	uint64_t n;
 
@@ -291,7 +291,7 @@ static void *racer_main(void *arg)
 static void test_concurrent_writer(void **state)
 {
 	struct fixture *f = *state;
-	struct racer r = { .g = f->g, .written = f->want };
+	struct racer r = {.g = f->g, .written = f->want};
 	uint64_t n, total = 0;
 	pthread_t t;
 

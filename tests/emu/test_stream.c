@@ -158,8 +158,10 @@ static struct sbuf save_precopy(struct emu_dev *dev, unsigned int rounds, uint64
 			}
 			assert_true(n > 0);
 			sbuf_put(&s, buf, n);
-			if (work)
-				assert_int_equal(emu_dev_run(dev, rnd() % (work + 1)), 0);
+			/* about one rewrite per 4 reads: slower than the reads, so rounds end */
+			if (work && rnd() % 4 == 0)
+				assert_int_equal(emu_dev_run(dev, 1), 0);
+			assert_true(s.len < (8u << 20));
 		}
 		if (work)
 			assert_int_equal(emu_dev_run(dev, work), 0);
@@ -798,7 +800,7 @@ static void rehash(struct sbuf *s, size_t off)
 	memcpy(s->p + off + sizeof(hdr) + hdr.len, &h, sizeof(h));
 }
 
-/* Refused with EINVAL; the write's reason, and RESUMING -> STOP's, both name the cause. */
+/* Refused with EINVAL, the reason naming the cause (the RESUMING -> STOP reason: see below). */
 static void expect_refused(const char *model, const char *params, const struct sbuf *s,
 			   const char *keyword)
 {
@@ -808,8 +810,6 @@ static void expect_refused(const char *model, const char *params, const struct s
 	refuse(dst, s->p, s->len, 0, why, at_stop);
 	if (!strstr(why, keyword))
 		fail_msg("reason '%s' does not name '%s'", why, keyword);
-	if (!strstr(at_stop, keyword))
-		fail_msg("RESUMING -> STOP reason '%s' does not name '%s'", at_stop, keyword);
 	emu_dev_destroy(dst);
 }
 
@@ -954,6 +954,30 @@ static void test_repeated_record_refused(void **state)
 	free(s.p);
 }
 
+/*
+ * After a write was refused, the refused RESUMING -> STOP must still say why
+ * ("resume stream was refused earlier: <the write's reason>").
+ */
+static void test_stop_reason_names_the_cause(void **state)
+{
+	struct emu_dev *dst = mk("nic", NIC_PARAMS);
+	char why[256], at_stop[256];
+	uint64_t d;
+	struct sbuf s = nic_stream(&d);
+	struct emu_rec_hdr hdr;
+
+	(void)state;
+	memcpy(&hdr, s.p + rec_off(&s, 1), sizeof(hdr));
+	hdr.len = 1000;
+	memcpy(s.p + rec_off(&s, 1), &hdr, sizeof(hdr));
+	refuse(dst, s.p, s.len, 0, why, at_stop);
+	assert_non_null(strstr(why, "claims 1000 bytes"));
+	if (!strstr(at_stop, why))
+		fail_msg("RESUMING -> STOP reason '%s' lost the write's reason '%s'", at_stop, why);
+	emu_dev_destroy(dst);
+	free(s.p);
+}
+
 static void test_refusal_is_sticky(void **state)
 {
 	uint64_t d;
@@ -1011,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_record_refused),
 		cmocka_unit_test(test_record_after_end_refused),
 		cmocka_unit_test(test_repeated_record_refused),
+		cmocka_unit_test(test_stop_reason_names_the_cause),
 		cmocka_unit_test(test_refusal_is_sticky),
 	};
 

@@ -133,7 +133,8 @@ struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 	pthread_mutex_unlock(&id_lock);
 	ret = ops->init(dev, cfg->params ? cfg->params : "");
 	if (ret) {
-		memcpy(last_error, dev->err, sizeof(last_error));
+		if (dev->err[0])
+			memcpy(last_error, dev->err, sizeof(last_error));
 		pthread_mutex_destroy(&dev->lock);
 		free(dev);
 		errno = -ret;

@@ -58,6 +58,11 @@ static void set_err(char *err, size_t errlen, const char *fmt, va_list ap)
 }
 
 static int fail_buf(char *err, size_t errlen, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct guest_mem *g, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_buf(char *err, size_t errlen, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,7 +112,7 @@ static int uffd_open_err(char *err, size_t errlen)
 /* The API handshake can be done once per fd, so asking costs an fd of its own. */
 static int uffd_features(uint64_t *features, char *err, size_t errlen)
 {
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = {.api = UFFD_API};
 	int fd = uffd_open();
 
 	if (fd < 0)
@@ -129,9 +134,9 @@ static int check_features(uint64_t features, char *err, size_t errlen)
 		return fail_buf(err, errlen, EOPNOTSUPP,
 				"kernel lacks userfaultfd WP_ASYNC (needs Linux 6.7+)");
 	if (!(features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM))
-		return fail_buf(err, errlen, EOPNOTSUPP,
-				"kernel lacks userfaultfd WP_HUGETLBFS_SHMEM, write-protect of shmem "
-				"(needs Linux 6.1+ with CONFIG_PTE_MARKER_UFFD_WP)");
+		return fail_buf(err, errlen, EOPNOTSUPP, "kernel lacks userfaultfd %s (needs %s)",
+				"WP_HUGETLBFS_SHMEM, write-protect of shmem",
+				"Linux 6.1+ with CONFIG_PTE_MARKER_UFFD_WP");
 	return 0;
 }
 
@@ -153,8 +158,8 @@ static int probe_pagemap_scan(int pagemap_fd, void *page, char *err, size_t errl
 		return 0;
 	e = hidden_pagemap_scan ? ENOTTY : errno;
 	if (e == ENOTTY || e == EINVAL)
-		return fail_buf(err, errlen, EOPNOTSUPP,
-				"kernel lacks PAGEMAP_SCAN on /proc/self/pagemap (needs Linux 6.7+)");
+		return fail_buf(err, errlen, EOPNOTSUPP, "kernel lacks %s (needs Linux 6.7+)",
+				"PAGEMAP_SCAN on /proc/self/pagemap");
 	return fail_buf(err, errlen, e, "PAGEMAP_SCAN: %s", strerror(e));
 }
 
@@ -205,7 +210,8 @@ void guest_mem_test_hide(uint64_t uffd_features, bool no_pagemap_scan)
  */
 static int lock_range(struct guest_mem *g, void *p, const char *what)
 {
-	struct rlimit rl;
+	struct rlimit rl = {0, 0};
+	int e;
 
 	if (!mlock(p, g->size))
 		return 0;
@@ -215,15 +221,20 @@ static int lock_range(struct guest_mem *g, void *p, const char *what)
 		if (!setrlimit(RLIMIT_MEMLOCK, &rl) && !mlock(p, g->size))
 			return 0;
 	}
+	e = errno;
 	getrlimit(RLIMIT_MEMLOCK, &rl);
-	return fail(g, errno,
+	return fail(g, e,
 		    "mlock of the %s mapping (%llu MiB) failed: %s; RLIMIT_MEMLOCK is %lld KiB, "
 		    "raise it (ulimit -l) or run as root",
-		    what, (unsigned long long)(g->size >> 20), strerror(errno),
+		    what, (unsigned long long)(g->size >> 20), strerror(e),
 		    rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)(rl.rlim_cur >> 10));
 }
 
-/* THP off before the pages exist, then fault every PTE in writable, then lock. */
+/*
+ * THP off before the pages exist, then fault every PTE in writable, then
+ * lock. DONTFORK: a fork()ed child (say, a migration destination) must get
+ * guest RAM of its own, never silently share the source's.
+ */
 static int map_one(struct guest_mem *g, uint8_t **out, const char *what)
 {
 	void *p = mmap(NULL, g->size, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
@@ -231,8 +242,8 @@ static int map_one(struct guest_mem *g, uint8_t **out, const char *what)
 	if (p == MAP_FAILED)
 		return fail(g, errno, "mmap of the %s mapping: %s", what, strerror(errno));
 	*out = p;
-	if (madvise(p, g->size, MADV_NOHUGEPAGE))
-		return fail(g, errno, "madvise(NOHUGEPAGE) on the %s mapping: %s", what,
+	if (madvise(p, g->size, MADV_NOHUGEPAGE) || madvise(p, g->size, MADV_DONTFORK))
+		return fail(g, errno, "madvise(NOHUGEPAGE, DONTFORK) on the %s mapping: %s", what,
 			    strerror(errno));
 	if (madvise(p, g->size, MADV_POPULATE_WRITE))
 		return fail(g, errno, "populating the %s mapping (%llu MiB): %s", what,
@@ -356,9 +367,9 @@ int guest_mem_set_scan_vec(struct guest_mem *g, size_t entries)
 
 static int uffd_setup(struct guest_mem *g)
 {
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = {.api = UFFD_API};
 	struct uffdio_register reg = {
-		.range = { .start = (uintptr_t)g->vcpu, .len = g->size },
+		.range = {.start = (uintptr_t)g->vcpu, .len = g->size},
 		.mode = UFFDIO_REGISTER_MODE_WP,
 	};
 	uint64_t features;
@@ -385,7 +396,7 @@ static int uffd_setup(struct guest_mem *g)
 static int arm_all(struct guest_mem *g)
 {
 	struct uffdio_writeprotect wp = {
-		.range = { .start = (uintptr_t)g->vcpu, .len = g->size },
+		.range = {.start = (uintptr_t)g->vcpu, .len = g->size},
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
@@ -401,8 +412,8 @@ int guest_mem_track_start(struct guest_mem *g)
 		return fail(g, EBUSY, "dirty tracking is already on");
 	g->pagemap_fd = open_pagemap(g->err, sizeof(g->err));
 	if (g->pagemap_fd < 0 ||
-	    probe_pagemap_scan(g->pagemap_fd, g->vcpu, g->err, sizeof(g->err)) ||
-	    uffd_setup(g) || arm_all(g)) {
+	    probe_pagemap_scan(g->pagemap_fd, g->vcpu, g->err, sizeof(g->err)) || uffd_setup(g) ||
+	    arm_all(g)) {
 		int e = errno;
 
 		guest_mem_track_stop(g);
@@ -414,7 +425,7 @@ int guest_mem_track_start(struct guest_mem *g)
 
 void guest_mem_track_stop(struct guest_mem *g)
 {
-	struct uffdio_range range = { .start = (uintptr_t)g->vcpu, .len = g->size };
+	struct uffdio_range range = {.start = (uintptr_t)g->vcpu, .len = g->size};
 
 	if (g->uffd >= 0) {
 		/* Closing the uffd unregisters too; doing it first keeps it explicit. */
@@ -462,7 +473,8 @@ int guest_mem_harvest(struct guest_mem *g, uint64_t *bitmap, uint64_t *ndirty)
 	};
 
 	if (!guest_mem_tracking(g))
-		return fail(g, EINVAL, "harvest without dirty tracking: call guest_mem_track_start");
+		return fail(g, EINVAL,
+			    "harvest without dirty tracking: call guest_mem_track_start");
 	while (a.start < a.end) {
 		int n = ioctl(g->pagemap_fd, PAGEMAP_SCAN, &a);
 

@@ -31,6 +31,7 @@ int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *o
 	size_t vlen;
 	const char *v = find_key(params, key, &vlen);
 	unsigned long long n;
+	unsigned int shift;
 
 	*out = def;
 	if (!v)
@@ -44,13 +45,16 @@ int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *o
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'g': case 'G': n <<= 10; /* fall through */
-	case 'm': case 'M': n <<= 10; /* fall through */
-	case 'k': case 'K': n <<= 10; end++; break;
-	default: break;
+	case 'g': case 'G': shift = 30; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'k': case 'K': shift = 10; break;
+	default: shift = 0;
 	}
-	if (*end)
+	if (shift)
+		end++;
+	if (*end || n > (~0ull >> shift))
 		return -EINVAL;
+	n <<= shift;
 	*out = n;
 	return 0;
 }

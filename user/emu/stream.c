@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -159,14 +160,19 @@ static int next_record(struct emu_file *file)
 	struct emu_dev *dev = file->dev;
 	struct emu_stream_head head;
 	struct emu_stream_end end;
+	uint64_t initial0, initial, dirty;
 	struct emu_rec rec;
 
+	dev->ops->save_pending(dev, &initial0, &dirty);
+	file->buf_dirty = false;
 	if (!file->head_sent) {
 		fill_head(dev, &head);
 		rec = (struct emu_rec){ EMU_REC_HEAD, 0, &head, sizeof(head) };
 		file->head_sent = true;
 	} else if (dev->ops->save_next(dev, final_phase(dev), &rec) == 1) {
-		/* a model record */
+		/* PRECOPY_INFO must count a record being read out in the class it came from */
+		dev->ops->save_pending(dev, &initial, &dirty);
+		file->buf_dirty = initial == initial0;
 	} else if (final_phase(dev) && !file->end_sent) {
 		end.stream_bytes = file->total;
 		rec = (struct emu_rec){ EMU_REC_END, 0, &end, sizeof(end) };
@@ -212,7 +218,10 @@ int emu_file_pending(struct emu_file *file, uint64_t *initial, uint64_t *dirty)
 	file->dev->ops->save_pending(file->dev, initial, dirty);
 	if (!file->head_sent)
 		*initial += EMU_REC_OVERHEAD + sizeof(struct emu_stream_head);
-	*initial += unread;
+	if (file->buf_dirty)
+		*dirty += unread;
+	else
+		*initial += unread;
 	return 0;
 }
 
@@ -352,8 +361,10 @@ ssize_t emu_file_write_locked(struct emu_file *file, const void *buf, size_t len
 	if (file->bad)
 		return file->bad;
 	ret = absorb(file, buf, len);
-	if (ret < 0)
+	if (ret < 0) {
 		file->bad = ret;
+		snprintf(file->why, sizeof(file->why), "%s", file->dev->err);
+	}
 	return ret;
 }
 
@@ -363,8 +374,13 @@ int emu_file_finish_resume(struct emu_file *file)
 	struct emu_dev *dev = file->dev;
 	int ret;
 
-	if (file->bad)
-		return emu_dev_fail(dev, EINVAL, "resume stream was refused earlier: %s", dev->err);
+	if (file->bad) {
+		char why[sizeof(dev->err)];
+
+		/* dev->err is where the reason goes: copy it out first */
+		snprintf(why, sizeof(why), "%s", file->why);
+		return emu_dev_fail(dev, EINVAL, "resume stream was refused earlier: %s", why);
+	}
 	if (!file->seen_end || file->buf_len)
 		return emu_dev_fail(dev, EINVAL,
 				    "resume stream is incomplete: %llu bytes, no end record",
