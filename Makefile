@@ -56,7 +56,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
 
 $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
 unit: $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)

@@ -51,8 +51,10 @@ struct emu_file {
 	struct emu_dev *dev;
 	bool disabled; /* the stream was ended by an arc or a reset */
 	bool user_closed;
-	/* save: the record being read out */
-	uint8_t *buf;
+	/* save: the record being read out: head, payload, tail (its checksum) */
+	uint8_t head[24], tail[8];
+	const uint8_t *payload;
+	uint8_t *buf; /* payload snapshot (save), or a record being assembled (resume) */
 	size_t buf_size, buf_len, buf_pos;
 	uint32_t seq;
 	uint64_t total; /* bytes produced (save) or accepted (resume) */

@@ -34,8 +34,8 @@ struct bigmem {
 	uint64_t *dirty; /* blocks rewritten after they were sent */
 	uint64_t ntodo, ndirty, cursor;
 	bool saving, regs_sent;
-	/* resuming */
-	uint8_t *stage;
+	/* resuming; spare is kept from the last load so the next needs no fresh pages */
+	uint8_t *stage, *spare;
 	uint64_t *got;
 	uint64_t ngot;
 	struct bigmem_regs stage_regs;
@@ -105,6 +105,7 @@ static void bigmem_fini(struct emu_dev *dev)
 	struct bigmem *bm = emu_dev_priv(dev);
 
 	bigmem_load_abort(dev);
+	free(bm->spare);
 	free(bm->mem);
 	free(bm->todo);
 	free(bm->dirty);
@@ -204,7 +205,8 @@ static int bigmem_load_begin(struct emu_dev *dev)
 {
 	struct bigmem *bm = emu_dev_priv(dev);
 
-	bm->stage = malloc(bm->mem_size);
+	bm->stage = bm->spare ? bm->spare : malloc(bm->mem_size);
+	bm->spare = NULL;
 	bm->got = calloc(BITMAP_WORDS(bm->nblocks), 8);
 	if (!bm->stage || !bm->got) {
 		bigmem_load_abort(dev);
@@ -263,7 +265,10 @@ static void bigmem_load_abort(struct emu_dev *dev)
 {
 	struct bigmem *bm = emu_dev_priv(dev);
 
-	free(bm->stage);
+	if (bm->stage && !bm->spare)
+		bm->spare = bm->stage;
+	else
+		free(bm->stage);
 	free(bm->got);
 	bm->stage = NULL;
 	bm->got = NULL;

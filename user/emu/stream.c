@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "emu/core.h"
@@ -117,7 +118,12 @@ static void file_put(struct emu_file *file)
 }
 
 /* Frames one record into the file's buffer. */
-static void frame_record(struct emu_file *file, const struct emu_rec *rec)
+/*
+ * Frames one record to be read out. A payload that cannot change before it
+ * is read (the device is stopped) is read from where it lies; otherwise it
+ * is snapshotted first, since a running device may rewrite it mid-read.
+ */
+static void frame_record(struct emu_file *file, const struct emu_rec *rec, bool stable)
 {
 	struct emu_rec_hdr hdr = {
 		.magic = EMU_REC_MAGIC,
@@ -126,13 +132,20 @@ static void frame_record(struct emu_file *file, const struct emu_rec *rec)
 		.len = rec->len,
 		.arg = rec->arg,
 	};
-	uint8_t *p = file->buf;
+	XXH3_state_t st;
 	uint64_t hash;
 
-	memcpy(p, &hdr, sizeof(hdr));
-	memcpy(p + sizeof(hdr), rec->payload, rec->len);
-	hash = XXH3_64bits_withSeed(p, sizeof(hdr) + rec->len, EMU_HASH_SEED);
-	memcpy(p + sizeof(hdr) + rec->len, &hash, sizeof(hash));
+	memcpy(file->head, &hdr, sizeof(hdr));
+	file->payload = rec->payload;
+	if (!stable) {
+		memcpy(file->buf, rec->payload, rec->len);
+		file->payload = file->buf;
+	}
+	XXH3_64bits_reset_withSeed(&st, EMU_HASH_SEED);
+	XXH3_64bits_update(&st, file->head, sizeof(hdr));
+	XXH3_64bits_update(&st, file->payload, rec->len);
+	hash = XXH3_64bits_digest(&st);
+	memcpy(file->tail, &hash, sizeof(hash));
 	file->buf_len = EMU_REC_OVERHEAD + rec->len;
 	file->buf_pos = 0;
 	file->total += file->buf_len;
@@ -162,6 +175,7 @@ static int next_record(struct emu_file *file)
 	struct emu_stream_end end;
 	uint64_t initial0, initial, dirty;
 	struct emu_rec rec;
+	bool stable = false;
 
 	dev->ops->save_pending(dev, &initial0, &dirty);
 	file->buf_dirty = false;
@@ -173,6 +187,7 @@ static int next_record(struct emu_file *file)
 		/* PRECOPY_INFO must count a record being read out in the class it came from */
 		dev->ops->save_pending(dev, &initial, &dirty);
 		file->buf_dirty = initial == initial0;
+		stable = final_phase(dev);
 	} else if (final_phase(dev) && !file->end_sent) {
 		end.stream_bytes = file->total;
 		rec = (struct emu_rec){ EMU_REC_END, 0, &end, sizeof(end) };
@@ -180,8 +195,25 @@ static int next_record(struct emu_file *file)
 	} else {
 		return 0;
 	}
-	frame_record(file, &rec);
+	frame_record(file, &rec, stable);
 	return 1;
+}
+
+/* Where the byte at pos of the framed record is, and how many follow it in that piece. */
+static const uint8_t *piece(const struct emu_file *file, size_t pos, size_t *n)
+{
+	size_t len = file->buf_len - EMU_REC_OVERHEAD, h = sizeof(struct emu_rec_hdr);
+
+	if (pos < h) {
+		*n = h - pos;
+		return file->head + pos;
+	}
+	if (pos < h + len) {
+		*n = h + len - pos;
+		return file->payload + pos - h;
+	}
+	*n = file->buf_len - pos;
+	return file->tail + pos - h - len;
 }
 
 ssize_t emu_file_read_locked(struct emu_file *file, void *buf, size_t len)
@@ -195,12 +227,14 @@ ssize_t emu_file_read_locked(struct emu_file *file, void *buf, size_t len)
 	while (done < len) {
 		size_t n;
 
+		const uint8_t *src;
+
 		if (file->buf_pos == file->buf_len && !next_record(file))
 			break;
-		n = file->buf_len - file->buf_pos;
+		src = piece(file, file->buf_pos, &n);
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, file->buf + file->buf_pos, n);
+		memcpy((uint8_t *)buf + done, src, n);
 		file->buf_pos += n;
 		done += n;
 	}
@@ -266,16 +300,17 @@ static int check_head(struct emu_dev *dev, const struct emu_rec_hdr *hdr, const 
 	return 0;
 }
 
-/* Checks one whole record held in file->buf and hands it to the model. */
-static int take_record(struct emu_file *file, const struct emu_rec_hdr *hdr)
+/* Checks one whole record (at rec; before = stream bytes ahead of it) and hands it on. */
+static int take_record(struct emu_file *file, const struct emu_rec_hdr *hdr, const uint8_t *rec,
+		       uint64_t before)
 {
 	struct emu_dev *dev = file->dev;
-	const uint8_t *payload = file->buf + sizeof(*hdr);
+	const uint8_t *payload = rec + sizeof(*hdr);
 	struct emu_stream_end end;
 	uint64_t hash, want;
 
 	memcpy(&hash, payload + hdr->len, sizeof(hash));
-	want = XXH3_64bits_withSeed(file->buf, sizeof(*hdr) + hdr->len, EMU_HASH_SEED);
+	want = XXH3_64bits_withSeed(rec, sizeof(*hdr) + hdr->len, EMU_HASH_SEED);
 	if (hash != want)
 		return emu_dev_fail(dev, EINVAL, "stream record %u (type %u) fails its checksum",
 				    hdr->seq, hdr->type);
@@ -285,7 +320,7 @@ static int take_record(struct emu_file *file, const struct emu_rec_hdr *hdr)
 		return emu_dev_fail(dev, EINVAL, "stream record %u is a second header", hdr->seq);
 	if (hdr->type == EMU_REC_END) {
 		memcpy(&end, payload, sizeof(end));
-		if (hdr->len != sizeof(end) || end.stream_bytes != file->total - file->buf_len)
+		if (hdr->len != sizeof(end) || end.stream_bytes != before)
 			return emu_dev_fail(dev, EINVAL, "stream end record does not match");
 		file->seen_end = true;
 		return 0;
@@ -311,16 +346,48 @@ static int check_rec_hdr(struct emu_file *file, const struct emu_rec_hdr *hdr)
 	return 0;
 }
 
-/* Appends bytes to the record being assembled; takes every record completed. */
+/* A whole record at the start of src, with no partial one pending: taken where it lies. */
+static ssize_t take_in_place(struct emu_file *file, const uint8_t *src, size_t len)
+{
+	struct emu_rec_hdr hdr;
+	size_t whole;
+	int ret;
+
+	if (file->buf_len || len < sizeof(hdr))
+		return 0;
+	memcpy(&hdr, src, sizeof(hdr));
+	ret = check_rec_hdr(file, &hdr);
+	if (ret)
+		return ret;
+	whole = sizeof(hdr) + hdr.len + sizeof(uint64_t);
+	if (len < whole)
+		return 0;
+	ret = take_record(file, &hdr, src, file->total);
+	if (ret)
+		return ret;
+	file->total += whole;
+	file->seq++;
+	return whole;
+}
+
+/* Takes every whole record; assembles the bytes of a record cut by the write's end. */
 static ssize_t absorb(struct emu_file *file, const uint8_t *src, size_t len)
 {
 	struct emu_rec_hdr hdr;
 	size_t done = 0;
+	ssize_t taken;
 	int ret;
 
 	while (done < len) {
 		size_t want = sizeof(hdr), n;
 
+		taken = take_in_place(file, src + done, len - done);
+		if (taken < 0)
+			return taken;
+		if (taken) {
+			done += taken;
+			continue;
+		}
 		if (file->buf_len >= sizeof(hdr)) {
 			memcpy(&hdr, file->buf, sizeof(hdr));
 			want = sizeof(hdr) + hdr.len + sizeof(uint64_t);
@@ -341,7 +408,7 @@ static ssize_t absorb(struct emu_file *file, const uint8_t *src, size_t len)
 		}
 		if (file->buf_len < sizeof(hdr) || file->buf_len < want)
 			continue;
-		ret = take_record(file, &hdr);
+		ret = take_record(file, &hdr, file->buf, file->total - file->buf_len);
 		if (ret)
 			return ret;
 		file->seq++;
