@@ -954,6 +954,91 @@ static void test_repeated_record_refused(void **state)
 	free(s.p);
 }
 
+/* Every record's checksum, recomputed in one shot as the reader does: how many are wrong. */
+static unsigned int bad_checksums(const struct sbuf *s)
+{
+	unsigned int bad = 0;
+	struct emu_rec_hdr hdr;
+	size_t off = 0;
+	uint64_t h;
+
+	while (off + sizeof(hdr) <= s->len) {
+		memcpy(&hdr, s->p + off, sizeof(hdr));
+		assert_true(off + EMU_REC_FRAME + hdr.len <= s->len);
+		memcpy(&h, s->p + off + sizeof(hdr) + hdr.len, sizeof(h));
+		bad += h != XXH3_64bits_withSeed(s->p + off, sizeof(hdr) + hdr.len, HASH_SEED);
+		off += EMU_REC_FRAME + hdr.len;
+	}
+	assert_int_equal(off, s->len);
+	return bad;
+}
+
+/*
+ * Leaves stack garbage that looks like a seeded XXH3_state_t (seed = ours,
+ * extSecret = NULL, a garbage secret) at every 64-byte boundary below us.
+ */
+static void __attribute__((noinline)) poison_stack(void)
+{
+	volatile uint64_t junk[16384] __attribute__((aligned(64)));
+	size_t i;
+
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		junk[i] = i % 8 == 5 ? HASH_SEED : i % 8 == 7 ? 0 : 0xa5a5a5a5a5a5a5a5ull;
+}
+
+static size_t poisoned_read(int fd, struct sbuf *s, size_t chunk)
+{
+	uint8_t buf[8192];
+	size_t total = 0;
+
+	assert_true(chunk <= sizeof(buf));
+	for (;;) {
+		ssize_t n;
+
+		poison_stack();
+		n = emu_fd_read(fd, buf, chunk);
+		if (n <= 0)
+			return total;
+		sbuf_put(s, buf, n);
+		total += n;
+	}
+}
+
+/*
+ * The checksums a save writes must not depend on what was on the stack: a
+ * seeded XXH3 state on the stack must be initialized (XXH3_INITSTATE) before
+ * XXH3_64bits_reset_withSeed(), or a leftover state with the same seed makes
+ * it skip deriving the secret from the seed.
+ */
+static void test_checksums_independent_of_stack(void **state)
+{
+	struct emu_dev *nic = mk("nic", NIC_PARAMS), *bm = mk("bigmem", BM_PARAMS);
+	struct sbuf s = {0};
+	int fd;
+
+	(void)state;
+	fd = set_ok(nic, VFIO_DEVICE_STATE_STOP_COPY);
+	poisoned_read(fd, &s, 7);
+	set_ok(nic, VFIO_DEVICE_STATE_STOP);
+	assert_int_equal(emu_fd_close(fd), 0);
+	assert_int_equal(s.len, HEAD_REC + NIC_REGS_REC + END_REC);
+	assert_int_equal(bad_checksums(&s), 0);
+
+	s.len = 0;
+	fd = set_ok(bm, VFIO_DEVICE_STATE_PRE_COPY);
+	poisoned_read(fd, &s, 3000);
+	emu_dev_run(bm, 20);
+	poisoned_read(fd, &s, 5000);
+	set_ok(bm, VFIO_DEVICE_STATE_STOP_COPY);
+	poisoned_read(fd, &s, 4096);
+	set_ok(bm, VFIO_DEVICE_STATE_STOP);
+	assert_int_equal(emu_fd_close(fd), 0);
+	assert_int_equal(bad_checksums(&s), 0);
+	free(s.p);
+	emu_dev_destroy(nic);
+	emu_dev_destroy(bm);
+}
+
 /*
  * After a write was refused, the refused RESUMING -> STOP must still say why
  * ("resume stream was refused earlier: <the write's reason>").
@@ -1035,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_record_refused),
 		cmocka_unit_test(test_record_after_end_refused),
 		cmocka_unit_test(test_repeated_record_refused),
+		cmocka_unit_test(test_checksums_independent_of_stack),
 		cmocka_unit_test(test_stop_reason_names_the_cause),
 		cmocka_unit_test(test_refusal_is_sticky),
 	};

@@ -70,6 +70,13 @@ void emu_iommu_detach(struct emu_iommu *io, int id)
 	if (id < 0 || id >= EMU_MAX_ATTACH)
 		return;
 	pthread_mutex_lock(&io->lock);
+	/* A device that DMAd unseen leaves: what it may have written is all dirty. */
+	if (io->att[id].used && io->att[id].mode == EMU_DMA_IOMMU && io->tracking) {
+		size_t i;
+
+		for (i = 0; i < io->nmaps; i++)
+			bitmap_set_range(io->maps[i].dirty, 0, map_pages(&io->maps[i]));
+	}
 	io->att[id].used = false;
 	pthread_mutex_unlock(&io->lock);
 }
@@ -317,9 +324,10 @@ int emu_dma_rw(struct emu_iommu *io, uint64_t iova, void *data, size_t len, bool
 	int ret;
 
 	if (!len)
-		return 0;
+		return -EINVAL;
 	pthread_mutex_lock(&io->lock);
-	ret = walk(io, iova, len, write ? EMU_PROT_WRITE : EMU_PROT_READ,
+	/* vfio_iommu_type1_dma_rw_chunk() wants IOMMU_READ for writes too */
+	ret = walk(io, iova, len, write ? EMU_PROT_READ | EMU_PROT_WRITE : EMU_PROT_READ,
 		   write ? write_piece : rw_piece, data);
 	pthread_mutex_unlock(&io->lock);
 	return ret;

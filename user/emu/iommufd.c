@@ -59,17 +59,30 @@ static void respond(const struct ioctl_op *op, void *arg, const void *buf)
 	memcpy(arg, buf, user_size < op->size ? user_size : op->size);
 }
 
-/* Lowest free IOVA for length bytes (IOPT_ALLOC_IOVA), from one page up. */
-static uint64_t alloc_iova(struct emu_iommu *io, uint64_t length)
+/*
+ * iopt_alloc_iova(): the lowest free IOVA from one page up, aligned like the
+ * user address (to keep huge pages mappable), at most to the length rounded
+ * up to a power of two and to 2 MiB.
+ */
+static uint64_t alloc_iova(struct emu_iommu *io, uint64_t uptr, uint64_t length)
 {
-	uint64_t iova = EMU_IOMMU_PAGE;
+	uint64_t align = 1, iova;
 	size_t i;
 
+	while (align < length)
+		align <<= 1;
+	if (uptr && (uptr & -uptr) < align)
+		align = uptr & -uptr;
+	if (align > (2u << 20))
+		align = 2u << 20;
+	if (align < EMU_IOMMU_PAGE)
+		align = EMU_IOMMU_PAGE;
+	iova = align;
 	for (i = 0; i < io->nmaps; i++) {
 		if (io->maps[i].iova >= iova + length)
 			break;
 		if (io->maps[i].iova + io->maps[i].size > iova)
-			iova = io->maps[i].iova + io->maps[i].size;
+			iova = (io->maps[i].iova + io->maps[i].size + align - 1) & ~(align - 1);
 	}
 	return iova;
 }
@@ -91,8 +104,10 @@ static int ioas_map(struct emu_iommu *io, struct iommu_ioas_map *cmd)
 		return -ENOENT;
 	if (!cmd->length || cmd->length % EMU_IOMMU_PAGE || cmd->user_va % EMU_IOMMU_PAGE)
 		return -EINVAL;
+	if ((cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) && cmd->iova + cmd->length - 1 < cmd->iova)
+		return -EOVERFLOW;
 	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
-		cmd->iova = alloc_iova(io, cmd->length);
+		cmd->iova = alloc_iova(io, cmd->user_va, cmd->length);
 	else if (cmd->iova % EMU_IOMMU_PAGE)
 		return -EINVAL;
 	if (emu_map_first_in(io, cmd->iova, cmd->length))
@@ -117,8 +132,10 @@ static int ioas_unmap(struct emu_iommu *io, struct iommu_ioas_unmap *cmd)
 	} else {
 		if (cmd->iova >= ULONG_MAX_ || cmd->length >= ULONG_MAX_)
 			return -EOVERFLOW;
-		if (!cmd->length || last < first)
+		if (!cmd->length)
 			return -EINVAL;
+		if (last < first)
+			return -EOVERFLOW;
 	}
 	while ((m = emu_map_first_in(io, first, last - first + 1))) {
 		if (m->iova < first || m->iova + m->size - 1 > last)
@@ -174,10 +191,14 @@ static int check_iova_range(const struct iommu_hwpt_get_dirty_bitmap *cmd)
 	return 0;
 }
 
-/* Reports every dirty IOPTE of [iova, iova + length), clearing it unless NO_CLEAR. */
+/*
+ * Reports every dirty IOPTE of [iova, iova + length), clearing it unless
+ * NO_CLEAR. Like the kernel's contiguous-area walk, it stops at the first
+ * hole (and the call still succeeds).
+ */
 static void read_dirty(struct emu_iommu *io, const struct iommu_hwpt_get_dirty_bitmap *cmd)
 {
-	uint64_t end = cmd->iova + cmd->length;
+	uint64_t end = cmd->iova + cmd->length, next = cmd->iova;
 	size_t i;
 
 	for (i = 0; i < io->nmaps; i++) {
@@ -186,6 +207,9 @@ static void read_dirty(struct emu_iommu *io, const struct iommu_hwpt_get_dirty_b
 
 		if (m->iova >= end || m->iova + m->size <= cmd->iova)
 			continue;
+		if (m->iova > next)
+			return;
+		next = m->iova + m->size;
 		first = m->iova < cmd->iova ? (cmd->iova - m->iova) / EMU_IOMMU_PAGE : 0;
 		last = (m->iova + m->size < end ? m->size : end - m->iova) / EMU_IOMMU_PAGE;
 		for (pg = bitmap_next(m->hw, first, last); pg < last;

@@ -271,16 +271,46 @@ err:
 	return -errno;
 }
 
-static int send_end(struct src *s)
+/* The state at stop, hashed: vfmig's own check, timed apart from the migration. */
+static void digests(struct src *s, uint64_t *ram, uint64_t *dev)
 {
 	uint64_t t = emu_now_ns();
-	struct wire_end end = { .ram_digest = vm_ram_digest(s->vm), .ndevs = s->vm->cfg.ndevs };
 	unsigned int i;
 
+	*ram = vm_ram_digest(s->vm);
 	for (i = 0; i < s->vm->cfg.ndevs; i++)
-		end.dev_digest[i] = emu_dev_digest(s->vm->devs[i].dev);
-	s->rep->verify_ns = emu_now_ns() - t;
+		dev[i] = emu_dev_digest(s->vm->devs[i].dev);
+	s->rep->verify_ns += emu_now_ns() - t;
+}
+
+/*
+ * With a peer, the source hashes its state only after the destination runs
+ * (it stays stopped meanwhile), so the check never lengthens the downtime;
+ * a file carries the digests for whoever resumes it.
+ */
+static int send_end(struct src *s)
+{
+	struct wire_end end = { .ndevs = s->vm->cfg.ndevs };
+
+	if (s->o->to_file) {
+		end.flags = WIRE_END_DIGESTS;
+		digests(s, &end.ram_digest, end.dev_digest);
+	}
 	return wire_send(&s->w, WIRE_END, &end, sizeof(end), NULL, 0);
+}
+
+static void verdict(struct src *s, const struct wire_ack *ack)
+{
+	uint64_t ram, dev[VM_MAX_DEVICES];
+	uint32_t ok;
+	unsigned int i;
+
+	digests(s, &ram, dev);
+	ok = ram == ack->ram_digest;
+	for (i = 0; i < s->vm->cfg.ndevs; i++)
+		ok &= dev[i] == ack->dev_digest[i];
+	s->rep->verified = ok;
+	wire_send(&s->w, WIRE_VERDICT, &ok, sizeof(ok), NULL, 0);
 }
 
 static int await_ack(struct src *s, uint64_t t_pause)
@@ -304,9 +334,7 @@ static int await_ack(struct src *s, uint64_t t_pause)
 		snprintf(rep->error, 256, "destination failed: %s", ack.msg);
 		return -ack.status;
 	}
-	rep->verified = ack.verified;
 	rep->dest_ns = ack.load_ns;
-	t_pause += rep->verify_ns; /* the source's digests are not downtime either */
 	rep->verify_ns += ack.verify_ns;
 	f = fopen("/proc/sys/kernel/random/boot_id", "r");
 	if (f) {
@@ -316,6 +344,7 @@ static int await_ack(struct src *s, uint64_t t_pause)
 	}
 	rep->downtime_exact = boot[0] && !strncmp(boot, ack.boot_id, 36) && ack.t_running > t_pause;
 	rep->downtime_ns = rep->downtime_exact ? ack.t_running - t_pause : emu_now_ns() - t_pause;
+	verdict(s, &ack);
 	return 0;
 }
 
@@ -355,8 +384,10 @@ static int switchover(struct src *s)
 		return fail(rep->error, ret, "stop-copy");
 	if (s->o->to_file) {
 		/* The file is the destination: it commits once it is on disk. */
+		t = emu_now_ns();
 		if (fsync(s->w.fd) && errno != EINVAL)
 			return fail(rep->error, -errno, "writing the migration file");
+		rep->final_sync_ns = emu_now_ns() - t;
 		rep->downtime_ns = emu_now_ns() - t_pause - rep->verify_ns;
 		rep->verified = true; /* checked when the file is resumed */
 		return 0;

@@ -22,6 +22,7 @@ struct dst {
 	uint8_t *buf;
 	uint64_t t_switchover;
 	struct wire_end end;
+	uint64_t ram_digest, dev_digest[VM_MAX_DEVICES];
 };
 
 static int dfail(struct dst *d, int ret, const char *fmt, const char *what)
@@ -140,8 +141,6 @@ static int receive(struct dst *d)
 			ret = recv_pages(d, hdr.len);
 			break;
 		case WIRE_DEV:
-			if (hdr.len > (64u << 20) + 8)
-				return -EPROTO;
 			ret = recv_dev(d, hdr.len);
 			break;
 		case WIRE_SWITCHOVER:
@@ -180,10 +179,14 @@ static int finish(struct dst *d, uint64_t *t_running)
 	}
 	/* Verification is vfmig's own check, not part of a migration: kept out of downtime. */
 	t_verify = emu_now_ns();
-	ok = d->end.ndevs == vm->cfg.ndevs && vm_ram_digest(vm) == d->end.ram_digest;
-	for (i = 0; i < vm->cfg.ndevs; i++)
-		ok &= emu_dev_digest(vm->devs[i].dev) == d->end.dev_digest[i];
-	d->rep->verified = ok;
+	d->ram_digest = vm_ram_digest(vm);
+	ok = d->end.ndevs == vm->cfg.ndevs && d->ram_digest == d->end.ram_digest;
+	for (i = 0; i < vm->cfg.ndevs; i++) {
+		d->dev_digest[i] = emu_dev_digest(vm->devs[i].dev);
+		ok &= d->dev_digest[i] == d->end.dev_digest[i];
+	}
+	/* Without digests in the stream the source compares, and says so after the ACK. */
+	d->rep->verified = (d->end.flags & WIRE_END_DIGESTS) && ok;
 	d->rep->verify_ns = emu_now_ns() - t_verify;
 	for (i = 0; i < vm->cfg.ndevs; i++) {
 		if (emu_set_state(vm->devs[i].dev, VFIO_DEVICE_STATE_RUNNING, NULL)) {
@@ -200,7 +203,7 @@ static void send_ack(struct dst *d, int ret, uint64_t t_running, uint64_t load_n
 {
 	struct wire_ack ack = { .status = -ret, .verified = d->rep->verified,
 				.t_running = t_running, .load_ns = load_ns,
-				.verify_ns = d->rep->verify_ns };
+				.verify_ns = d->rep->verify_ns, .ram_digest = d->ram_digest };
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
 
 	if (f) {
@@ -208,9 +211,22 @@ static void send_ack(struct dst *d, int ret, uint64_t t_running, uint64_t load_n
 			ack.boot_id[0] = 0;
 		fclose(f);
 	}
+	memcpy(ack.dev_digest, d->dev_digest, sizeof(ack.dev_digest));
 	snprintf(ack.msg, sizeof(ack.msg), "%s", d->rep->error);
 	if (!d->from_file)
 		wire_send(&d->w, WIRE_ACK, &ack, sizeof(ack), NULL, 0);
+}
+
+static void recv_verdict(struct dst *d)
+{
+	struct wire_hdr hdr;
+	uint32_t ok = 0;
+
+	if (d->from_file || (d->end.flags & WIRE_END_DIGESTS))
+		return;
+	if (!wire_recv_hdr(&d->w, &hdr) && hdr.type == WIRE_VERDICT && hdr.len == sizeof(ok) &&
+	    !wire_recv(&d->w, &ok, sizeof(ok)))
+		d->rep->verified = ok;
 }
 
 int mig_destination(int fd, bool from_file, enum mig_die die, struct vm **out,
@@ -239,6 +255,8 @@ int mig_destination(int fd, bool from_file, enum mig_die die, struct vm **out,
 	rep->bytes = d.w.recvd;
 	if (d.vm)
 		send_ack(&d, ret, t_running, rep->load_ns);
+	if (!ret)
+		recv_verdict(&d);
 	for (i = 0; i < VM_MAX_DEVICES; i++) {
 		if (d.fds[i] >= 0)
 			emu_fd_close(d.fds[i]);

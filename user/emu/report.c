@@ -62,10 +62,12 @@ void mig_report_text(FILE *f, const struct vm *vm, const struct mig_report *r)
 		r->converged ? "converged" : "NOT converged (round cap reached)");
 	fprintf(f,
 		"downtime %.2f ms (%s): stop devices %.2f, final harvest %.2f, RAM %.2f "
-		"(%llu pages), device data %.2f (%llu bytes), destination load+run %.2f\n",
+		"(%llu pages), device data %.2f (%llu bytes), file sync %.2f, destination load+run "
+		"%.2f\n",
 		ms(r->downtime_ns), r->downtime_exact ? "one clock" : "estimated", ms(r->stop_ns),
 		ms(r->final_harvest_ns), ms(r->final_ram_ns), (unsigned long long)r->final_pages,
-		ms(r->final_dev_ns), (unsigned long long)r->final_dev_bytes, ms(r->dest_ns));
+		ms(r->final_dev_ns), (unsigned long long)r->final_dev_bytes, ms(r->final_sync_ns),
+		ms(r->dest_ns));
 	fprintf(f, "total %.1f ms, %.1f MB sent; verification (%.1f ms, not in downtime): %s\n",
 		ms(r->total_ns), r->bytes / 1e6, ms(r->verify_ns),
 		r->verified ? "yes, destination RAM and devices equal the source's at stop" :
@@ -100,12 +102,13 @@ void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
 		"\",\"ok\":%s,\"converged\":%s,\"committed\":%s,\"verified\":%s,"
 		"\"total_ms\":%.3f,\"bytes\":%llu,\"downtime_ms\":%.3f,\"downtime_exact\":%s,"
 		"\"downtime_parts_ms\":{\"stop_devices\":%.3f,\"final_harvest\":%.3f,"
-		"\"final_ram\":%.3f,\"final_device_data\":%.3f,\"destination\":%.3f},"
+		"\"final_ram\":%.3f,\"final_device_data\":%.3f,\"file_sync\":%.3f,"
+		"\"destination\":%.3f},"
 		"\"final_pages\":%llu,\"final_device_bytes\":%llu,\"verify_ms\":%.3f}\n",
 		r->error[0] ? "false" : "true", r->converged ? "true" : "false",
 		r->committed ? "true" : "false", r->verified ? "true" : "false", ms(r->total_ns),
 		(unsigned long long)r->bytes, ms(r->downtime_ns), r->downtime_exact ? "true" : "false",
 		ms(r->stop_ns), ms(r->final_harvest_ns), ms(r->final_ram_ns), ms(r->final_dev_ns),
-		ms(r->dest_ns), (unsigned long long)r->final_pages,
+		ms(r->final_sync_ns), ms(r->dest_ns), (unsigned long long)r->final_pages,
 		(unsigned long long)r->final_dev_bytes, ms(r->verify_ns));
 }

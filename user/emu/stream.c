@@ -141,6 +141,7 @@ static void frame_record(struct emu_file *file, const struct emu_rec *rec, bool 
 		memcpy(file->buf, rec->payload, rec->len);
 		file->payload = file->buf;
 	}
+	XXH3_INITSTATE(&st); /* a seeded reset reads the state first */
 	XXH3_64bits_reset_withSeed(&st, EMU_HASH_SEED);
 	XXH3_64bits_update(&st, file->head, sizeof(hdr));
 	XXH3_64bits_update(&st, file->payload, rec->len);

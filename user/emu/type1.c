@@ -140,6 +140,7 @@ static int unmap_dma(struct emu_iommu *io, struct vfio_iommu_type1_dma_unmap *un
 	const uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_VADDR |
 			      VFIO_DMA_UNMAP_FLAG_ALL;
 	size_t minsz = offsetof(struct vfio_iommu_type1_dma_unmap, size) + sizeof(unmap->size);
+	struct vfio_iommu_type1_dma_unmap copy;
 	struct vfio_bitmap bitmap = { 0 };
 	int ret;
 
@@ -160,9 +161,11 @@ static int unmap_dma(struct emu_iommu *io, struct vfio_iommu_type1_dma_unmap *un
 		if (ret)
 			return ret;
 	}
-	ret = unmap_range(io, unmap, &bitmap);
-	if (ret)
-		unmap->size = 0;
+	/* The kernel copies the struct back only on success. */
+	copy = *unmap;
+	ret = unmap_range(io, &copy, &bitmap);
+	if (!ret)
+		unmap->size = copy.size;
 	return ret;
 }
 
@@ -233,8 +236,9 @@ static int dirty_pages(struct emu_iommu *io, struct vfio_iommu_type1_dirty_bitma
 }
 
 /* GET_INFO with the IOVA range and migration capabilities. */
-static int get_info(struct emu_iommu *io, struct vfio_iommu_type1_info *info)
+static int get_info(struct emu_iommu *io, struct vfio_iommu_type1_info *uinfo)
 {
+	struct vfio_iommu_type1_info copy, *info = &copy;
 	struct {
 		struct vfio_iommu_type1_info_cap_migration mig;
 	} caps = { .mig = {
@@ -245,17 +249,20 @@ static int get_info(struct emu_iommu *io, struct vfio_iommu_type1_info *info)
 	size_t minsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes) + 8;
 
 	(void)io;
-	if (info->argsz < minsz)
+	if (uinfo->argsz < minsz)
 		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	memcpy(info, uinfo, minsz);
 	info->flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info->iova_pgsizes = EMU_IOMMU_PAGE | (2ull << 20) | (1ull << 30);
 	if (info->argsz < sizeof(*info) + sizeof(caps)) {
-		info->cap_offset = 0;
 		info->argsz = sizeof(*info) + sizeof(caps);
-		return 0;
+	} else {
+		info->cap_offset = sizeof(*info);
+		memcpy((uint8_t *)uinfo + sizeof(*info), &caps, sizeof(caps));
 	}
-	info->cap_offset = sizeof(*info);
-	memcpy((uint8_t *)info + sizeof(*info), &caps, sizeof(caps));
+	/* copy_to_user(arg, &info, minsz) with minsz = min(argsz, sizeof(info)) */
+	memcpy(uinfo, info, uinfo->argsz < sizeof(*info) ? uinfo->argsz : sizeof(*info));
 	return 0;
 }
 

@@ -19,7 +19,10 @@ enum wire_type {
 	WIRE_SWITCHOVER, /* u64 source CLOCK_MONOTONIC when vCPUs and DMA stopped */
 	WIRE_END,	 /* struct wire_end */
 	WIRE_ACK,	 /* struct wire_ack */
+	WIRE_VERDICT,	 /* u32: the source found the destination equal to itself at stop */
 };
+
+#define WIRE_END_DIGESTS 1 /* wire_end carries the source's digests (no peer to ask) */
 
 struct wire_hdr {
 	uint32_t magic;
@@ -31,7 +34,7 @@ struct wire_end {
 	uint64_t ram_digest;
 	uint64_t dev_digest[4];
 	uint32_t ndevs;
-	uint32_t pad;
+	uint32_t flags;
 };
 
 struct wire_ack {
@@ -40,7 +43,9 @@ struct wire_ack {
 	uint64_t t_running; /* destination CLOCK_MONOTONIC: devices RUNNING, vCPUs run */
 	uint64_t load_ns;   /* destination: from END to RUNNING, verification excluded */
 	uint64_t verify_ns; /* destination: computing the digests to compare */
-	char boot_id[40];   /* the clock is comparable only on the same boot */
+	uint64_t ram_digest; /* the destination's state once loaded, for the source to compare */
+	uint64_t dev_digest[4];
+	char boot_id[40]; /* the clock is comparable only on the same boot */
 	char msg[200];
 };
 
