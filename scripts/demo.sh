@@ -4,7 +4,7 @@ set -eu
 build=${1:-build}
 emu=$build/vfmig-emu
 file=$(mktemp /tmp/vfmig-demo.XXXXXX)
-trap 'rm -f "$file"' EXIT
+trap 'rm -f "$file" "$file.txt"' EXIT
 
 echo "== 1. The migration state machine: one request, the arcs the driver takes"
 $emu fsm --features stop-copy,p2p,pre-copy RUNNING STOP_COPY
@@ -13,10 +13,9 @@ $emu fsm --features stop-copy,p2p,pre-copy STOP_COPY PRE_COPY || true
 
 echo
 echo "== 2. Save a 128 MiB 'bigmem' device while it keeps writing its memory (pre-copy rounds)"
-$emu save --model bigmem --params mem=128m,seed=7 --work 20000 --output "$file" --json >"$file.json"
-$emu save --model bigmem --params mem=128m,seed=7 --work 20000 --output "$file"
-digest=$(sed 's/.*"digest":"\([0-9a-f]*\)".*/\1/' "$file.json")
-rm -f "$file.json"
+$emu save --model bigmem --params mem=128m,seed=7 --work 20000 --output "$file" | tee "$file.txt"
+digest=$(sed -n 's/.*digest at stop: \([0-9a-f]*\).*/\1/p' "$file.txt")
+rm -f "$file.txt"
 
 echo
 echo "== 3. Resume it on a fresh instance (another process) and compare the state"
@@ -26,3 +25,16 @@ echo
 echo "== 4. A damaged stream is refused and changes nothing"
 printf '\377' | dd of="$file" bs=1 seek=100000 conv=notrunc status=none
 $emu resume --model bigmem --params mem=128m,seed=7 --input "$file" || echo "(refused, as it must be)"
+
+echo
+echo "== 5. Live migration of a VM: 256 MiB guest RAM written by a vCPU thread, a NIC whose DMA"
+echo "   pins guest pages (type1 dirty tracking) and a device with 32 MiB on-board memory"
+echo "   (PRE_COPY), from this process to a destination process, 200 MB/s, 100 ms downtime limit"
+$emu migrate --mem 256m --rate 5000 --wss 64m --bandwidth 200 --downtime 100 \
+	--device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=32m,rate=100
+
+echo
+echo "== 6. The same NIC behind an IOMMU that cannot see its DMA (type1, no pinning): every mapped"
+echo "   page reads dirty every round, so pre-copy cannot converge and the round cap stops it"
+$emu migrate --mem 64m --rate 2000 --wss 16m --bandwidth 60 --downtime 50 --rounds 5 \
+	--device nic:dirty=type1-iommu,rate=20000

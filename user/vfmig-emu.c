@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"                         type1-rw|type1-iommu|dma-log|iommufd, rate=UNITS/s,\n"
 	"                         features=stop-copy+p2p+pre-copy, and the model's own\n"
 	"                         (default: nic:dirty=type1-pin,rate=20000 and\n"
-	"                         bigmem:mem=32m,rate=2000)\n"
+	"                         bigmem:mem=32m,rate=100)\n"
 	"Migration options:\n"
 	"  --bandwidth MB/s       cap (default 1000; 0: none)\n"
 	"  --downtime MS          downtime limit (default 300)\n"
@@ -128,7 +128,7 @@ static void vm_defaults(struct vm_cfg *c)
 				       .pattern = WORKLOAD_UNIFORM, .hot_fraction = 0.1,
 				       .hot_share = 0.9, .seed = 1 };
 	vm_dev_spec_parse("nic:dirty=type1-pin,rate=20000", &c->devs[0], err, sizeof(err));
-	vm_dev_spec_parse("bigmem:mem=32m,rate=2000", &c->devs[1], err, sizeof(err));
+	vm_dev_spec_parse("bigmem:mem=32m,rate=100", &c->devs[1], err, sizeof(err));
 	c->ndevs = 2;
 }
 

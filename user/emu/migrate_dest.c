@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "emu/core.h"
@@ -82,6 +83,7 @@ static int recv_hello(struct dst *d)
 static int recv_pages(struct dst *d, uint64_t len)
 {
 	uint64_t idx[256], i, pages = guest_mem_pages(d->vm->mem);
+	struct iovec iov[256];
 	uint8_t *mem = guest_mem_vcpu(d->vm->mem);
 	uint32_t head[2];
 	int ret;
@@ -95,8 +97,10 @@ static int recv_pages(struct dst *d, uint64_t len)
 	for (i = 0; !ret && i < head[0]; i++) {
 		if (idx[i] >= pages)
 			return -EPROTO;
-		ret = wire_recv(&d->w, mem + idx[i] * PAGE, PAGE);
+		iov[i] = (struct iovec){ mem + idx[i] * PAGE, PAGE };
 	}
+	if (!ret)
+		ret = wire_recvv(&d->w, iov, head[0]); /* straight into guest RAM */
 	d->rep->pages += head[0];
 	die_if(d, MIG_DIE_PRECOPY);
 	return ret;

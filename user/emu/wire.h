@@ -66,6 +66,7 @@ struct iovec;
 int wire_sendv(struct wire *w, uint32_t type, struct iovec *iov, int cnt);
 int wire_recv_hdr(struct wire *w, struct wire_hdr *hdr);
 int wire_recv(struct wire *w, void *buf, size_t len);
+int wire_recvv(struct wire *w, struct iovec *iov, int cnt);
 /* Restarts the bandwidth accounting (a new phase, a new measurement). */
 void wire_reset_clock(struct wire *w);
 
