@@ -11,15 +11,21 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
-LDLIBS := -lxxhash -lpthread
+LDLIBS := -lbpf -lelf -lz -lxxhash -lpthread
+CLANG ?= clang
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -Iinclude \
+	-I/usr/include/$(shell uname -m)-linux-gnu
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 DEPS_STAMP := $(BUILD)/.deps
 LIB := $(BUILD)/libvfmig.a
-LIB_SRCS := $(wildcard user/emu/*.c user/common/*.c)
+LIB_SRCS := $(wildcard user/emu/*.c user/common/*.c user/probe/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-TOOLS := vfmig-emu
+TOOLS := vfmig-emu vfmigprof
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 TEST_SRCS := $(wildcard tests/*/test_*.c)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
@@ -42,6 +48,17 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
+# BPF: one object per probe family, each embedded in user space as a skeleton.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/vfmig/abi.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(Q)bpftool gen skeleton $< name vfmig_$* > $@
+
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard user/probe/*.c)): $(BPF_SKELS)
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard user/probe/*.c)): CPPFLAGS += -I$(BUILD)/bpf
+
 $(LIB): $(LIB_OBJS)
 	$(Q)$(AR) rcs $@ $^
 
@@ -62,7 +79,7 @@ unit: $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
 test: | $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory unit check-abi
+	$(Q)$(MAKE) --no-print-directory check-abi unit
 
 demo: $(TOOL_BINS)
 	$(Q)scripts/demo.sh $(BUILD)

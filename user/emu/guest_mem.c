@@ -31,6 +31,7 @@
 
 #include "vfmig/uapi.h"
 #include "emu/guest_mem.h"
+#include "emu/probes.h"
 
 #define GM_VEC_DEFAULT 4096 /* page_region entries per PAGEMAP_SCAN call: 96 KiB */
 #define GM_NEED_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_HUGETLBFS_SHMEM)
@@ -420,6 +421,7 @@ int guest_mem_track_start(struct guest_mem *g)
 		errno = e;
 		return -1;
 	}
+	EMU_PROBE2(wp_arm, (uintptr_t)g->vcpu, g->size);
 	return 0;
 }
 
@@ -428,6 +430,7 @@ void guest_mem_track_stop(struct guest_mem *g)
 	struct uffdio_range range = {.start = (uintptr_t)g->vcpu, .len = g->size};
 
 	if (g->uffd >= 0) {
+		EMU_PROBE2(wp_disarm, (uintptr_t)g->vcpu, g->size);
 		/* Closing the uffd unregisters too; doing it first keeps it explicit. */
 		ioctl(g->uffd, UFFDIO_UNREGISTER, &range);
 		close(g->uffd);
@@ -495,5 +498,6 @@ int guest_mem_harvest(struct guest_mem *g, uint64_t *bitmap, uint64_t *ndirty)
 		a.start = a.walk_end;
 	}
 	*ndirty = count;
+	EMU_PROBE2(harvest, base, count);
 	return 0;
 }

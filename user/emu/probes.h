@@ -14,6 +14,14 @@
  *   data_write(dev, fd, len, result)               write on a data fd
  *   reset(dev, from)                               VFIO_DEVICE_RESET
  *   v1_state(dev, from_bits, to_bits, result)      v1 device_state write
+ *   pin_pages(kind, iova, npage, result)           vfio_pin_pages
+ *   unpin_pages(kind, iova, npage)                 vfio_unpin_pages
+ *   iommu_map(kind, iova, size) / iommu_unmap      a mapping made or removed
+ *   dirty_query_start(iface, iova, size, pgsize, bitmap)   a dirty-bitmap query
+ *   dirty_query_end(iface, iova, size, bitmap, bitmap_bytes)  its end: bits are counted
+ *                                                  by whoever traces, not by the device
+ *   wp_arm(start, len) / wp_disarm(start, len)     guest RAM write-protect tracking
+ *   harvest(start, pages)                          a PAGEMAP_SCAN harvest and its count
  */
 #ifndef VFMIG_EMU_PROBES_H
 #define VFMIG_EMU_PROBES_H

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every probe family shares: the maps (created once by the loader and
+ * reused by every family's object), the filter, counters, log2 histograms,
+ * device state and the ring buffer whose drops are counted, never hidden.
+ */
+#ifndef VFMIG_COMMON_BPF_H
+#define VFMIG_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vfmig/abi.h"
+
+/* Kernel ABI values the families decode (vmlinux.h has types, not macros). */
+#define VFIO_DEVICE_STATE_STOP_COPY 3
+#define VFIO_DEVICE_STATE_PRE_COPY 6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P 7
+#define VFIO_MIGRATION_PRE_COPY 4
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct vfmig_filter filter = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VFMIG_C_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES * 8);
+	__type(key, struct vfmig_hist_key);
+	__type(value, struct vfmig_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_dev_state);
+} devices SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline bool filtered_out(void)
+{
+	return filter.pid && (bpf_get_current_pid_tgid() >> 32) != filter.pid;
+}
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += n; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r < VFMIG_HIST_SLOTS ? r : VFMIG_HIST_SLOTS - 1;
+}
+
+static __always_inline void hist_add(__u64 dev, __u8 kind, __u8 from, __u8 to, __s32 result,
+				     __u64 ns)
+{
+	struct vfmig_hist_key key = { .dev = dev, .kind = kind, .from = from, .to = to,
+				      .result = result };
+	static const struct vfmig_hist zero;
+	struct vfmig_hist *h = bpf_map_lookup_elem(&hists, &key);
+	__u32 slot;
+
+	if (!h) {
+		bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, &key);
+		if (!h)
+			return;
+	}
+	slot = log2_slot(ns);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum_ns, ns);
+	if (ns > h->max_ns)
+		h->max_ns = ns; /* a racing larger value may be lost: max is advisory */
+	if (slot < VFMIG_HIST_SLOTS)
+		__sync_fetch_and_add(&h->slots[slot], 1);
+}
+
+static __always_inline struct vfmig_dev_state *dev_state(__u64 dev)
+{
+	struct vfmig_dev_state *st = bpf_map_lookup_elem(&devices, &dev);
+	struct vfmig_dev_state fresh = { .state = VFMIG_STATE_UNKNOWN };
+
+	if (st)
+		return st;
+	bpf_map_update_elem(&devices, &dev, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&devices, &dev);
+}
+
+/* A ring-buffer record, or NULL with the drop counted. */
+static __always_inline struct vfmig_event *event_new(__u16 type, __u16 source, __u64 dev)
+{
+	struct vfmig_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count(VFMIG_C_DROPS, 1);
+		return NULL;
+	}
+	count(VFMIG_C_EVENTS, 1);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->dev = dev;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->type = type;
+	e->source = source;
+	return e;
+}
+
+static __always_inline void event_send(struct vfmig_event *e)
+{
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif

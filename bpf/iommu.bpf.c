@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOMMU map/unmap: bytes and calls. The iommu:map / iommu:unmap
+ * tracepoints fire for every DMA-API mapping on the host; a mapping counts
+ * as VFIO's when a type1 MAP_DMA/UNMAP_DMA or an iommufd IOAS_MAP/IOAS_UNMAP
+ * ioctl is in flight on the same thread (marked by the syscall family in
+ * vfio_map_inflight), the rest as host mappings. The emulated device's
+ * type1 and iommufd contexts report theirs through USDT.
+ */
+#include "common.bpf.h"
+#include <bpf/usdt.bpf.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, __u32);
+} vfio_map_inflight SEC(".maps");
+
+static __always_inline int on_map(__u64 iova, __u64 bytes, bool unmap, bool vfio, __u16 src)
+{
+	struct vfmig_event *e;
+
+	if (vfio) {
+		count(unmap ? VFMIG_C_UNMAP_CALLS : VFMIG_C_MAP_CALLS, 1);
+		count(unmap ? VFMIG_C_UNMAP_BYTES : VFMIG_C_MAP_BYTES, bytes);
+	} else {
+		count(unmap ? VFMIG_C_HOST_UNMAP_CALLS : VFMIG_C_HOST_MAP_CALLS, 1);
+		count(unmap ? VFMIG_C_HOST_UNMAP_BYTES : VFMIG_C_HOST_MAP_BYTES, bytes);
+		return 0; /* host DMA-API traffic is counted, not streamed */
+	}
+	e = event_new(unmap ? VFMIG_EV_UNMAP : VFMIG_EV_MAP, src, 0);
+	if (e) {
+		e->a = iova;
+		e->b = bytes;
+		e->c = vfio;
+		event_send(e);
+	}
+	return 0;
+}
+
+static __always_inline bool vfio_in_flight(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&vfio_map_inflight, &tid) != NULL;
+}
+
+SEC("tracepoint/iommu/map")
+int tp__iommu_map(struct trace_event_raw_map *ctx)
+{
+	return on_map(ctx->iova, ctx->size, false, vfio_in_flight(), VFMIG_SRC_TRACEPOINT);
+}
+
+SEC("tracepoint/iommu/unmap")
+int tp__iommu_unmap(struct trace_event_raw_unmap *ctx)
+{
+	return on_map(ctx->iova, ctx->unmapped_size, true, vfio_in_flight(), VFMIG_SRC_TRACEPOINT);
+}
+
+SEC("usdt")
+int BPF_USDT(usdt__iommu_map, __u32 kind, __u64 iova, __u64 size)
+{
+	return filtered_out() ? 0 : on_map(iova, size, false, true, VFMIG_SRC_USDT);
+}
+
+SEC("usdt")
+int BPF_USDT(usdt__iommu_unmap, __u32 kind, __u64 iova, __u64 size)
+{
+	return filtered_out() ? 0 : on_map(iova, size, true, true, VFMIG_SRC_USDT);
+}
+
+/* VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP: _IO(';', n) */
+static __always_inline bool map_ioctl(__u32 cmd)
+{
+	return cmd == 0x3b71 || cmd == 0x3b72 || cmd == 0x3b85 || cmd == 0x3b86;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), cmd = ctx->args[1];
+
+	if (map_ioctl(cmd))
+		bpf_map_update_elem(&vfio_map_inflight, &tid, &cmd, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int tp__map_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&vfio_map_inflight, &tid);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one definition of everything BPF programs and user space both read:
+ * event records, map keys and values, counter indexes and the histogram
+ * layout. Included by the bpf/ programs (with vmlinux.h) and by user/ (with
+ * <linux/types.h>), so it uses only __u8.. __u64 and plain enums.
+ */
+#ifndef VFMIG_ABI_H
+#define VFMIG_ABI_H
+
+#define VFMIG_HIST_SLOTS 40	  /* log2 buckets of nanoseconds: up to ~550 s */
+#define VFMIG_MAX_DEVICES 1024	  /* per-device histogram and state entries */
+#define VFMIG_MAX_INFLIGHT 4096	  /* syscalls being decoded at once */
+#define VFMIG_MAX_RANGES 64	  /* write-protected ranges watched for faults */
+#define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
+#define VFMIG_STATE_UNKNOWN 255	  /* a device's state before it was seen */
+
+/* Where a probe's facts come from. */
+enum vfmig_source {
+	VFMIG_SRC_USDT = 1, /* the emulated device (or QEMU's dtrace probes) */
+	VFMIG_SRC_SYSCALL,  /* ioctl decoding at syscall entry and exit */
+	VFMIG_SRC_KPROBE,
+	VFMIG_SRC_FENTRY,
+	VFMIG_SRC_TRACEPOINT,
+};
+
+/* Dirty-bitmap interfaces, as the emulated device numbers them in its USDT probes. */
+enum vfmig_iface {
+	VFMIG_IFACE_TYPE1 = 1,	 /* VFIO_IOMMU_DIRTY_PAGES GET_BITMAP (or unmap with bitmap) */
+	VFMIG_IFACE_DMA_LOG = 2, /* VFIO_DEVICE_FEATURE DMA_LOGGING_REPORT */
+	VFMIG_IFACE_IOMMUFD = 3, /* IOMMU_HWPT_GET_DIRTY_BITMAP */
+	VFMIG_IFACE_NR = 4,
+};
+
+enum vfmig_event_type {
+	VFMIG_EV_PIN = 1,	/* a = iova, b = pages asked, result = pinned or -errno */
+	VFMIG_EV_UNPIN,		/* a = iova, b = pages */
+	VFMIG_EV_MAP,		/* a = iova, b = bytes, c = 1 when VFIO's (else host DMA API) */
+	VFMIG_EV_UNMAP,		/* a = iova, b = bytes, c as for MAP */
+	VFMIG_EV_BITMAP,	/* a = iova, b = length, c = page size, d = dirty pages counted,
+				 * from = interface, to = 1 when the count was cut short */
+	VFMIG_EV_STATE_SET,	/* from, to, result, a = latency ns, b = state left in */
+	VFMIG_EV_FSM_STEP,	/* from, to, result, a = duration ns */
+	VFMIG_EV_PRECOPY_INFO,	/* a = initial bytes, b = dirty bytes, result */
+	VFMIG_EV_DATA_SIZE,	/* a = stop-copy length */
+	VFMIG_EV_DATA_READ,	/* a = bytes asked, result = bytes or -errno */
+	VFMIG_EV_DATA_WRITE,	/* likewise */
+	VFMIG_EV_RESET,		/* from */
+	VFMIG_EV_FAULT_WINDOW,	/* a = window, b = write faults (pages) in it */
+	VFMIG_EV_STOPCOPY_TO_PRECOPY, /* the request unfixed kernels hang on */
+	VFMIG_EV_NR,
+};
+
+/* A ring-buffer record: fixed size, so a reader can always skip one. */
+struct vfmig_event {
+	__u64 ts_ns;
+	__u64 dev; /* see vfmig_dev_key() in user/probe/ */
+	__u64 a, b, c, d;
+	__u32 pid, tid;
+	__u16 type, source;
+	__u8 from, to;
+	__u8 pad[2];
+	__s32 result;
+	__u32 pad2;
+};
+
+/* Counters: one slot each in a per-CPU array. */
+enum vfmig_counter {
+	VFMIG_C_PIN_CALLS,
+	VFMIG_C_PAGES_PINNED,
+	VFMIG_C_PIN_ERRORS,
+	VFMIG_C_UNPIN_CALLS,
+	VFMIG_C_PAGES_UNPINNED,
+	VFMIG_C_MAP_CALLS,
+	VFMIG_C_MAP_BYTES,
+	VFMIG_C_UNMAP_CALLS,
+	VFMIG_C_UNMAP_BYTES,
+	VFMIG_C_HOST_MAP_CALLS, /* iommu tracepoints outside a VFIO/iommufd map ioctl */
+	VFMIG_C_HOST_MAP_BYTES,
+	VFMIG_C_HOST_UNMAP_CALLS,
+	VFMIG_C_HOST_UNMAP_BYTES,
+	VFMIG_C_BITMAP_QUERIES,	    /* + interface: one slot each */
+	VFMIG_C_BITMAP_DIRTY = VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_NR,
+	VFMIG_C_BITMAP_TRUNCATED = VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_NR,
+	VFMIG_C_STATE_SETS = VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_NR,
+	VFMIG_C_STATE_SET_ERRORS,
+	VFMIG_C_FSM_STEPS,
+	VFMIG_C_PRECOPY_INFOS,
+	VFMIG_C_DATA_SIZES,
+	VFMIG_C_DATA_READ_BYTES,
+	VFMIG_C_DATA_WRITE_BYTES,
+	VFMIG_C_RESETS,
+	VFMIG_C_WRITE_FAULTS, /* write faults on watched (write-protected) ranges */
+	VFMIG_C_KVM_DIRTY_PUSH,
+	VFMIG_C_KVM_DIRTY_LOG_CALLS,
+	VFMIG_C_EVENTS,	 /* records reserved in the ring buffer */
+	VFMIG_C_DROPS,	 /* records the ring buffer had no room for */
+	VFMIG_C_HANG_RISK, /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
+	VFMIG_C_NR,
+};
+
+/* What a latency histogram is of. */
+enum vfmig_hist_kind {
+	VFMIG_H_STATE_SET = 1, /* a MIG_DEVICE_STATE SET request, from -> to */
+	VFMIG_H_FSM_STEP,      /* one arc the driver executed */
+	VFMIG_H_BITMAP,	       /* a dirty-bitmap query; from = interface */
+	VFMIG_H_PRECOPY_INFO,
+};
+
+struct vfmig_hist_key {
+	__u64 dev;
+	__u8 kind, from, to, pad;
+	__s32 result; /* 0 or -errno: failures are kept apart */
+};
+
+struct vfmig_hist {
+	__u64 count, sum_ns, max_ns;
+	__u64 slots[VFMIG_HIST_SLOTS]; /* slot i: [2^i, 2^(i+1)) ns; slot 0 also holds 0 */
+};
+
+/* What the probes last saw of a device. */
+struct vfmig_dev_state {
+	__u64 last_ns;
+	__u8 state; /* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded */
+	__u8 features_known;
+	__u8 pad[2];
+	__u32 features; /* VFIO_MIGRATION_* once a MIGRATION GET was seen */
+	__u64 precopy_initial, precopy_dirty;
+};
+
+/* A range of user memory whose write faults count as dirtied pages. */
+struct vfmig_range {
+	__u64 start, end; /* [start, end) */
+	__u32 pid;
+	__u32 id;
+};
+
+/* Options the loader sets in .rodata before load. */
+struct vfmig_filter {
+	__u32 pid; /* 0: every process */
+	__u32 pad;
+	__u64 dev; /* 0: every device */
+};
+
+#endif

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The probe families loaded and attached for real, on this very process
+ * (it links the emulated device and so carries its USDT notes), with every
+ * figure checked against ground truth the test itself produced: requests it
+ * made, steps the device logged, pages it pinned, bytes it mapped, pages it
+ * dirtied, and ring-buffer records it caused.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "emu/device.h"
+#include "emu/guest_mem.h"
+#include "emu/iommu.h"
+#include "probe/aggregate.h"
+
+#define MEM (4u << 20)
+
+static struct vfmig_probes *probes;
+static char binary[PATH_MAX];
+
+static int setup(void **state)
+{
+	struct probe_opts o = { .pid = getpid(), .binary = binary };
+	char err[256];
+
+	(void)state;
+	if (geteuid())
+		return 0; /* each test says why it skips */
+	if (!realpath("/proc/self/exe", binary))
+		return -1;
+	if (probes_open(&probes, &o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	probes_close(probes);
+	return 0;
+}
+
+#define NEED_PROBES()                                                                          \
+	do {                                                                                   \
+		if (!probes)                                                                   \
+			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");   \
+	} while (0)
+
+static uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+static void drain(void)
+{
+	while (probes_poll(probes, 0, NULL, NULL) > 0)
+		;
+}
+
+static void test_table_says_why(void **state)
+{
+	const struct probe_row *rows;
+	int i, n, usdt = 0;
+
+	(void)state;
+	NEED_PROBES();
+	n = probes_table(probes, &rows);
+	assert_true(n > 20);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(rows[i].source, "usdt")) {
+			assert_true(rows[i].attached);
+			usdt++;
+		}
+		/* every probe that is off says why, in words the host produced */
+		if (!rows[i].attached)
+			assert_true(strlen(rows[i].reason) > 10);
+	}
+	assert_true(usdt >= 15);
+}
+
+static struct emu_dev *mk(const char *model, const char *params)
+{
+	struct emu_dev_cfg cfg = { .model = model, .params = params };
+	struct emu_dev *dev = emu_dev_create(&cfg);
+
+	assert_non_null(dev);
+	return dev;
+}
+
+static uint64_t slot_of(uint64_t ns)
+{
+	uint64_t s = 0;
+
+	while (ns >>= 1)
+		s++;
+	return s < VFMIG_HIST_SLOTS ? s : VFMIG_HIST_SLOTS - 1;
+}
+
+/* Requests and steps per arc, and each step's latency bucket, equal the device's own log. */
+static void test_transitions_match_device_log(void **state)
+{
+	static const enum vfio_device_mig_state seq[] = {
+		VFIO_DEVICE_STATE_PRE_COPY, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_STOP,
+		VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_PRE_COPY,
+		VFIO_DEVICE_STATE_RUNNING,
+	};
+	struct emu_dev *dev = mk("bigmem", "mem=64k,block=4k");
+	uint64_t req0 = counter(VFMIG_C_STATE_SETS), err0 = counter(VFMIG_C_STATE_SET_ERRORS);
+	uint64_t step0 = counter(VFMIG_C_FSM_STEPS), hang0 = counter(VFMIG_C_HANG_RISK);
+	struct emu_step steps[64];
+	static struct agg_hist h[512];
+	size_t i, n, failed = 0;
+	int j, nh, fd;
+
+	(void)state;
+	NEED_PROBES();
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		if (emu_set_state(dev, seq[i], &fd))
+			failed++;
+		else if (fd >= 0)
+			emu_fd_close(fd);
+	}
+	n = emu_dev_steps(dev, steps, 64);
+	assert_int_equal(counter(VFMIG_C_STATE_SETS) - req0, sizeof(seq) / sizeof(seq[0]));
+	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - err0, failed);
+	assert_int_equal(failed, 1); /* STOP_COPY -> PRE_COPY */
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - hang0, 1);
+	assert_int_equal(counter(VFMIG_C_FSM_STEPS) - step0, n);
+	nh = agg_hists(probes, h, 512);
+	for (i = 0; i < n; i++) {
+		uint64_t want_slot = slot_of(steps[i].t_end_ns - steps[i].t_start_ns), got = 0;
+		size_t same = 0, k;
+
+		for (k = 0; k < n; k++)
+			same += steps[k].from == steps[i].from && steps[k].to == steps[i].to &&
+				slot_of(steps[k].t_end_ns - steps[k].t_start_ns) == want_slot;
+		for (j = 0; j < nh; j++) {
+			if (h[j].key.kind == VFMIG_H_FSM_STEP && h[j].key.dev == emu_dev_id(dev) &&
+			    h[j].key.from == steps[i].from && h[j].key.to == steps[i].to)
+				got += h[j].h.slots[want_slot];
+		}
+		assert_int_equal(got, same);
+	}
+	emu_dev_destroy(dev);
+}
+
+/* Pins, unpins, map and unmap bytes, and the dirty pages each bitmap interface reported. */
+static void test_pins_maps_bitmaps(void **state)
+{
+	void *mem = aligned_alloc(4096, MEM);
+	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, MEM);
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map), .flags = 3,
+						.vaddr = (uintptr_t)mem, .iova = 0, .size = MEM };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap), .iova = 0, .size = MEM };
+	struct vfio_iommu_type1_dirty_bitmap start = { sizeof(start), 1 };
+	uint64_t bits[MEM / 4096 / 64] = { 0 };
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} get = { { sizeof(get), 4 }, { 0, MEM, { 4096, sizeof(bits), (__u64 *)bits } } };
+	uint64_t pins0 = counter(VFMIG_C_PAGES_PINNED), calls0 = counter(VFMIG_C_PIN_CALLS);
+	uint64_t unp0 = counter(VFMIG_C_PAGES_UNPINNED), map0 = counter(VFMIG_C_MAP_BYTES);
+	uint64_t unmap0 = counter(VFMIG_C_UNMAP_BYTES);
+	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	uint8_t page[4096] = { 1 };
+	int i;
+
+	(void)state;
+	NEED_PROBES();
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_DIRTY_PAGES, &start), 0);
+	assert_int_equal(emu_pin_pages(io, 0x10000, 7, 2), 7);
+	assert_int_equal(emu_pin_pages(io, 0x40000, 512, 2), 512);
+	assert_int_equal(emu_pin_pages(io, MEM, 1, 2), -EINVAL); /* outside any mapping */
+	for (i = 0; i < 33; i++) /* 33 pages written, none of them pinned */
+		assert_int_equal(emu_dma_rw(io, 0x300000 + i * 0x3000ull, page, sizeof(page), true),
+				 0);
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_DIRTY_PAGES, &get), 0);
+	emu_unpin_pages(io, 0x10000, 7);
+	emu_unpin_pages(io, 0x40000, 512);
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, 3);
+	assert_int_equal(counter(VFMIG_C_PAGES_PINNED) - pins0, 7 + 512);
+	assert_int_equal(counter(VFMIG_C_PAGES_UNPINNED) - unp0, 7 + 512);
+	assert_int_equal(counter(VFMIG_C_MAP_BYTES) - map0, MEM);
+	assert_int_equal(counter(VFMIG_C_UNMAP_BYTES) - unmap0, MEM);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
+	/* what the kernel's ioctl returned, counted by the test: the BPF count must agree */
+	{
+		uint64_t want = 0;
+
+		for (i = 0; i < (int)(sizeof(bits) / 8); i++)
+			want += __builtin_popcountll(bits[i]);
+		assert_int_equal(want, 7 + 512 + 33);
+		assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
+	}
+	emu_iommu_destroy(io);
+	free(mem);
+}
+
+/* Write faults per harvest window equal the pages the test wrote and PAGEMAP_SCAN found. */
+static void test_write_faults_per_window(void **state)
+{
+	struct guest_mem *g;
+	uint64_t *bm, ndirty, f0;
+	char err[256];
+	uint8_t *p;
+	int w, i;
+
+	(void)state;
+	NEED_PROBES();
+	if (guest_mem_probe(err, sizeof(err)))
+		VFMIG_SKIP("%s", err);
+	g = guest_mem_create(MEM, err, sizeof(err));
+	assert_non_null(g);
+	bm = calloc(guest_mem_bitmap_words(g), 8);
+	p = guest_mem_vcpu(g);
+	assert_int_equal(guest_mem_track_start(g), 0);
+	for (w = 1; w <= 3; w++) {
+		f0 = counter(VFMIG_C_WRITE_FAULTS);
+		for (i = 0; i < 100 * w; i++) {
+			p[(size_t)i * 7 % (MEM / 4096) * 4096] = w; /* distinct pages */
+			p[(size_t)i * 7 % (MEM / 4096) * 4096 + 8] = w; /* a second write, no fault */
+		}
+		assert_int_equal(guest_mem_harvest(g, bm, &ndirty), 0);
+		assert_int_equal(ndirty, 100 * w);
+		assert_int_equal(counter(VFMIG_C_WRITE_FAULTS) - f0, 100 * w);
+	}
+	guest_mem_track_stop(g);
+	free(bm);
+	guest_mem_destroy(g);
+}
+
+struct drop_ctx {
+	uint64_t steps, sets;
+};
+
+static int count_ev(void *ctx, const struct vfmig_event *e)
+{
+	struct drop_ctx *c = ctx;
+
+	c->steps += e->type == VFMIG_EV_FSM_STEP;
+	c->sets += e->type == VFMIG_EV_STATE_SET;
+	return 0;
+}
+
+/* More records than the ring holds, unread: received + dropped = what happened. */
+static void test_ring_drops_counted(void **state)
+{
+	struct emu_dev *dev = mk("nic", "");
+	struct drop_ctx got = { 0 };
+	uint64_t drops0, steps0, n;
+	int i;
+
+	(void)state;
+	NEED_PROBES();
+	drain();
+	drops0 = counter(VFMIG_C_DROPS);
+	steps0 = emu_dev_steps_total(dev);
+	for (i = 0; i < 3000; i++)
+		assert_int_equal(emu_set_state(dev, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
+							    VFIO_DEVICE_STATE_STOP,
+					       NULL),
+				 0);
+	n = emu_dev_steps_total(dev) - steps0;
+	while (probes_poll(probes, 0, count_ev, &got) > 0)
+		;
+	assert_true(counter(VFMIG_C_DROPS) > drops0);
+	assert_int_equal(got.steps + got.sets + counter(VFMIG_C_DROPS) - drops0, n + 3000);
+	emu_dev_destroy(dev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_says_why),
+		cmocka_unit_test(test_transitions_match_device_log),
+		cmocka_unit_test(test_pins_maps_bitmaps),
+		cmocka_unit_test(test_write_faults_per_window),
+		cmocka_unit_test(test_ring_drops_counted),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probe/aggregate.h"
+
+int agg_counters(struct vfmig_probes *p, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = probes_map_fd(p, "counters");
+	uint64_t *vals;
+	__u32 i;
+	int c;
+
+	if (ncpu <= 0 || fd < 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < VFMIG_C_NR; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int agg_hists(struct vfmig_probes *p, struct agg_hist *out, int max)
+{
+	int fd = probes_map_fd(p, "hists"), n = 0;
+	struct vfmig_hist_key key, next;
+	void *prev = NULL;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &out[n].h)) {
+			out[n].key = key;
+			n++;
+		}
+		prev = &key;
+	}
+	return n;
+}
+
+uint64_t agg_percentile(const struct vfmig_hist *h, double q)
+{
+	uint64_t want = (uint64_t)(q * h->count + 0.999999), seen = 0;
+	int i;
+
+	if (!h->count)
+		return 0;
+	if (!want)
+		want = 1;
+	for (i = 0; i < VFMIG_HIST_SLOTS; i++) {
+		seen += h->slots[i];
+		if (seen >= want)
+			return (2ull << i) - 1; /* slot i holds [2^i, 2^(i+1)) */
+	}
+	return h->max_ns;
+}
+
+static const char *const names[VFMIG_C_NR] = {
+	[VFMIG_C_PIN_CALLS] = "pin_calls",
+	[VFMIG_C_PAGES_PINNED] = "pages_pinned",
+	[VFMIG_C_PIN_ERRORS] = "pin_errors",
+	[VFMIG_C_UNPIN_CALLS] = "unpin_calls",
+	[VFMIG_C_PAGES_UNPINNED] = "pages_unpinned",
+	[VFMIG_C_MAP_CALLS] = "vfio_map_calls",
+	[VFMIG_C_MAP_BYTES] = "vfio_map_bytes",
+	[VFMIG_C_UNMAP_CALLS] = "vfio_unmap_calls",
+	[VFMIG_C_UNMAP_BYTES] = "vfio_unmap_bytes",
+	[VFMIG_C_HOST_MAP_CALLS] = "host_map_calls",
+	[VFMIG_C_HOST_MAP_BYTES] = "host_map_bytes",
+	[VFMIG_C_HOST_UNMAP_CALLS] = "host_unmap_calls",
+	[VFMIG_C_HOST_UNMAP_BYTES] = "host_unmap_bytes",
+	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1] = "type1_bitmap_queries",
+	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG] = "dma_log_reports",
+	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_IOMMUFD] = "iommufd_bitmap_queries",
+	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1] = "type1_dirty_pages",
+	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG] = "dma_log_dirty_pages",
+	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD] = "iommufd_dirty_pages",
+	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1] = "type1_counts_cut_short",
+	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_DMA_LOG] = "dma_log_counts_cut_short",
+	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_IOMMUFD] = "iommufd_counts_cut_short",
+	[VFMIG_C_STATE_SETS] = "state_set_requests",
+	[VFMIG_C_STATE_SET_ERRORS] = "state_set_errors",
+	[VFMIG_C_FSM_STEPS] = "fsm_steps",
+	[VFMIG_C_PRECOPY_INFOS] = "precopy_info_calls",
+	[VFMIG_C_DATA_SIZES] = "data_size_calls",
+	[VFMIG_C_DATA_READ_BYTES] = "data_read_bytes",
+	[VFMIG_C_DATA_WRITE_BYTES] = "data_write_bytes",
+	[VFMIG_C_RESETS] = "resets",
+	[VFMIG_C_WRITE_FAULTS] = "write_faulted_pages",
+	[VFMIG_C_KVM_DIRTY_PUSH] = "kvm_dirty_ring_pushes",
+	[VFMIG_C_KVM_DIRTY_LOG_CALLS] = "kvm_dirty_log_calls",
+	[VFMIG_C_EVENTS] = "events",
+	[VFMIG_C_DROPS] = "events_dropped",
+	[VFMIG_C_HANG_RISK] = "stopcopy_to_precopy_requests",
+};
+
+const char *agg_counter_name(int idx)
+{
+	return idx >= 0 && idx < VFMIG_C_NR ? names[idx] : NULL;
+}

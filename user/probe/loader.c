@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "probe/loader.h"
+
+#include "bitmap.skel.h"
+#include "dirty.skel.h"
+#include "iommu.skel.h"
+#include "pins.skel.h"
+#include "state.skel.h"
+
+#define MAX_LINKS 128
+#define TRACEFS "/sys/kernel/tracing"
+#define SHARED_MAPS 4
+
+static const char *const shared_maps[SHARED_MAPS] = { "counters", "hists", "devices", "events" };
+
+/* One probe family: its skeleton behind a uniform face. */
+struct family {
+	const char *name;
+	void *(*open)(void);
+	struct bpf_object *(*obj)(void *skel);
+	struct vfmig_filter *(*filter)(void *skel);
+	void (*destroy)(void *skel);
+};
+
+#define FAMILY(n)                                                                              \
+	static void *n##_open(void)                                                            \
+	{                                                                                      \
+		return vfmig_##n##__open();                                                    \
+	}                                                                                      \
+	static struct bpf_object *n##_obj(void *s)                                             \
+	{                                                                                      \
+		return ((struct vfmig_##n *)s)->obj;                                           \
+	}                                                                                      \
+	static struct vfmig_filter *n##_filter(void *s)                                        \
+	{                                                                                      \
+		return &((struct vfmig_##n *)s)->rodata->filter;                               \
+	}                                                                                      \
+	static void n##_destroy(void *s)                                                       \
+	{                                                                                      \
+		vfmig_##n##__destroy(s);                                                       \
+	}
+
+FAMILY(state)
+FAMILY(pins)
+FAMILY(iommu)
+FAMILY(bitmap)
+FAMILY(dirty)
+
+#define F(n) { #n, n##_open, n##_obj, n##_filter, n##_destroy }
+static const struct family families[] = { F(state), F(pins), F(iommu), F(bitmap), F(dirty) };
+#define NFAM (sizeof(families) / sizeof(families[0]))
+
+struct vfmig_probes {
+	struct probe_opts opts;
+	void *skels[NFAM];
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct probe_row rows[PROBE_MAX_ROWS];
+	int nrows;
+	int shared_fd[SHARED_MAPS];
+	struct ring_buffer *rb;
+	probe_event_fn fn;
+	void *fn_ctx;
+	uint64_t received;
+	bool tracefs;
+};
+
+static struct probe_row *row(struct vfmig_probes *p, const char *fam, const char *prog)
+{
+	struct probe_row *r;
+	int i;
+
+	for (i = 0; i < p->nrows; i++) {
+		if (!strcmp(p->rows[i].family, fam) && !strcmp(p->rows[i].program, prog))
+			return &p->rows[i];
+	}
+	if (p->nrows == PROBE_MAX_ROWS)
+		return &p->rows[PROBE_MAX_ROWS - 1];
+	r = &p->rows[p->nrows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->family, sizeof(r->family), "%s", fam);
+	snprintf(r->program, sizeof(r->program), "%s", prog);
+	return r;
+}
+
+/* The part of a program's name after the kind: "kprobe__vfio_pin_pages" -> "vfio_pin_pages". */
+static const char *target_of(const char *prog, char *kind, size_t klen)
+{
+	const char *sep = strstr(prog, "__");
+
+	snprintf(kind, klen, "%.*s", sep ? (int)(sep - prog) : 0, prog);
+	return sep ? sep + 2 : prog;
+}
+
+static bool in_kallsyms(const char *sym)
+{
+	char line[512], name[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool func_btf(const char *fn)
+{
+	static const char *const files[] = { "/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
+					     "/sys/kernel/btf/vfio_iommu_type1" };
+	struct btf *base = btf__parse(files[0], NULL);
+	bool found = false;
+	size_t i;
+
+	if (!base)
+		return false;
+	found = btf__find_by_name_kind(base, fn, BTF_KIND_FUNC) > 0;
+	for (i = 1; !found && i < sizeof(files) / sizeof(files[0]); i++) {
+		struct btf *mod = btf__parse_split(files[i], base);
+
+		if (mod) {
+			found = btf__find_by_name_kind(mod, fn, BTF_KIND_FUNC) > 0;
+			btf__free(mod);
+		}
+	}
+	btf__free(base);
+	return found;
+}
+
+/* Why a program cannot be loaded here, from what the host has; NULL when it can. */
+static const char *unavailable(struct vfmig_probes *p, const char *kind, const char *target,
+			       char *why, size_t len)
+{
+	char path[256];
+	const char *slash;
+
+	if (!strcmp(kind, "usdt")) {
+		if (!p->opts.binary)
+			return "no USDT target binary given";
+		return NULL;
+	}
+	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
+		if (!func_btf(target))
+			return snprintf(why, len, "no BTF id for %s (not in vmlinux or vfio module BTF)",
+					target),
+			       why;
+		return NULL;
+	}
+	if (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) {
+		if (access(TRACEFS "/kprobe_events", F_OK))
+			return "kernel built without kprobes (no kprobe_events in tracefs)";
+		if (!in_kallsyms(target))
+			return snprintf(why, len, "symbol %s not in /proc/kallsyms (module not loaded?)",
+					target),
+			       why;
+		return NULL;
+	}
+	if (!strcmp(kind, "tp")) {
+		if (!p->tracefs)
+			return "tracefs is not mounted and could not be mounted";
+		return NULL;
+	}
+	(void)slash;
+	(void)path;
+	return NULL;
+}
+
+/* A tracepoint program's category/name from its section "tracepoint/cat/name". */
+static const char *missing_tracepoint(struct bpf_program *prog, char *why, size_t len)
+{
+	const char *sec = bpf_program__section_name(prog), *cat = strchr(sec, '/');
+	char path[256];
+
+	if (!cat)
+		return NULL;
+	snprintf(path, sizeof(path), TRACEFS "/events%s/format", cat);
+	if (!access(path, F_OK))
+		return NULL;
+	snprintf(why, len, "tracepoint %s not in this kernel", cat + 1);
+	return why;
+}
+
+/* fentry wins over kprobe for the same function; the kprobe says so. */
+static bool fentry_chosen(struct bpf_object *obj, const char *target)
+{
+	struct bpf_program *prog;
+	char kind[16];
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *t = target_of(bpf_program__name(prog), kind, sizeof(kind));
+
+		if ((!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) && !strcmp(t, target) &&
+		    bpf_program__autoload(prog))
+			return true;
+	}
+	return false;
+}
+
+static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	char kind[16], why[160];
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog), *t = target_of(name, kind, sizeof(kind));
+		struct probe_row *r = row(p, f->name, name);
+		const char *no = r->reason[0] ? r->reason : unavailable(p, kind, t, why, sizeof(why));
+
+		if (!no && !strcmp(kind, "tp"))
+			no = missing_tracepoint(prog, why, sizeof(why));
+		if (!no && (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) &&
+		    fentry_chosen(obj, t))
+			no = "fentry is used for this function instead";
+		snprintf(r->source, sizeof(r->source), "%s", kind);
+		if (no) {
+			if (no != r->reason)
+				snprintf(r->reason, sizeof(r->reason), "%s", no);
+			bpf_program__set_autoload(prog, false);
+		}
+	}
+}
+
+static int share_maps(struct vfmig_probes *p, struct bpf_object *obj)
+{
+	int i, ret;
+
+	for (i = 0; i < SHARED_MAPS; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_maps[i]);
+
+		if (m && p->shared_fd[i] >= 0) {
+			ret = bpf_map__reuse_fd(m, p->shared_fd[i]);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static void keep_shared(struct vfmig_probes *p, struct bpf_object *obj)
+{
+	int i;
+
+	for (i = 0; i < SHARED_MAPS; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_maps[i]);
+
+		if (m && p->shared_fd[i] < 0)
+			p->shared_fd[i] = dup(bpf_map__fd(m));
+	}
+}
+
+/*
+ * Opens and loads one family. When the kernel refuses a program that the
+ * host seemed to offer (a verifier or attach-type refusal of fentry, say),
+ * that program is switched off with the kernel's errno and the family is
+ * loaded again without it.
+ */
+static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errlen)
+{
+	const struct family *f = &families[fi];
+	struct bpf_program *prog;
+	int tries, ret = 0;
+
+	for (tries = 0; tries < 4; tries++) {
+		void *skel = f->open();
+		struct bpf_object *obj;
+		char kind[16];
+		bool retried = false;
+
+		if (!skel)
+			return snprintf(err, errlen, "opening the %s probes: %s", f->name,
+					strerror(errno)),
+			       -errno;
+		obj = f->obj(skel);
+		f->filter(skel)->pid = p->opts.pid;
+		choose(p, f, obj);
+		ret = share_maps(p, obj);
+		if (!ret)
+			ret = bpf_object__load(obj);
+		if (!ret) {
+			p->skels[fi] = skel;
+			keep_shared(p, obj);
+			return 0;
+		}
+		bpf_object__for_each_program(prog, obj) {
+			const char *name = bpf_program__name(prog);
+
+			target_of(name, kind, sizeof(kind));
+			if (bpf_program__autoload(prog) && strcmp(kind, "usdt") && strcmp(kind, "tp")) {
+				snprintf(row(p, f->name, name)->reason, sizeof(p->rows[0].reason),
+					 "load refused by the kernel: %s", strerror(-ret));
+				retried = true;
+			}
+		}
+		f->destroy(skel);
+		if (!retried)
+			break;
+	}
+	return snprintf(err, errlen, "loading the %s probes: %s", f->name, strerror(-ret)), ret;
+}
+
+static void attach_one(struct vfmig_probes *p, const struct family *f, struct bpf_program *prog)
+{
+	const char *name = bpf_program__name(prog);
+	struct probe_row *r = row(p, f->name, name);
+	char kind[16];
+	const char *t = target_of(name, kind, sizeof(kind));
+	struct bpf_link *link;
+
+	if (!bpf_program__autoload(prog))
+		return;
+	if (!strcmp(kind, "usdt"))
+		link = bpf_program__attach_usdt(prog, p->opts.pid ? p->opts.pid : -1,
+						p->opts.binary, "vfmig", t, NULL);
+	else
+		link = bpf_program__attach(prog);
+	if (!link) {
+		snprintf(r->reason, sizeof(r->reason), "attach failed: %s%s", strerror(errno),
+			 !strcmp(kind, "usdt") && errno == ENOENT ? " (no such USDT note in binary)" :
+								    "");
+		return;
+	}
+	if (p->nlinks == MAX_LINKS) {
+		bpf_link__destroy(link);
+		snprintf(r->reason, sizeof(r->reason), "too many links");
+		return;
+	}
+	p->links[p->nlinks++] = link;
+	r->attached = true;
+	snprintf(r->reason, sizeof(r->reason), "%s",
+		 !strcmp(kind, "usdt") ? p->opts.binary :
+		 !strcmp(kind, "tp")   ? bpf_program__section_name(prog) : t);
+}
+
+static int ring_cb(void *ctx, void *data, size_t len)
+{
+	struct vfmig_probes *p = ctx;
+
+	if (len < sizeof(struct vfmig_event))
+		return 0;
+	p->received++;
+	return p->fn ? p->fn(p->fn_ctx, data) : 0;
+}
+
+static void mount_tracefs(struct vfmig_probes *p)
+{
+	if (access(TRACEFS "/events", F_OK))
+		mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	p->tracefs = !access(TRACEFS "/events", F_OK);
+}
+
+static int check_privileges(char *err, size_t errlen)
+{
+	if (geteuid() == 0)
+		return 0;
+	snprintf(err, errlen, "needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN for tracefs): "
+			      "run as root");
+	return -EPERM;
+}
+
+int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err, size_t errlen)
+{
+	struct vfmig_probes *p;
+	struct bpf_program *prog;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	ret = check_privileges(err, errlen);
+	if (ret)
+		return ret;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->opts = *o;
+	for (i = 0; i < SHARED_MAPS; i++)
+		p->shared_fd[i] = -1;
+	mount_tracefs(p);
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	for (i = 0; i < NFAM && !ret; i++)
+		ret = load_family(p, i, err, errlen);
+	for (i = 0; i < NFAM && !ret; i++) {
+		bpf_object__for_each_program(prog, families[i].obj(p->skels[i]))
+			attach_one(p, &families[i], prog);
+	}
+	if (!ret) {
+		p->rb = ring_buffer__new(p->shared_fd[3], ring_cb, p, NULL);
+		if (!p->rb)
+			ret = -errno;
+	}
+	if (ret) {
+		probes_close(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void probes_close(struct vfmig_probes *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	for (i = 0; i < (size_t)p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	for (i = 0; i < NFAM; i++) {
+		if (p->skels[i])
+			families[i].destroy(p->skels[i]);
+	}
+	for (i = 0; i < SHARED_MAPS; i++) {
+		if (p->shared_fd[i] >= 0)
+			close(p->shared_fd[i]);
+	}
+	free(p);
+}
+
+int probes_table(struct vfmig_probes *p, const struct probe_row **rows)
+{
+	*rows = p->rows;
+	return p->nrows;
+}
+
+int probes_attached(struct vfmig_probes *p)
+{
+	return p->nlinks;
+}
+
+int probes_map_fd(struct vfmig_probes *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < SHARED_MAPS; i++) {
+		if (!strcmp(shared_maps[i], name))
+			return p->shared_fd[i];
+	}
+	return -1;
+}
+
+int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx)
+{
+	p->fn = fn;
+	p->fn_ctx = ctx;
+	return ring_buffer__poll(p->rb, timeout_ms);
+}
+
+uint64_t probes_received(struct vfmig_probes *p)
+{
+	return p->received;
+}

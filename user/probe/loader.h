@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The probe loader: for each probe it picks the best source this host has
+ * (fentry, kprobe, tracepoint, USDT), switches the rest off before load, and
+ * keeps a table of what attached and why the rest did not, built from the
+ * actual failure (errno, missing symbol or BTF id, missing capability).
+ */
+#ifndef VFMIG_PROBE_LOADER_H
+#define VFMIG_PROBE_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+#include "vfmig/abi.h"
+
+#define PROBE_MAX_ROWS 96
+
+struct probe_row {
+	char family[12], program[48], source[12];
+	bool attached;
+	char reason[160]; /* why not, or where it attached */
+};
+
+struct probe_opts {
+	pid_t pid;	    /* 0: every process */
+	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
+	size_t ringbuf_poll_batch;
+};
+
+struct vfmig_probes;
+
+/* 0, or -errno with a one-line reason in err ("needs CAP_BPF ...: run as root"). */
+int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err, size_t errlen);
+void probes_close(struct vfmig_probes *p);
+int probes_table(struct vfmig_probes *p, const struct probe_row **rows);
+int probes_attached(struct vfmig_probes *p);
+
+/* Map access for the aggregator. */
+int probes_map_fd(struct vfmig_probes *p, const char *name);
+
+/* Ring buffer: calls fn per event; the count of records received is kept. */
+typedef int (*probe_event_fn)(void *ctx, const struct vfmig_event *e);
+int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx);
+uint64_t probes_received(struct vfmig_probes *p);
+
+#endif
