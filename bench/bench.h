@@ -26,8 +26,8 @@ static inline void bench_die(const char *what)
 /* Populated memory, so first-touch faults are not measured. */
 static inline void *bench_alloc(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		       -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	if (p == MAP_FAILED)
 		bench_die("mmap");
@@ -44,7 +44,7 @@ static inline int bench_cmp(const void *a, const void *b)
 /* Median of n samples (sorted copy); min and max through the pointers. */
 static inline double bench_median(const double *v, int n, double *min, double *max)
 {
-	double s[64];
+	double s[64] = {0};
 	int i;
 
 	for (i = 0; i < n && i < 64; i++)
@@ -75,8 +75,8 @@ static inline void bench_rate(const char *label, size_t bytes, const double *t, 
 	printf("\n");
 }
 
-static inline void bench_goal(const char *label, size_t bytes, const double *t,
-			      const double *base, int n, double goal)
+static inline void bench_goal(const char *label, size_t bytes, const double *t, const double *base,
+			      int n, double goal)
 {
 	double ratio = bench_median(base, n, NULL, NULL) / bench_median(t, n, NULL, NULL);
 

@@ -35,14 +35,14 @@ static pid_t sink(int *fd)
 		ssize_t n;
 
 		close(sv[0]);
-		setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
+		setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &(int){4 << 20}, sizeof(int));
 		while ((n = read(sv[1], buf + off, 1 << 20)) > 0)
 			off = (off + n) % MEM;
 		_exit(0);
 	}
 	close(sv[1]);
 	*fd = sv[0];
-	setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &(int){ 4 << 20 }, sizeof(int)); /* as the wire */
+	setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &(int){4 << 20}, sizeof(int)); /* as the wire */
 	return pid;
 }
 
@@ -71,8 +71,8 @@ static double plain_copy(const uint8_t *src, size_t len)
 /* One migration of an idle VM; returns round 0's time, and the downtime in *down. */
 static double migrate_once(double *down, uint64_t *bytes)
 {
-	struct vm_cfg cfg = { .mem_size = MEM };
-	struct mig_opts o = { .downtime_ns = 300000000, .max_rounds = 30 };
+	struct vm_cfg cfg = {.mem_size = MEM};
+	struct mig_opts o = {.downtime_ns = 300000000, .max_rounds = 30};
 	struct mig_report *rep = calloc(1, sizeof(*rep));
 	struct mig_dest_report drep;
 	char err[256];

@@ -18,7 +18,7 @@
 
 static struct emu_dev *mk(void)
 {
-	struct emu_dev_cfg cfg = { .model = "bigmem", .params = "mem=256m,block=64k" };
+	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=256m,block=64k"};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev) {

@@ -46,7 +46,7 @@ int BPF_USDT(usdt__dirty_query_start, __u32 iface, __u64 iova, __u64 size, __u64
 	     __u64 bitmap)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct query q = { bpf_ktime_get_ns(), iova, size, pgsize };
+	struct query q = {bpf_ktime_get_ns(), iova, size, pgsize};
 
 	if (!filtered_out())
 		bpf_map_update_elem(&queries, &tid, &q, BPF_ANY);
@@ -54,12 +54,11 @@ int BPF_USDT(usdt__dirty_query_start, __u32 iface, __u64 iova, __u64 size, __u64
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__dirty_query_end, __u32 iface, __u64 iova, __u64 size, __u64 bitmap,
-	     __u64 bytes)
+int BPF_USDT(usdt__dirty_query_end, __u32 iface, __u64 iova, __u64 size, __u64 bitmap, __u64 bytes)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct query *q = bpf_map_lookup_elem(&queries, &tid);
-	struct count_ctx c = { (const __u64 *)bitmap, 0, 0 };
+	struct count_ctx c = {(const __u64 *)bitmap, 0, 0};
 	struct vfmig_event *e;
 	__u64 lat, words;
 	bool cut;

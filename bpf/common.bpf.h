@@ -95,8 +95,8 @@ static __always_inline __u32 log2_slot(__u64 v)
 static __always_inline void hist_add(__u64 dev, __u8 kind, __u8 from, __u8 to, __s32 result,
 				     __u64 ns)
 {
-	struct vfmig_hist_key key = { .dev = dev, .kind = kind, .from = from, .to = to,
-				      .result = result };
+	struct vfmig_hist_key key = {
+		.dev = dev, .kind = kind, .from = from, .to = to, .result = result};
 	static const struct vfmig_hist zero;
 	struct vfmig_hist *h = bpf_map_lookup_elem(&hists, &key);
 	__u32 slot;
@@ -119,7 +119,7 @@ static __always_inline void hist_add(__u64 dev, __u8 kind, __u8 from, __u8 to, _
 static __always_inline struct vfmig_dev_state *dev_state(__u64 dev)
 {
 	struct vfmig_dev_state *st = bpf_map_lookup_elem(&devices, &dev);
-	struct vfmig_dev_state fresh = { .state = VFMIG_STATE_UNKNOWN };
+	struct vfmig_dev_state fresh = {.state = VFMIG_STATE_UNKNOWN};
 
 	if (st)
 		return st;

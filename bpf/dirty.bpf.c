@@ -47,7 +47,7 @@ static long match_range(__u32 i, void *arg)
 SEC("tracepoint/exceptions/page_fault_user")
 int tp__page_fault_user(struct trace_event_raw_exceptions *ctx)
 {
-	struct fault_ctx f = { ctx->address, bpf_get_current_pid_tgid() >> 32 };
+	struct fault_ctx f = {ctx->address, bpf_get_current_pid_tgid() >> 32};
 
 	if (!(ctx->error_code & 2)) /* X86_PF_WRITE */
 		return 0;
@@ -70,7 +70,7 @@ static long find_slot(__u32 i, void *arg)
 
 static __always_inline __u32 slot_of(__u32 pid, __u64 start)
 {
-	struct range_val want = { .r = { .start = start, .pid = pid, .id = VFMIG_MAX_RANGES } };
+	struct range_val want = {.r = {.start = start, .pid = pid, .id = VFMIG_MAX_RANGES}};
 
 	bpf_loop(VFMIG_MAX_RANGES, find_slot, &want, 0);
 	return want.r.id;
@@ -80,7 +80,7 @@ SEC("usdt")
 int BPF_USDT(usdt__wp_arm, __u64 start, __u64 len)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32, id;
-	struct range_val v = { .r = { start, start + len, pid } };
+	struct range_val v = {.r = {start, start + len, pid}};
 
 	if (filtered_out())
 		return 0;

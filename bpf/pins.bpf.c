@@ -84,7 +84,7 @@ SEC("kprobe/vfio_pin_pages")
 int BPF_KPROBE(kprobe__vfio_pin_pages, void *dev, unsigned long arg2, int npage)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pin_call c = { (__u64)dev, pin_iova(arg2), npage };
+	struct pin_call c = {(__u64)dev, pin_iova(arg2), npage};
 
 	if (!filtered_out())
 		bpf_map_update_elem(&pin_calls, &tid, &c, BPF_ANY);
@@ -111,8 +111,8 @@ int BPF_KPROBE(kprobe__vfio_unpin_pages, void *dev, unsigned long arg2, int npag
 }
 
 SEC("fexit/vfio_pin_pages")
-int BPF_PROG(fexit__vfio_pin_pages, void *dev, unsigned long iova, int npage, int prot,
-	     void *pages, int ret)
+int BPF_PROG(fexit__vfio_pin_pages, void *dev, unsigned long iova, int npage, int prot, void *pages,
+	     int ret)
 {
 	return filtered_out() ? 0 : on_pin((__u64)dev, iova, npage, ret, VFMIG_SRC_FENTRY);
 }

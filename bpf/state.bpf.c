@@ -33,7 +33,7 @@ static __always_inline void set_state(__u64 dev, __u8 state)
 static __always_inline int on_set_start(__u64 dev, __u8 from, __u8 to, __u16 src)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct set_start s = { bpf_ktime_get_ns(), from, to };
+	struct set_start s = {bpf_ktime_get_ns(), from, to};
 	struct vfmig_dev_state *st = dev_state(dev);
 	struct vfmig_event *e;
 

@@ -82,8 +82,24 @@ struct opts {
 	int nargs;
 };
 
-enum { OPT_MEM = 256, OPT_VCPUS, OPT_RATE, OPT_WSS, OPT_PATTERN, OPT_HOTF, OPT_HOTS, OPT_SEED,
-       OPT_DEVICE, OPT_TO, OPT_FROM, OPT_BW, OPT_DOWNTIME, OPT_TIME, OPT_DROP, OPT_DIE };
+enum {
+	OPT_MEM = 256,
+	OPT_VCPUS,
+	OPT_RATE,
+	OPT_WSS,
+	OPT_PATTERN,
+	OPT_HOTF,
+	OPT_HOTS,
+	OPT_SEED,
+	OPT_DEVICE,
+	OPT_TO,
+	OPT_FROM,
+	OPT_BW,
+	OPT_DOWNTIME,
+	OPT_TIME,
+	OPT_DROP,
+	OPT_DIE
+};
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -124,9 +140,13 @@ static void vm_defaults(struct vm_cfg *c)
 
 	memset(c, 0, sizeof(*c));
 	c->mem_size = 256 << 20;
-	c->wl = (struct workload_cfg){ .threads = 1, .rate = 20000, .ws_pages = (64 << 20) / 4096,
-				       .pattern = WORKLOAD_UNIFORM, .hot_fraction = 0.1,
-				       .hot_share = 0.9, .seed = 1 };
+	c->wl = (struct workload_cfg){.threads = 1,
+				      .rate = 20000,
+				      .ws_pages = (64 << 20) / 4096,
+				      .pattern = WORKLOAD_UNIFORM,
+				      .hot_fraction = 0.1,
+				      .hot_share = 0.9,
+				      .seed = 1};
 	vm_dev_spec_parse("nic:dirty=type1-pin,rate=20000", &c->devs[0], err, sizeof(err));
 	vm_dev_spec_parse("bigmem:mem=32m,rate=100", &c->devs[1], err, sizeof(err));
 	c->ndevs = 2;
@@ -145,21 +165,54 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 	    c != OPT_FROM && c != OPT_DROP && c != OPT_DIE)
 		bad = parse_size(arg, &n) != 0;
 	switch (c) {
-	case OPT_MEM: v->mem_size = n; bad |= !n; break;
-	case OPT_VCPUS: v->wl.threads = n; bad |= n > WORKLOAD_MAX_THREADS; break;
-	case OPT_RATE: v->wl.rate = n; break;
-	case OPT_WSS: v->wl.ws_pages = n / 4096; bad |= n < 4096; break;
-	case OPT_SEED: v->wl.seed = n; break;
-	case OPT_BW: o->bandwidth = n; break;
-	case OPT_DOWNTIME: o->downtime_ms = n; break;
-	case OPT_TIME: o->time_s = n; break;
-	case OPT_TO: o->to = arg; break;
-	case OPT_FROM: o->from = arg; break;
-	case OPT_DROP: o->drop_page = true; break;
-	case OPT_DIE: o->die_at = arg; break;
-	case OPT_PATTERN: bad = workload_pattern_parse(arg, &v->wl.pattern) != 0; break;
-	case OPT_HOTF: bad = parse_frac(arg, &v->wl.hot_fraction) != 0; break;
-	case OPT_HOTS: bad = parse_frac(arg, &v->wl.hot_share) != 0; break;
+	case OPT_MEM:
+		v->mem_size = n;
+		bad |= !n;
+		break;
+	case OPT_VCPUS:
+		v->wl.threads = n;
+		bad |= n > WORKLOAD_MAX_THREADS;
+		break;
+	case OPT_RATE:
+		v->wl.rate = n;
+		break;
+	case OPT_WSS:
+		v->wl.ws_pages = n / 4096;
+		bad |= n < 4096;
+		break;
+	case OPT_SEED:
+		v->wl.seed = n;
+		break;
+	case OPT_BW:
+		o->bandwidth = n;
+		break;
+	case OPT_DOWNTIME:
+		o->downtime_ms = n;
+		break;
+	case OPT_TIME:
+		o->time_s = n;
+		break;
+	case OPT_TO:
+		o->to = arg;
+		break;
+	case OPT_FROM:
+		o->from = arg;
+		break;
+	case OPT_DROP:
+		o->drop_page = true;
+		break;
+	case OPT_DIE:
+		o->die_at = arg;
+		break;
+	case OPT_PATTERN:
+		bad = workload_pattern_parse(arg, &v->wl.pattern) != 0;
+		break;
+	case OPT_HOTF:
+		bad = parse_frac(arg, &v->wl.hot_fraction) != 0;
+		break;
+	case OPT_HOTS:
+		bad = parse_frac(arg, &v->wl.hot_share) != 0;
+		break;
 	case OPT_DEVICE:
 		if (!own_devices)
 			v->ndevs = 0;
@@ -179,40 +232,46 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "params", required_argument, NULL, 'P' },
-		{ "features", required_argument, NULL, 'f' },
-		{ "work", required_argument, NULL, 'w' },
-		{ "work-per-mib", required_argument, NULL, 'W' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "vcpus", required_argument, NULL, OPT_VCPUS },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "wss", required_argument, NULL, OPT_WSS },
-		{ "pattern", required_argument, NULL, OPT_PATTERN },
-		{ "hot-fraction", required_argument, NULL, OPT_HOTF },
-		{ "hot-share", required_argument, NULL, OPT_HOTS },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "device", required_argument, NULL, OPT_DEVICE },
-		{ "to", required_argument, NULL, OPT_TO },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "bandwidth", required_argument, NULL, OPT_BW },
-		{ "downtime", required_argument, NULL, OPT_DOWNTIME },
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "drop-page", no_argument, NULL, OPT_DROP },
-		{ "die-at", required_argument, NULL, OPT_DIE },
-		{ NULL, 0, NULL, 0 },
+		{"model", required_argument, NULL, 'm'},
+		{"params", required_argument, NULL, 'P'},
+		{"features", required_argument, NULL, 'f'},
+		{"work", required_argument, NULL, 'w'},
+		{"work-per-mib", required_argument, NULL, 'W'},
+		{"rounds", required_argument, NULL, 'r'},
+		{"output", required_argument, NULL, 'o'},
+		{"input", required_argument, NULL, 'i'},
+		{"expect", required_argument, NULL, 'e'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"mem", required_argument, NULL, OPT_MEM},
+		{"vcpus", required_argument, NULL, OPT_VCPUS},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"wss", required_argument, NULL, OPT_WSS},
+		{"pattern", required_argument, NULL, OPT_PATTERN},
+		{"hot-fraction", required_argument, NULL, OPT_HOTF},
+		{"hot-share", required_argument, NULL, OPT_HOTS},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"device", required_argument, NULL, OPT_DEVICE},
+		{"to", required_argument, NULL, OPT_TO},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"bandwidth", required_argument, NULL, OPT_BW},
+		{"downtime", required_argument, NULL, OPT_DOWNTIME},
+		{"time", required_argument, NULL, OPT_TIME},
+		{"drop-page", no_argument, NULL, OPT_DROP},
+		{"die-at", required_argument, NULL, OPT_DIE},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
-	*o = (struct opts){ .model = "bigmem", .params = "", .work = 10000,
-			    .work_per_mib = 4, .rounds = 8, .to = "local", .bandwidth = 1000,
-			    .downtime_ms = 300, .time_s = 5 };
+	*o = (struct opts){.model = "bigmem",
+			   .params = "",
+			   .work = 10000,
+			   .work_per_mib = 4,
+			   .rounds = 8,
+			   .to = "local",
+			   .bandwidth = 1000,
+			   .downtime_ms = 300,
+			   .time_s = 5};
 	vm_defaults(&o->vm);
 	while ((c = getopt_long(argc, argv, "m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
 		if (c >= OPT_MEM) {
@@ -223,15 +282,29 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			continue;
 		}
 		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'P': o->params = optarg; break;
-		case 'o': case 'i': o->file = optarg; break;
-		case 'e': o->expect = optarg; break;
-		case 'j': o->json = true; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'P':
+			o->params = optarg;
+			break;
+		case 'o':
+		case 'i':
+			o->file = optarg;
+			break;
+		case 'e':
+			o->expect = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		case 'f':
 			if (emu_flags_parse(optarg, &o->features))
-				return usage_error("--features '%s': use stop-copy, p2p, pre-copy", optarg);
+				return usage_error("--features '%s': use stop-copy, p2p, pre-copy",
+						   optarg);
 			break;
 		case 'w':
 			if (parse_u64(optarg, &o->work))
@@ -243,7 +316,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			if (parse_u64(optarg, &o->rounds) || !o->rounds)
-				return usage_error("--rounds '%s' is not a positive number", optarg);
+				return usage_error("--rounds '%s' is not a positive number",
+						   optarg);
 			o->rounds_set = true;
 			break;
 		default:
@@ -260,7 +334,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static struct emu_dev *make_dev(const struct opts *o, const char *model, const char *params)
 {
-	struct emu_dev_cfg cfg = { .model = model, .params = params, .mig_flags = o->features };
+	struct emu_dev_cfg cfg = {.model = model, .params = params, .mig_flags = o->features};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
@@ -379,8 +453,10 @@ static void print_save(const struct opts *o, const struct emu_save_report *r)
 
 static int cmd_save(struct opts *o)
 {
-	struct emu_save_opts so = { .max_rounds = o->rounds, .dirty_limit = 0,
-				    .work_per_mib = o->work_per_mib, .chunk = 1 << 20 };
+	struct emu_save_opts so = {.max_rounds = o->rounds,
+				   .dirty_limit = 0,
+				   .work_per_mib = o->work_per_mib,
+				   .chunk = 1 << 20};
 	struct emu_save_report rep;
 	struct emu_dev *dev;
 	int fd, ret;
@@ -451,7 +527,7 @@ static int cmd_resume(struct opts *o)
 
 static enum mig_die parse_die(const char *s)
 {
-	static const char *const names[] = { "never", "hello", "precopy", "switchover", "end" };
+	static const char *const names[] = {"never", "hello", "precopy", "switchover", "end"};
 	size_t i;
 
 	for (i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
@@ -516,7 +592,7 @@ static int open_target(struct opts *o, pid_t *child, bool *to_file)
 
 static void print_workload(const struct opts *o, struct vm *vm)
 {
-	struct workload_stats st = { 0 };
+	struct workload_stats st = {0};
 
 	if (!vm->wl)
 		return;
@@ -528,10 +604,10 @@ static void print_workload(const struct opts *o, struct vm *vm)
 
 static int cmd_migrate(struct opts *o)
 {
-	struct mig_opts mo = { .bandwidth = o->bandwidth * 1000000,
-			       .downtime_ns = o->downtime_ms * 1000000,
-			       .max_rounds = o->rounds_set ? o->rounds : 30,
-			       .drop_one_page = o->drop_page };
+	struct mig_opts mo = {.bandwidth = o->bandwidth * 1000000,
+			      .downtime_ns = o->downtime_ms * 1000000,
+			      .max_rounds = o->rounds_set ? o->rounds : 30,
+			      .drop_one_page = o->drop_page};
 	struct mig_report *rep = calloc(1, sizeof(*rep));
 	int fd, ret, status = 0;
 	char err[256];
@@ -577,7 +653,8 @@ static int cmd_incoming(struct opts *o)
 	int fd;
 
 	if (!o->from)
-		return usage_error("incoming needs --from unix:PATH|tcp:[HOST:]PORT|file:PATH%s", "");
+		return usage_error("incoming needs --from unix:PATH|tcp:[HOST:]PORT|file:PATH%s",
+				   "");
 	signal(SIGPIPE, SIG_IGN);
 	fd = endpoint_accept(o->from, err, sizeof(err));
 	if (fd < 0) {

@@ -66,9 +66,12 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },   { "binary", required_argument, NULL, 'b' },
-		{ "duration", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+		{"pid", required_argument, NULL, 'p'},
+		{"binary", required_argument, NULL, 'b'},
+		{"duration", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -81,15 +84,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (*end || o->pid <= 0)
 				return usage_error("-p '%s' is not a process id", optarg);
 			break;
-		case 'b': o->binary = optarg; break;
+		case 'b':
+			o->binary = optarg;
+			break;
 		case 'd':
 			o->duration = strtoul(optarg, &end, 10);
 			if (*end || !o->duration)
 				return usage_error("-d '%s' is not a number of seconds", optarg);
 			break;
-		case 'j': o->json = true; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default: return EXIT_USAGE;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -157,7 +167,8 @@ static void print_table(const struct opts *o, struct vfmig_probes *p)
 		printf("]\n");
 		return;
 	}
-	printf("%-7s %-36s %-9s %-8s %s\n", "family", "program", "source", "status", "where / why not");
+	printf("%-7s %-36s %-9s %-8s %s\n", "family", "program", "source", "status",
+	       "where / why not");
 	for (i = 0; i < n; i++)
 		printf("%-7s %-36s %-9s %-8s %s\n", rows[i].family, rows[i].program, rows[i].source,
 		       rows[i].attached ? "attached" : "off", rows[i].reason);
@@ -170,8 +181,8 @@ static const char *state(unsigned int s)
 
 static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 {
-	static const char *const kinds[] = { "", "request", "step", "bitmap", "precopy_info" };
-	static const char *const ifaces[] = { "?", "type1", "dma-log", "iommufd" };
+	static const char *const kinds[] = {"", "request", "step", "bitmap", "precopy_info"};
+	static const char *const ifaces[] = {"?", "type1", "dma-log", "iommufd"};
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -196,8 +207,8 @@ static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 			       "%9.3f us\n",
 			       kinds[k->kind < 5 ? k->kind : 0], (unsigned long long)k->dev, what,
 			       k->result, (unsigned long long)h[i].h.count,
-			       agg_percentile(&h[i].h, 0.5) / 1e3, agg_percentile(&h[i].h, 0.99) / 1e3,
-			       h[i].h.max_ns / 1e3);
+			       agg_percentile(&h[i].h, 0.5) / 1e3,
+			       agg_percentile(&h[i].h, 0.99) / 1e3, h[i].h.max_ns / 1e3);
 	}
 }
 
@@ -273,7 +284,7 @@ static double now_s(void)
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = { .pid = o->pid };
+	struct probe_opts po = {.pid = o->pid};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, status = 0, ret;

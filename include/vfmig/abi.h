@@ -8,12 +8,12 @@
 #ifndef VFMIG_ABI_H
 #define VFMIG_ABI_H
 
-#define VFMIG_HIST_SLOTS 40	  /* log2 buckets of nanoseconds: up to ~550 s */
-#define VFMIG_MAX_DEVICES 1024	  /* per-device histogram and state entries */
-#define VFMIG_MAX_INFLIGHT 4096	  /* syscalls being decoded at once */
-#define VFMIG_MAX_RANGES 64	  /* write-protected ranges watched for faults */
+#define VFMIG_HIST_SLOTS 40	    /* log2 buckets of nanoseconds: up to ~550 s */
+#define VFMIG_MAX_DEVICES 1024	    /* per-device histogram and state entries */
+#define VFMIG_MAX_INFLIGHT 4096	    /* syscalls being decoded at once */
+#define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
 #define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
-#define VFMIG_STATE_UNKNOWN 255	  /* a device's state before it was seen */
+#define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -33,20 +33,20 @@ enum vfmig_iface {
 };
 
 enum vfmig_event_type {
-	VFMIG_EV_PIN = 1,	/* a = iova, b = pages asked, result = pinned or -errno */
-	VFMIG_EV_UNPIN,		/* a = iova, b = pages */
-	VFMIG_EV_MAP,		/* a = iova, b = bytes, c = 1 when VFIO's (else host DMA API) */
-	VFMIG_EV_UNMAP,		/* a = iova, b = bytes, c as for MAP */
-	VFMIG_EV_BITMAP,	/* a = iova, b = length, c = page size, d = dirty pages counted,
+	VFMIG_EV_PIN = 1,      /* a = iova, b = pages asked, result = pinned or -errno */
+	VFMIG_EV_UNPIN,	       /* a = iova, b = pages */
+	VFMIG_EV_MAP,	       /* a = iova, b = bytes, c = 1 when VFIO's (else host DMA API) */
+	VFMIG_EV_UNMAP,	       /* a = iova, b = bytes, c as for MAP */
+	VFMIG_EV_BITMAP,       /* a = iova, b = length, c = page size, d = dirty pages counted,
 				 * from = interface, to = 1 when the count was cut short */
-	VFMIG_EV_STATE_SET,	/* from, to, result, a = latency ns, b = state left in */
-	VFMIG_EV_FSM_STEP,	/* from, to, result, a = duration ns */
-	VFMIG_EV_PRECOPY_INFO,	/* a = initial bytes, b = dirty bytes, result */
-	VFMIG_EV_DATA_SIZE,	/* a = stop-copy length */
-	VFMIG_EV_DATA_READ,	/* a = bytes asked, result = bytes or -errno */
-	VFMIG_EV_DATA_WRITE,	/* likewise */
-	VFMIG_EV_RESET,		/* from */
-	VFMIG_EV_FAULT_WINDOW,	/* a = window, b = write faults (pages) in it */
+	VFMIG_EV_STATE_SET,    /* from, to, result, a = latency ns, b = state left in */
+	VFMIG_EV_FSM_STEP,     /* from, to, result, a = duration ns */
+	VFMIG_EV_PRECOPY_INFO, /* a = initial bytes, b = dirty bytes, result */
+	VFMIG_EV_DATA_SIZE,    /* a = stop-copy length */
+	VFMIG_EV_DATA_READ,    /* a = bytes asked, result = bytes or -errno */
+	VFMIG_EV_DATA_WRITE,   /* likewise */
+	VFMIG_EV_RESET,	       /* from */
+	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */
 	VFMIG_EV_STOPCOPY_TO_PRECOPY, /* the request unfixed kernels hang on */
 	VFMIG_EV_NR,
 };
@@ -79,7 +79,7 @@ enum vfmig_counter {
 	VFMIG_C_HOST_MAP_BYTES,
 	VFMIG_C_HOST_UNMAP_CALLS,
 	VFMIG_C_HOST_UNMAP_BYTES,
-	VFMIG_C_BITMAP_QUERIES,	    /* + interface: one slot each */
+	VFMIG_C_BITMAP_QUERIES, /* + interface: one slot each */
 	VFMIG_C_BITMAP_DIRTY = VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_NR,
 	VFMIG_C_BITMAP_TRUNCATED = VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_NR,
 	VFMIG_C_STATE_SETS = VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_NR,
@@ -93,8 +93,8 @@ enum vfmig_counter {
 	VFMIG_C_WRITE_FAULTS, /* write faults on watched (write-protected) ranges */
 	VFMIG_C_KVM_DIRTY_PUSH,
 	VFMIG_C_KVM_DIRTY_LOG_CALLS,
-	VFMIG_C_EVENTS,	 /* records reserved in the ring buffer */
-	VFMIG_C_DROPS,	 /* records the ring buffer had no room for */
+	VFMIG_C_EVENTS,	   /* records reserved in the ring buffer */
+	VFMIG_C_DROPS,	   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK, /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
 	VFMIG_C_NR,
 };

@@ -15,13 +15,13 @@
  * tests/run.sh lists these lines, and CI fails on any test not named in
  * tests/expected-skips.
  */
-#define VFMIG_SKIP(...)                                                                        \
-	do {                                                                                   \
-		printf("SKIP %s: ", __func__);                                                 \
-		printf(__VA_ARGS__);                                                           \
-		printf("\n");                                                                  \
-		fflush(stdout);                                                                \
-		skip();                                                                        \
+#define VFMIG_SKIP(...)                        \
+	do {                                   \
+		printf("SKIP %s: ", __func__); \
+		printf(__VA_ARGS__);           \
+		printf("\n");                  \
+		fflush(stdout);                \
+		skip();                        \
 	} while (0)
 
 #endif

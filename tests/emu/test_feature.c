@@ -525,7 +525,7 @@ static void saving_group_moves(void **state)
 			CHECK_EQ(get_state(src), PCP);
 			r = emu_fd_read(fd, chunk, sizeof(chunk));
 			CHECK_EQ(r, sizeof(chunk));
-			stream = realloc(stream, len + r);
+			stream = realloc(stream, len + r); // cppcheck-suppress memleakOnRealloc
 			assert_non_null(stream);
 			memcpy(stream + len, chunk, r);
 			len += r;

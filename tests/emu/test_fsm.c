@@ -343,7 +343,7 @@ static const uint8_t *saved_stream(uint32_t flags, size_t *len)
 		do {
 			if (cap - n < 4096) {
 				cap = cap ? cap * 2 : 65536;
-				buf = realloc(buf, cap);
+				buf = realloc(buf, cap); // cppcheck-suppress memleakOnRealloc
 				assert_non_null(buf);
 			}
 			r = emu_fd_read(fd, buf + n, cap - n);

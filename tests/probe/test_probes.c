@@ -26,7 +26,7 @@ static char binary[PATH_MAX];
 
 static int setup(void **state)
 {
-	struct probe_opts o = { .pid = getpid(), .binary = binary };
+	struct probe_opts o = {.pid = getpid(), .binary = binary};
 	char err[256];
 
 	(void)state;
@@ -48,10 +48,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_PROBES()                                                                          \
-	do {                                                                                   \
-		if (!probes)                                                                   \
-			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");   \
+#define NEED_PROBES()                                                                         \
+	do {                                                                                  \
+		if (!probes)                                                                  \
+			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs"); \
 	} while (0)
 
 static uint64_t counter(int idx)
@@ -91,7 +91,7 @@ static void test_table_says_why(void **state)
 
 static struct emu_dev *mk(const char *model, const char *params)
 {
-	struct emu_dev_cfg cfg = { .model = model, .params = params };
+	struct emu_dev_cfg cfg = {.model = model, .params = params};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	assert_non_null(dev);
@@ -112,7 +112,7 @@ static void test_transitions_match_device_log(void **state)
 {
 	static const enum vfio_device_mig_state seq[] = {
 		VFIO_DEVICE_STATE_PRE_COPY, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_STOP,
-		VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_PRE_COPY,
+		VFIO_DEVICE_STATE_RUNNING,  VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_PRE_COPY,
 		VFIO_DEVICE_STATE_RUNNING,
 	};
 	struct emu_dev *dev = mk("bigmem", "mem=64k,block=4k");
@@ -160,21 +160,21 @@ static void test_pins_maps_bitmaps(void **state)
 {
 	void *mem = aligned_alloc(4096, MEM);
 	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, MEM);
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map), .flags = 3,
-						.vaddr = (uintptr_t)mem, .iova = 0, .size = MEM };
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap), .iova = 0, .size = MEM };
-	struct vfio_iommu_type1_dirty_bitmap start = { sizeof(start), 1 };
-	uint64_t bits[MEM / 4096 / 64] = { 0 };
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = 3, .vaddr = (uintptr_t)mem, .iova = 0, .size = MEM};
+	struct vfio_iommu_type1_dma_unmap unmap = {.argsz = sizeof(unmap), .iova = 0, .size = MEM};
+	struct vfio_iommu_type1_dirty_bitmap start = {sizeof(start), 1};
+	uint64_t bits[MEM / 4096 / 64] = {0};
 	struct {
 		struct vfio_iommu_type1_dirty_bitmap hdr;
 		struct vfio_iommu_type1_dirty_bitmap_get get;
-	} get = { { sizeof(get), 4 }, { 0, MEM, { 4096, sizeof(bits), (__u64 *)bits } } };
+	} get = {{sizeof(get), 4}, {0, MEM, {4096, sizeof(bits), (__u64 *)bits}}};
 	uint64_t pins0 = counter(VFMIG_C_PAGES_PINNED), calls0 = counter(VFMIG_C_PIN_CALLS);
 	uint64_t unp0 = counter(VFMIG_C_PAGES_UNPINNED), map0 = counter(VFMIG_C_MAP_BYTES);
 	uint64_t unmap0 = counter(VFMIG_C_UNMAP_BYTES);
 	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
 	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
-	uint8_t page[4096] = { 1 };
+	uint8_t page[4096] = {1};
 	int i;
 
 	(void)state;
@@ -232,7 +232,8 @@ static void test_write_faults_per_window(void **state)
 		f0 = counter(VFMIG_C_WRITE_FAULTS);
 		for (i = 0; i < 100 * w; i++) {
 			p[(size_t)i * 7 % (MEM / 4096) * 4096] = w; /* distinct pages */
-			p[(size_t)i * 7 % (MEM / 4096) * 4096 + 8] = w; /* a second write, no fault */
+			p[(size_t)i * 7 % (MEM / 4096) * 4096 + 8] =
+				w; /* a second write, no fault */
 		}
 		assert_int_equal(guest_mem_harvest(g, bm, &ndirty), 0);
 		assert_int_equal(ndirty, 100 * w);
@@ -260,7 +261,7 @@ static int count_ev(void *ctx, const struct vfmig_event *e)
 static void test_ring_drops_counted(void **state)
 {
 	struct emu_dev *dev = mk("nic", "");
-	struct drop_ctx got = { 0 };
+	struct drop_ctx got = {0};
 	uint64_t drops0, steps0, n;
 	int i;
 
@@ -270,10 +271,11 @@ static void test_ring_drops_counted(void **state)
 	drops0 = counter(VFMIG_C_DROPS);
 	steps0 = emu_dev_steps_total(dev);
 	for (i = 0; i < 3000; i++)
-		assert_int_equal(emu_set_state(dev, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
-							    VFIO_DEVICE_STATE_STOP,
-					       NULL),
-				 0);
+		assert_int_equal(
+			emu_set_state(dev,
+				      i % 2 ? VFIO_DEVICE_STATE_RUNNING : VFIO_DEVICE_STATE_STOP,
+				      NULL),
+			0);
 	n = emu_dev_steps_total(dev) - steps0;
 	while (probes_poll(probes, 0, count_ev, &got) > 0)
 		;

@@ -61,8 +61,8 @@ struct emu_file {
 	bool head_sent, end_sent;
 	bool buf_dirty; /* the record being read out is dirty data, not initial */
 	/* resume: bytes of an incomplete record, and what the stream said */
-	int bad;	/* first -errno the stream earned; sticks */
-	char why[200];	/* and the reason it was refused */
+	int bad;       /* first -errno the stream earned; sticks */
+	char why[200]; /* and the reason it was refused */
 	bool seen_end;
 	uint64_t max_bytes;
 };

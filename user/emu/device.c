@@ -18,7 +18,7 @@ static __thread char last_error[256];
 static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct emu_model_ops *const models[] = { &emu_model_nic, &emu_model_bigmem };
+static const struct emu_model_ops *const models[] = {&emu_model_nic, &emu_model_bigmem};
 
 uint64_t emu_now_ns(void)
 {
@@ -228,7 +228,8 @@ static int open_stream(struct emu_dev *dev, enum vfio_device_mig_state to, struc
 	struct emu_file *file;
 	int ret;
 
-	file = emu_file_new(dev, to == VFIO_DEVICE_STATE_RESUMING ? EMU_FILE_RESUME : EMU_FILE_SAVE);
+	file = emu_file_new(dev,
+			    to == VFIO_DEVICE_STATE_RESUMING ? EMU_FILE_RESUME : EMU_FILE_SAVE);
 	if (!file)
 		return emu_dev_fail(dev, ENOMEM, "out of memory for the data stream");
 	if (to == VFIO_DEVICE_STATE_RESUMING) {
@@ -357,15 +358,17 @@ int emu_set_state_locked(struct emu_dev *dev, enum vfio_device_mig_state new_sta
 		return emu_dev_fail(dev, EINVAL, "state %s (%u) is not supported by this device",
 				    emu_state_name(new_state), new_state);
 	if (dev->state == VFIO_DEVICE_STATE_ERROR)
-		return emu_dev_fail(dev, EINVAL, "device is in ERROR: only VFIO_DEVICE_RESET leaves it");
+		return emu_dev_fail(dev, EINVAL,
+				    "device is in ERROR: only VFIO_DEVICE_RESET leaves it");
 	while (dev->state != new_state) {
 		ret = step(dev, new_state, &file);
 		if (ret)
 			break;
 	}
 	if (ret) {
-		bool lost = owns_stream(orig) && !(orig == dev->state ||
-						   (in_saving_group(orig) && in_saving_group(dev->state)));
+		bool lost = owns_stream(orig) &&
+			    !(orig == dev->state ||
+			      (in_saving_group(orig) && in_saving_group(dev->state)));
 		walk_back(dev, orig, lost);
 		return ret;
 	}
@@ -408,7 +411,7 @@ static int check_feature(uint32_t flags, size_t argsz, uint32_t supported, size_
 
 static int feature_migration(struct emu_dev *dev, uint32_t flags, void *data, size_t argsz)
 {
-	struct vfio_device_feature_migration mig = { .flags = dev->mig_flags };
+	struct vfio_device_feature_migration mig = {.flags = dev->mig_flags};
 	int ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET, sizeof(mig));
 
 	if (ret != 1)
@@ -455,7 +458,7 @@ static int feature_mig_state(struct emu_dev *dev, uint32_t flags, void *data, si
 
 static int feature_data_size(struct emu_dev *dev, uint32_t flags, void *data, size_t argsz)
 {
-	struct vfio_device_feature_mig_data_size size = { 0 };
+	struct vfio_device_feature_mig_data_size size = {0};
 	int ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET, sizeof(size));
 
 	if (ret != 1)
@@ -606,7 +609,7 @@ struct feature_buf {
 
 static int feature_call(struct emu_dev *dev, uint32_t flags, void *payload, size_t len)
 {
-	struct feature_buf buf = { .hdr = { .argsz = sizeof(buf.hdr) + len, .flags = flags } };
+	struct feature_buf buf = {.hdr = {.argsz = sizeof(buf.hdr) + len, .flags = flags}};
 	int ret;
 
 	memcpy(buf.payload, payload, len);
@@ -617,7 +620,7 @@ static int feature_call(struct emu_dev *dev, uint32_t flags, void *payload, size
 
 int emu_set_state(struct emu_dev *dev, enum vfio_device_mig_state state, int *data_fd)
 {
-	struct vfio_device_feature_mig_state mig = { .device_state = state, .data_fd = -1 };
+	struct vfio_device_feature_mig_state mig = {.device_state = state, .data_fd = -1};
 	int ret;
 
 	ret = feature_call(dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
@@ -629,7 +632,7 @@ int emu_set_state(struct emu_dev *dev, enum vfio_device_mig_state state, int *da
 
 int emu_get_state(struct emu_dev *dev, enum vfio_device_mig_state *state)
 {
-	struct vfio_device_feature_mig_state mig = { 0 };
+	struct vfio_device_feature_mig_state mig = {0};
 	int ret;
 
 	ret = feature_call(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
@@ -641,7 +644,7 @@ int emu_get_state(struct emu_dev *dev, enum vfio_device_mig_state *state)
 
 int emu_get_data_size(struct emu_dev *dev, uint64_t *stop_copy_length)
 {
-	struct vfio_device_feature_mig_data_size size = { 0 };
+	struct vfio_device_feature_mig_data_size size = {0};
 	int ret;
 
 	ret = feature_call(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size,

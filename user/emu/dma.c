@@ -85,14 +85,15 @@ static int log_start(struct emu_dev *dev, const struct vfio_device_feature_dma_l
 	if (log->active)
 		return emu_dev_fail(dev, EINVAL, "DMA logging is already started");
 	if (c->page_size < 4096 || c->page_size & (c->page_size - 1))
-		return emu_dev_fail(dev, EINVAL, "DMA logging page size %llu is not a power of 2 >= 4096",
+		return emu_dev_fail(dev, EINVAL,
+				    "DMA logging page size %llu is not a power of 2 >= 4096",
 				    (unsigned long long)c->page_size);
 	log->page_size = c->page_size;
 	for (i = 0; i < c->num_ranges; i++) {
 		uint64_t pages = r[i].length / c->page_size;
 
-		log->ranges[i] = (struct log_range){ r[i].iova, r[i].length,
-						     calloc(BITMAP_WORDS(pages) + 1, 8) };
+		log->ranges[i] = (struct log_range){r[i].iova, r[i].length,
+						    calloc(BITMAP_WORDS(pages) + 1, 8)};
 		log->nranges = i + 1;
 		if (!log->ranges[i].bits) {
 			log_free(log);
@@ -140,7 +141,8 @@ static void read_and_clear(struct emu_dma_log *log, uint64_t iova, uint64_t leng
 		struct log_range *r = &log->ranges[i];
 		uint64_t n = r->length / log->page_size, pg;
 
-		for (pg = bitmap_next(r->bits, 0, n); pg < n; pg = bitmap_next(r->bits, pg + 1, n)) {
+		for (pg = bitmap_next(r->bits, 0, n); pg < n;
+		     pg = bitmap_next(r->bits, pg + 1, n)) {
 			uint64_t a = r->iova + pg * log->page_size;
 
 			if (a + log->page_size <= iova || a >= end)

@@ -27,7 +27,7 @@ static int unix_addr(const char *path, struct sockaddr_un *sa, char *err, size_t
 /* "HOST:PORT" or "PORT" (then HOST is 127.0.0.1). */
 static int tcp_addr(const char *spec, struct addrinfo **ai, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
 	char host[256] = "127.0.0.1";
 	const char *port = strrchr(spec, ':');
 	int ret;
@@ -51,7 +51,7 @@ int endpoint_kind(const char *spec, enum endpoint_kind *kind, const char **rest)
 	static const struct {
 		const char *prefix;
 		enum endpoint_kind kind;
-	} kinds[] = { { "unix:", EP_UNIX }, { "tcp:", EP_TCP }, { "file:", EP_FILE } };
+	} kinds[] = {{"unix:", EP_UNIX}, {"tcp:", EP_TCP}, {"file:", EP_FILE}};
 	size_t i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

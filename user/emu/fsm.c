@@ -24,35 +24,84 @@ enum {
 
 /* next_step[from][to]: the first arc of the shortest path with every feature. */
 static const unsigned char next_step[EMU_NR_STATES][EMU_NR_STATES] = {
-	[S_STOP] = {
-		[S_STOP] = S_STOP, [S_RUN] = S_P2P, [S_SC] = S_SC, [S_RES] = S_RES,
-		[S_P2P] = S_P2P, [S_PC] = S_P2P, [S_PCP2P] = S_P2P, [S_ERR] = S_ERR,
-	},
-	[S_RUN] = {
-		[S_STOP] = S_P2P, [S_RUN] = S_RUN, [S_SC] = S_P2P, [S_RES] = S_P2P,
-		[S_P2P] = S_P2P, [S_PC] = S_PC, [S_PCP2P] = S_P2P, [S_ERR] = S_ERR,
-	},
-	[S_SC] = {
-		[S_STOP] = S_STOP, [S_RUN] = S_STOP, [S_SC] = S_SC, [S_RES] = S_STOP,
-		[S_P2P] = S_STOP, [S_PC] = S_ERR, [S_PCP2P] = S_ERR, [S_ERR] = S_ERR,
-	},
-	[S_RES] = {
-		[S_STOP] = S_STOP, [S_RUN] = S_STOP, [S_SC] = S_STOP, [S_RES] = S_RES,
-		[S_P2P] = S_STOP, [S_PC] = S_STOP, [S_PCP2P] = S_STOP, [S_ERR] = S_ERR,
-	},
-	[S_P2P] = {
-		[S_STOP] = S_STOP, [S_RUN] = S_RUN, [S_SC] = S_STOP, [S_RES] = S_STOP,
-		[S_P2P] = S_P2P, [S_PC] = S_RUN, [S_PCP2P] = S_PCP2P, [S_ERR] = S_ERR,
-	},
-	[S_PC] = {
-		[S_STOP] = S_RUN, [S_RUN] = S_RUN, [S_SC] = S_PCP2P, [S_RES] = S_RUN,
-		[S_P2P] = S_RUN, [S_PC] = S_PC, [S_PCP2P] = S_PCP2P, [S_ERR] = S_ERR,
-	},
-	[S_PCP2P] = {
-		[S_STOP] = S_P2P, [S_RUN] = S_P2P, [S_SC] = S_SC, [S_RES] = S_P2P,
-		[S_P2P] = S_P2P, [S_PC] = S_PC, [S_PCP2P] = S_PCP2P, [S_ERR] = S_ERR,
-	},
-	[S_ERR] = { S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR },
+	[S_STOP] =
+		{
+			[S_STOP] = S_STOP,
+			[S_RUN] = S_P2P,
+			[S_SC] = S_SC,
+			[S_RES] = S_RES,
+			[S_P2P] = S_P2P,
+			[S_PC] = S_P2P,
+			[S_PCP2P] = S_P2P,
+			[S_ERR] = S_ERR,
+		},
+	[S_RUN] =
+		{
+			[S_STOP] = S_P2P,
+			[S_RUN] = S_RUN,
+			[S_SC] = S_P2P,
+			[S_RES] = S_P2P,
+			[S_P2P] = S_P2P,
+			[S_PC] = S_PC,
+			[S_PCP2P] = S_P2P,
+			[S_ERR] = S_ERR,
+		},
+	[S_SC] =
+		{
+			[S_STOP] = S_STOP,
+			[S_RUN] = S_STOP,
+			[S_SC] = S_SC,
+			[S_RES] = S_STOP,
+			[S_P2P] = S_STOP,
+			[S_PC] = S_ERR,
+			[S_PCP2P] = S_ERR,
+			[S_ERR] = S_ERR,
+		},
+	[S_RES] =
+		{
+			[S_STOP] = S_STOP,
+			[S_RUN] = S_STOP,
+			[S_SC] = S_STOP,
+			[S_RES] = S_RES,
+			[S_P2P] = S_STOP,
+			[S_PC] = S_STOP,
+			[S_PCP2P] = S_STOP,
+			[S_ERR] = S_ERR,
+		},
+	[S_P2P] =
+		{
+			[S_STOP] = S_STOP,
+			[S_RUN] = S_RUN,
+			[S_SC] = S_STOP,
+			[S_RES] = S_STOP,
+			[S_P2P] = S_P2P,
+			[S_PC] = S_RUN,
+			[S_PCP2P] = S_PCP2P,
+			[S_ERR] = S_ERR,
+		},
+	[S_PC] =
+		{
+			[S_STOP] = S_RUN,
+			[S_RUN] = S_RUN,
+			[S_SC] = S_PCP2P,
+			[S_RES] = S_RUN,
+			[S_P2P] = S_RUN,
+			[S_PC] = S_PC,
+			[S_PCP2P] = S_PCP2P,
+			[S_ERR] = S_ERR,
+		},
+	[S_PCP2P] =
+		{
+			[S_STOP] = S_P2P,
+			[S_RUN] = S_P2P,
+			[S_SC] = S_SC,
+			[S_RES] = S_P2P,
+			[S_P2P] = S_P2P,
+			[S_PC] = S_PC,
+			[S_PCP2P] = S_PCP2P,
+			[S_ERR] = S_ERR,
+		},
+	[S_ERR] = {S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR},
 };
 
 /* Features a state needs; ERROR needs all bits, so it is never "supported". */
@@ -99,10 +148,9 @@ int emu_mig_next_state(uint32_t mig_flags, enum vfio_device_mig_state cur,
 }
 
 static const char *const state_names[EMU_NR_STATES] = {
-	[S_ERR] = "ERROR",	    [S_STOP] = "STOP",
-	[S_RUN] = "RUNNING",	    [S_SC] = "STOP_COPY",
-	[S_RES] = "RESUMING",	    [S_P2P] = "RUNNING_P2P",
-	[S_PC] = "PRE_COPY",	    [S_PCP2P] = "PRE_COPY_P2P",
+	[S_ERR] = "ERROR",    [S_STOP] = "STOP",	  [S_RUN] = "RUNNING",
+	[S_SC] = "STOP_COPY", [S_RES] = "RESUMING",	  [S_P2P] = "RUNNING_P2P",
+	[S_PC] = "PRE_COPY",  [S_PCP2P] = "PRE_COPY_P2P",
 };
 
 const char *emu_state_name(enum vfio_device_mig_state state)
@@ -137,10 +185,10 @@ int emu_flags_parse(const char *list, uint32_t *mig_flags)
 		const char *name;
 		uint32_t flag;
 	} names[] = {
-		{ "stop-copy", VFIO_MIGRATION_STOP_COPY },
-		{ "p2p", VFIO_MIGRATION_P2P },
-		{ "pre-copy", VFIO_MIGRATION_PRE_COPY },
-		{ "all", EMU_MIG_FLAGS_ALL },
+		{"stop-copy", VFIO_MIGRATION_STOP_COPY},
+		{"p2p", VFIO_MIGRATION_P2P},
+		{"pre-copy", VFIO_MIGRATION_PRE_COPY},
+		{"all", EMU_MIG_FLAGS_ALL},
 	};
 	const char *p = list;
 	uint32_t flags = 0;

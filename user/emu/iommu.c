@@ -56,7 +56,7 @@ int emu_iommu_attach(struct emu_iommu *io, enum emu_dma_mode mode, emu_dma_unmap
 	pthread_mutex_lock(&io->lock);
 	for (i = 0; i < EMU_MAX_ATTACH; i++) {
 		if (!io->att[i].used) {
-			io->att[i] = (struct emu_attach){ true, mode, unmap, opaque };
+			io->att[i] = (struct emu_attach){true, mode, unmap, opaque};
 			ret = i;
 			break;
 		}
@@ -128,7 +128,7 @@ struct emu_map *emu_map_first_in(struct emu_iommu *io, uint64_t iova, uint64_t s
 int emu_map_add(struct emu_iommu *io, uint64_t iova, uint64_t size, void *vaddr, uint32_t prot)
 {
 	uint64_t npages = size / EMU_IOMMU_PAGE;
-	struct emu_map m = { iova, size, vaddr, prot };
+	struct emu_map m = {iova, size, vaddr, prot};
 	size_t i;
 
 	if ((uint8_t *)vaddr < io->mem || (uint8_t *)vaddr + size > io->mem + io->mem_size)
@@ -187,8 +187,7 @@ void emu_iommu_unpin_range(struct emu_iommu *io, uint64_t iova, uint64_t size)
 }
 
 /* The iova_bitmap contract: set the bits of [iova, iova + len) in a page_size bitmap. */
-void emu_report_bits(uint8_t *user, uint64_t base, uint64_t page_size, uint64_t iova,
-		     uint64_t len)
+void emu_report_bits(uint8_t *user, uint64_t base, uint64_t page_size, uint64_t iova, uint64_t len)
 {
 	uint64_t first = (iova - base) / page_size, last = (iova + len - 1 - base) / page_size;
 
@@ -259,7 +258,8 @@ void emu_unpin_pages(struct emu_iommu *io, uint64_t iova, int npage)
 
 /* Walks [iova, iova + len) over mappings; fn handles each piece within one mapping. */
 static int walk(struct emu_iommu *io, uint64_t iova, size_t len, uint32_t prot,
-		int (*fn)(struct emu_iommu *, struct emu_map *, uint64_t, uint8_t *, size_t, void *),
+		int (*fn)(struct emu_iommu *, struct emu_map *, uint64_t, uint8_t *, size_t,
+			  void *),
 		void *arg)
 {
 	while (len) {
@@ -290,8 +290,8 @@ static void mark(uint64_t *map, uint64_t off, size_t n)
 	bitmap_set_range(map, pg, last - pg + 1);
 }
 
-static int rw_piece(struct emu_iommu *io, struct emu_map *m, uint64_t off, uint8_t *host,
-		    size_t n, void *data)
+static int rw_piece(struct emu_iommu *io, struct emu_map *m, uint64_t off, uint8_t *host, size_t n,
+		    void *data)
 {
 	(void)io;
 	(void)m;

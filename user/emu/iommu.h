@@ -56,8 +56,7 @@ void emu_unpin_pages(struct emu_iommu *io, uint64_t iova, int npage);
 int emu_dma_rw(struct emu_iommu *io, uint64_t iova, void *data, size_t len, bool write);
 int emu_iommu_dma_write(struct emu_iommu *io, uint64_t iova, const void *data, size_t len);
 /* The iova_bitmap contract: set the bits of [iova, iova + len) in a page_size bitmap at base. */
-void emu_report_bits(uint8_t *user, uint64_t base, uint64_t page_size, uint64_t iova,
-		     uint64_t len);
+void emu_report_bits(uint8_t *user, uint64_t base, uint64_t page_size, uint64_t iova, uint64_t len);
 /* Host address of a mapped, pinned or IOMMU-reachable IOVA range, or NULL. */
 void *emu_iommu_translate(struct emu_iommu *io, uint64_t iova, size_t len);
 

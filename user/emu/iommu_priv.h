@@ -14,8 +14,8 @@
 struct emu_map {
 	uint64_t iova, size;
 	uint8_t *vaddr;
-	uint32_t prot;	 /* IOMMU_READ 1 | IOMMU_WRITE 2 */
-	uint32_t *pins;	 /* pin count per page */
+	uint32_t prot;	/* IOMMU_READ 1 | IOMMU_WRITE 2 */
+	uint32_t *pins; /* pin count per page */
 	uint64_t npinned;
 	uint64_t *dirty; /* type1: pages dirtied since the last report (while tracking) */
 	uint64_t *hw;	 /* iommufd: the IOPTE dirty bits */
@@ -36,8 +36,8 @@ struct emu_iommu {
 	struct emu_map *maps; /* sorted by iova, never overlapping */
 	size_t nmaps, cap;
 	struct emu_attach att[EMU_MAX_ATTACH];
-	bool tracking;	   /* type1 DIRTY_PAGES START..STOP */
-	bool hwpt_dirty;   /* iommufd HWPT dirty tracking enabled */
+	bool tracking;	 /* type1 DIRTY_PAGES START..STOP */
+	bool hwpt_dirty; /* iommufd HWPT dirty tracking enabled */
 };
 
 #define EMU_PROT_READ 1

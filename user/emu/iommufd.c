@@ -23,14 +23,13 @@ struct ioctl_op {
 };
 
 static const struct ioctl_op ops[] = {
-	{ IOMMU_IOAS_MAP, sizeof(struct iommu_ioas_map),
-	  offsetof(struct iommu_ioas_map, iova) + 8 },
-	{ IOMMU_IOAS_UNMAP, sizeof(struct iommu_ioas_unmap),
-	  offsetof(struct iommu_ioas_unmap, length) + 8 },
-	{ IOMMU_HWPT_SET_DIRTY_TRACKING, sizeof(struct iommu_hwpt_set_dirty_tracking),
-	  offsetof(struct iommu_hwpt_set_dirty_tracking, __reserved) + 4 },
-	{ IOMMU_HWPT_GET_DIRTY_BITMAP, sizeof(struct iommu_hwpt_get_dirty_bitmap),
-	  offsetof(struct iommu_hwpt_get_dirty_bitmap, data) + 8 },
+	{IOMMU_IOAS_MAP, sizeof(struct iommu_ioas_map), offsetof(struct iommu_ioas_map, iova) + 8},
+	{IOMMU_IOAS_UNMAP, sizeof(struct iommu_ioas_unmap),
+	 offsetof(struct iommu_ioas_unmap, length) + 8},
+	{IOMMU_HWPT_SET_DIRTY_TRACKING, sizeof(struct iommu_hwpt_set_dirty_tracking),
+	 offsetof(struct iommu_hwpt_set_dirty_tracking, __reserved) + 4},
+	{IOMMU_HWPT_GET_DIRTY_BITMAP, sizeof(struct iommu_hwpt_get_dirty_bitmap),
+	 offsetof(struct iommu_hwpt_get_dirty_bitmap, data) + 8},
 };
 
 /* copy_struct_from_user(): a larger struct from a newer user is fine if its tail is zero. */

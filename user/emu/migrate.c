@@ -57,12 +57,12 @@ static int send_pages(struct src *s, uint64_t *sent, bool drop_one)
 				continue;
 			}
 			meta[1 + n] = pg;
-			iov[2 + n] = (struct iovec){ mem + pg * PAGE, PAGE };
+			iov[2 + n] = (struct iovec){mem + pg * PAGE, PAGE};
 			n++;
 		}
 		if (n == BATCH_PAGES || (pg >= s->pages && n)) {
 			meta[0] = n; /* u32 count, u32 pad */
-			iov[1] = (struct iovec){ meta, 8 + n * 8ull };
+			iov[1] = (struct iovec){meta, 8 + n * 8ull};
 			ret = wire_sendv(&s->w, WIRE_PAGES, iov, 2 + n);
 			if (ret)
 				return fail(s->rep->error, ret, "sending guest RAM");
@@ -79,7 +79,7 @@ static int send_pages(struct src *s, uint64_t *sent, bool drop_one)
 static int send_dev(struct src *s, unsigned int i, uint64_t budget, uint64_t *sent)
 {
 	struct emu_dev *dev = s->vm->devs[i].dev;
-	uint32_t head[2] = { i, 0 };
+	uint32_t head[2] = {i, 0};
 
 	*sent = 0;
 	while (!budget || *sent < budget) {
@@ -253,8 +253,8 @@ static int stop_devices(struct src *s)
 
 		if (!(emu_dev_mig_flags(dev) & VFIO_MIGRATION_P2P) || emu_get_state(dev, &st))
 			continue;
-		p2p = st == VFIO_DEVICE_STATE_PRE_COPY ? VFIO_DEVICE_STATE_PRE_COPY_P2P :
-							  VFIO_DEVICE_STATE_RUNNING_P2P;
+		p2p = st == VFIO_DEVICE_STATE_PRE_COPY ? VFIO_DEVICE_STATE_PRE_COPY_P2P
+						       : VFIO_DEVICE_STATE_RUNNING_P2P;
 		if (emu_set_state(dev, p2p, NULL))
 			goto err;
 	}
@@ -290,7 +290,7 @@ static void digests(struct src *s, uint64_t *ram, uint64_t *dev)
  */
 static int send_end(struct src *s)
 {
-	struct wire_end end = { .ndevs = s->vm->cfg.ndevs };
+	struct wire_end end = {.ndevs = s->vm->cfg.ndevs};
 
 	if (s->o->to_file) {
 		end.flags = WIRE_END_DIGESTS;
@@ -415,7 +415,7 @@ static void rollback(struct src *s)
 
 int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_report *rep)
 {
-	struct src s = { .vm = vm, .o = o, .rep = rep, .pages = guest_mem_pages(vm->mem) };
+	struct src s = {.vm = vm, .o = o, .rep = rep, .pages = guest_mem_pages(vm->mem)};
 	uint64_t t0 = emu_now_ns();
 	unsigned int i;
 	int ret;

@@ -46,7 +46,7 @@ struct mig_report {
 	uint64_t stop_ns, final_harvest_ns, final_ram_ns, final_dev_ns, dest_ns;
 	uint64_t final_sync_ns; /* file target: fsync */
 	uint64_t final_pages, final_dev_bytes;
-	uint64_t verify_ns; /* digests on both ends, excluded from downtime */
+	uint64_t verify_ns;			/* digests on both ends, excluded from downtime */
 	uint64_t dev_data_size[VM_MAX_DEVICES]; /* MIG_DATA_SIZE at switchover */
 	char error[256];
 };

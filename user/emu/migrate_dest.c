@@ -97,7 +97,7 @@ static int recv_pages(struct dst *d, uint64_t len)
 	for (i = 0; !ret && i < head[0]; i++) {
 		if (idx[i] >= pages)
 			return -EPROTO;
-		iov[i] = (struct iovec){ mem + idx[i] * PAGE, PAGE };
+		iov[i] = (struct iovec){mem + idx[i] * PAGE, PAGE};
 	}
 	if (!ret)
 		ret = wire_recvv(&d->w, iov, head[0]); /* straight into guest RAM */
@@ -152,8 +152,8 @@ static int receive(struct dst *d)
 			die_if(d, MIG_DIE_SWITCHOVER);
 			break;
 		case WIRE_END:
-			ret = hdr.len == sizeof(d->end) ? wire_recv(&d->w, &d->end, sizeof(d->end)) :
-							  -EPROTO;
+			ret = hdr.len == sizeof(d->end) ? wire_recv(&d->w, &d->end, sizeof(d->end))
+							: -EPROTO;
 			return ret ? dfail(d, ret, "%s: %s", "the end of the stream") : 0;
 		default:
 			ret = -EPROTO;
@@ -176,8 +176,8 @@ static int finish(struct dst *d, uint64_t *t_running)
 		emu_fd_close(d->fds[i]);
 		d->fds[i] = -1;
 		if (emu_set_state(vm->devs[i].dev, VFIO_DEVICE_STATE_STOP, NULL)) {
-			snprintf(d->rep->error, sizeof(d->rep->error), "device %u did not load: %s", i,
-				 emu_dev_strerror(vm->devs[i].dev));
+			snprintf(d->rep->error, sizeof(d->rep->error), "device %u did not load: %s",
+				 i, emu_dev_strerror(vm->devs[i].dev));
 			return -errno;
 		}
 	}
@@ -194,8 +194,8 @@ static int finish(struct dst *d, uint64_t *t_running)
 	d->rep->verify_ns = emu_now_ns() - t_verify;
 	for (i = 0; i < vm->cfg.ndevs; i++) {
 		if (emu_set_state(vm->devs[i].dev, VFIO_DEVICE_STATE_RUNNING, NULL)) {
-			snprintf(d->rep->error, sizeof(d->rep->error), "device %u did not run: %s", i,
-				 emu_dev_strerror(vm->devs[i].dev));
+			snprintf(d->rep->error, sizeof(d->rep->error), "device %u did not run: %s",
+				 i, emu_dev_strerror(vm->devs[i].dev));
 			return -errno;
 		}
 	}
@@ -205,9 +205,12 @@ static int finish(struct dst *d, uint64_t *t_running)
 
 static void send_ack(struct dst *d, int ret, uint64_t t_running, uint64_t load_ns)
 {
-	struct wire_ack ack = { .status = -ret, .verified = d->rep->verified,
-				.t_running = t_running, .load_ns = load_ns,
-				.verify_ns = d->rep->verify_ns, .ram_digest = d->ram_digest };
+	struct wire_ack ack = {.status = -ret,
+			       .verified = d->rep->verified,
+			       .t_running = t_running,
+			       .load_ns = load_ns,
+			       .verify_ns = d->rep->verify_ns,
+			       .ram_digest = d->ram_digest};
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
 
 	if (f) {
@@ -236,7 +239,7 @@ static void recv_verdict(struct dst *d)
 int mig_destination(int fd, bool from_file, enum mig_die die, struct vm **out,
 		    struct mig_dest_report *rep)
 {
-	struct dst d = { .from_file = from_file, .die = die, .rep = rep };
+	struct dst d = {.from_file = from_file, .die = die, .rep = rep};
 	uint64_t t_end, t_running = 0;
 	unsigned int i;
 	int ret;

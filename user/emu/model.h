@@ -33,8 +33,8 @@ struct emu_rec {
 
 /* Level of quiescing the FSM asks for. */
 enum emu_quiesce {
-	EMU_RUN,   /* RUNNING, PRE_COPY: everything allowed */
-	EMU_P2P,   /* RUNNING_P2P, PRE_COPY_P2P: no new P2P DMA, in-flight DMA done */
+	EMU_RUN,     /* RUNNING, PRE_COPY: everything allowed */
+	EMU_P2P,     /* RUNNING_P2P, PRE_COPY_P2P: no new P2P DMA, in-flight DMA done */
 	EMU_STOPPED, /* STOP and beyond: no DMA, no state change */
 };
 

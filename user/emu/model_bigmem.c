@@ -58,13 +58,13 @@ static void fill_pattern(struct bigmem *bm)
 
 static int bigmem_init(struct emu_dev *dev, const char *params)
 {
-	static const char *const known[] = { "mem", "block", "seed", NULL };
+	static const char *const known[] = {"mem", "block", "seed", NULL};
 	struct bigmem *bm;
 	uint64_t seed;
 
 	if (emu_param_check(params, known))
-		return emu_dev_fail(NULL, EINVAL, "bigmem: unknown option in '%s' (mem, block, seed)",
-				    params);
+		return emu_dev_fail(NULL, EINVAL,
+				    "bigmem: unknown option in '%s' (mem, block, seed)", params);
 	bm = calloc(1, sizeof(*bm));
 	if (!bm)
 		return emu_dev_fail(NULL, ENOMEM, "bigmem: out of memory");
@@ -170,7 +170,7 @@ static int bigmem_save_next(struct emu_dev *dev, bool final, struct emu_rec *rec
 	}
 	if (final && !bm->regs_sent) {
 		bm->regs_sent = true;
-		*rec = (struct emu_rec){ REC_REGS, 0, &bm->regs, sizeof(bm->regs) };
+		*rec = (struct emu_rec){REC_REGS, 0, &bm->regs, sizeof(bm->regs)};
 		return 1;
 	}
 	return 0;
@@ -230,7 +230,8 @@ static int bigmem_load_record(struct emu_dev *dev, const struct emu_rec *rec)
 		return emu_dev_fail(dev, EINVAL, "bigmem: stream record of unknown type %u",
 				    rec->type);
 	if (rec->arg >= bm->nblocks || rec->len != bm->block_size)
-		return emu_dev_fail(dev, EINVAL, "bigmem: stream block %llu of %u bytes is out of range",
+		return emu_dev_fail(dev, EINVAL,
+				    "bigmem: stream block %llu of %u bytes is out of range",
 				    (unsigned long long)rec->arg, rec->len);
 	memcpy(bm->stage + rec->arg * bm->block_size, rec->payload, rec->len);
 	bm->ngot += bitmap_set1(bm->got, rec->arg);

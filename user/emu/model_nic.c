@@ -49,23 +49,25 @@ struct nic {
 
 static int nic_init(struct emu_dev *dev, const char *params)
 {
-	static const char *const known[] = { "buffers", "bufsize", "pkt", "seed", "rx_iova", NULL };
+	static const char *const known[] = {"buffers", "bufsize", "pkt", "seed", "rx_iova", NULL};
 	uint64_t nbuf, bufsize, pkt, seed, rx_iova;
 	struct nic *nic;
 
 	if (emu_param_check(params, known))
 		return emu_dev_fail(NULL, EINVAL,
-				    "nic: unknown option in '%s' (buffers, bufsize, pkt, seed)", params);
+				    "nic: unknown option in '%s' (buffers, bufsize, pkt, seed)",
+				    params);
 	if (emu_param_u64(params, "buffers", 256, &nbuf) ||
 	    emu_param_u64(params, "bufsize", 2048, &bufsize) ||
 	    emu_param_u64(params, "pkt", 1500, &pkt) || emu_param_u64(params, "seed", 1, &seed) ||
 	    emu_param_u64(params, "rx_iova", 1 << 20, &rx_iova) || !nbuf || nbuf > 65536 ||
 	    !bufsize || bufsize > (1 << 20) || !pkt || pkt > bufsize || pkt > 65536 ||
 	    rx_iova % 4096)
-		return emu_dev_fail(NULL, EINVAL,
-				    "nic: buffers 1..65536, bufsize 1..1m, pkt 1..min(bufsize,64k), "
-				    "rx_iova page-aligned ('%s')",
-				    params);
+		return emu_dev_fail(
+			NULL, EINVAL,
+			"nic: buffers 1..65536, bufsize 1..1m, pkt 1..min(bufsize,64k), "
+			"rx_iova page-aligned ('%s')",
+			params);
 	nic = calloc(1, sizeof(*nic));
 	if (!nic)
 		return emu_dev_fail(NULL, ENOMEM, "nic: out of memory");
@@ -119,7 +121,7 @@ static int nic_save_next(struct emu_dev *dev, bool final, struct emu_rec *rec)
 	if (!final || nic->regs_sent)
 		return 0;
 	nic->regs_sent = true;
-	*rec = (struct emu_rec){ REC_REGS, 0, &nic->regs, sizeof(nic->regs) };
+	*rec = (struct emu_rec){REC_REGS, 0, &nic->regs, sizeof(nic->regs)};
 	return 1;
 }
 
@@ -157,7 +159,8 @@ static int nic_load_record(struct emu_dev *dev, const struct emu_rec *rec)
 	struct nic_regs r;
 
 	if (rec->type != REC_REGS || rec->len != sizeof(r))
-		return emu_dev_fail(dev, EINVAL, "nic: stream record type %u of %u bytes is not nic state",
+		return emu_dev_fail(dev, EINVAL,
+				    "nic: stream record type %u of %u bytes is not nic state",
 				    rec->type, rec->len);
 	memcpy(&r, rec->payload, sizeof(r));
 	if (r.nbuf != nic->regs.nbuf || r.bufsize != nic->regs.bufsize || r.rx_head >= r.nbuf ||
@@ -172,7 +175,9 @@ static int nic_load_complete(struct emu_dev *dev)
 {
 	struct nic *nic = emu_dev_priv(dev);
 
-	return nic->stage_seen ? 0 : emu_dev_fail(dev, EINVAL, "nic: stream lacks the device registers");
+	return nic->stage_seen
+		       ? 0
+		       : emu_dev_fail(dev, EINVAL, "nic: stream lacks the device registers");
 }
 
 static void nic_load_commit(struct emu_dev *dev)
@@ -278,9 +283,10 @@ static int nic_run(struct emu_dev *dev, uint64_t units)
 		}
 		ret = dma_packet(dev, nic, r->rx_tail);
 		if (ret)
-			return emu_dev_fail(dev, -ret, "nic: DMA to iova %#llx failed",
-					    (unsigned long long)(nic->rx_iova +
-								 (uint64_t)r->rx_tail * r->bufsize));
+			return emu_dev_fail(
+				dev, -ret, "nic: DMA to iova %#llx failed",
+				(unsigned long long)(nic->rx_iova +
+						     (uint64_t)r->rx_tail * r->bufsize));
 		r->dma_writes++;
 		r->rx_packets++;
 		r->rx_bytes += nic->pkt;

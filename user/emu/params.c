@@ -45,10 +45,20 @@ int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *o
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'g': case 'G': shift = 30; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'k': case 'K': shift = 10; break;
-	default: shift = 0;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	default:
+		shift = 0;
 	}
 	if (shift)
 		end++;

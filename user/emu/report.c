@@ -70,8 +70,8 @@ void mig_report_text(FILE *f, const struct vm *vm, const struct mig_report *r)
 		ms(r->dest_ns));
 	fprintf(f, "total %.1f ms, %.1f MB sent; verification (%.1f ms, not in downtime): %s\n",
 		ms(r->total_ns), r->bytes / 1e6, ms(r->verify_ns),
-		r->verified ? "yes, destination RAM and devices equal the source's at stop" :
-			      "NO: destination differs from the source at stop");
+		r->verified ? "yes, destination RAM and devices equal the source's at stop"
+			    : "NO: destination differs from the source at stop");
 }
 
 void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
@@ -85,9 +85,11 @@ void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
 		fprintf(f, "%s{\"ram_pages\":%llu,\"dirty_pages\":{\"vcpu\":%llu", i ? "," : "",
 			(unsigned long long)x->ram_pages, (unsigned long long)x->dirty_by_src[0]);
 		for (j = 0; j < vm->cfg.ndevs; j++)
-			fprintf(f, ",\"dev%u\":%llu", j, (unsigned long long)x->dirty_by_src[1 + j]);
-		fprintf(f, "},\"dev_bytes\":%llu,\"pending\":%llu,\"bytes\":%llu,\"ms\":%.3f,"
-			   "\"bandwidth\":%.0f}",
+			fprintf(f, ",\"dev%u\":%llu", j,
+				(unsigned long long)x->dirty_by_src[1 + j]);
+		fprintf(f,
+			"},\"dev_bytes\":%llu,\"pending\":%llu,\"bytes\":%llu,\"ms\":%.3f,"
+			"\"bandwidth\":%.0f}",
 			(unsigned long long)x->dev_bytes, (unsigned long long)x->pending,
 			(unsigned long long)x->bytes, ms(x->ns), x->bandwidth);
 	}
@@ -107,8 +109,9 @@ void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
 		"\"final_pages\":%llu,\"final_device_bytes\":%llu,\"verify_ms\":%.3f}\n",
 		r->error[0] ? "false" : "true", r->converged ? "true" : "false",
 		r->committed ? "true" : "false", r->verified ? "true" : "false", ms(r->total_ns),
-		(unsigned long long)r->bytes, ms(r->downtime_ns), r->downtime_exact ? "true" : "false",
-		ms(r->stop_ns), ms(r->final_harvest_ns), ms(r->final_ram_ns), ms(r->final_dev_ns),
-		ms(r->final_sync_ns), ms(r->dest_ns), (unsigned long long)r->final_pages,
-		(unsigned long long)r->final_dev_bytes, ms(r->verify_ns));
+		(unsigned long long)r->bytes, ms(r->downtime_ns),
+		r->downtime_exact ? "true" : "false", ms(r->stop_ns), ms(r->final_harvest_ns),
+		ms(r->final_ram_ns), ms(r->final_dev_ns), ms(r->final_sync_ns), ms(r->dest_ns),
+		(unsigned long long)r->final_pages, (unsigned long long)r->final_dev_bytes,
+		ms(r->verify_ns));
 }

@@ -182,7 +182,7 @@ static int next_record(struct emu_file *file)
 	file->buf_dirty = false;
 	if (!file->head_sent) {
 		fill_head(dev, &head);
-		rec = (struct emu_rec){ EMU_REC_HEAD, 0, &head, sizeof(head) };
+		rec = (struct emu_rec){EMU_REC_HEAD, 0, &head, sizeof(head)};
 		file->head_sent = true;
 	} else if (dev->ops->save_next(dev, final_phase(dev), &rec) == 1) {
 		/* PRECOPY_INFO must count a record being read out in the class it came from */
@@ -191,7 +191,7 @@ static int next_record(struct emu_file *file)
 		stable = final_phase(dev);
 	} else if (final_phase(dev) && !file->end_sent) {
 		end.stream_bytes = file->total;
-		rec = (struct emu_rec){ EMU_REC_END, 0, &end, sizeof(end) };
+		rec = (struct emu_rec){EMU_REC_END, 0, &end, sizeof(end)};
 		file->end_sent = true;
 	} else {
 		return 0;
@@ -294,10 +294,11 @@ static int check_head(struct emu_dev *dev, const struct emu_rec_hdr *hdr, const 
 				    got.model_id, got.model_version, dev->ops->name, want.model_id,
 				    want.model_version);
 	if (got.config_id != want.config_id)
-		return emu_dev_fail(dev, EINVAL,
-				    "stream is from a %s of another configuration (%#llx, here %#llx)",
-				    dev->ops->name, (unsigned long long)got.config_id,
-				    (unsigned long long)want.config_id);
+		return emu_dev_fail(
+			dev, EINVAL,
+			"stream is from a %s of another configuration (%#llx, here %#llx)",
+			dev->ops->name, (unsigned long long)got.config_id,
+			(unsigned long long)want.config_id);
 	return 0;
 }
 
@@ -326,8 +327,8 @@ static int take_record(struct emu_file *file, const struct emu_rec_hdr *hdr, con
 		file->seen_end = true;
 		return 0;
 	}
-	return dev->ops->load_record(
-		dev, &(struct emu_rec){ hdr->type, hdr->arg, payload, hdr->len });
+	return dev->ops->load_record(dev,
+				     &(struct emu_rec){hdr->type, hdr->arg, payload, hdr->len});
 }
 
 static int check_rec_hdr(struct emu_file *file, const struct emu_rec_hdr *hdr)
@@ -514,7 +515,8 @@ static int precopy_info(struct emu_file *file, struct vfio_precopy_info *uinfo)
 	memcpy(&info, uinfo, minsz);
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (dev->state != VFIO_DEVICE_STATE_PRE_COPY && dev->state != VFIO_DEVICE_STATE_PRE_COPY_P2P)
+	if (dev->state != VFIO_DEVICE_STATE_PRE_COPY &&
+	    dev->state != VFIO_DEVICE_STATE_PRE_COPY_P2P)
 		return -EINVAL;
 	if (file->disabled)
 		return -ENODEV;
@@ -578,8 +580,8 @@ short emu_fd_poll(int fd)
 		ev = POLLERR;
 	else if (file->kind == EMU_FILE_RESUME)
 		ev = POLLOUT;
-	else if (final_phase(file->dev) || (!emu_file_pending(file, &initial, &dirty) &&
-					    (initial || dirty)))
+	else if (final_phase(file->dev) ||
+		 (!emu_file_pending(file, &initial, &dirty) && (initial || dirty)))
 		ev = POLLIN;
 	file_put(file);
 	return ev;
@@ -587,7 +589,7 @@ short emu_fd_poll(int fd)
 
 int emu_get_precopy_info(int fd, uint64_t *initial_bytes, uint64_t *dirty_bytes)
 {
-	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+	struct vfio_precopy_info info = {.argsz = sizeof(info)};
 	int ret = emu_fd_ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info);
 
 	if (!ret) {

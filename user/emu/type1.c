@@ -32,7 +32,8 @@ static int map_dma(struct emu_iommu *io, struct vfio_iommu_type1_dma_map *map)
 	uint32_t prot = 0;
 
 	if (map->argsz < offsetof(struct vfio_iommu_type1_dma_map, size) + sizeof(map->size) ||
-	    map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_VADDR))
+	    map->flags &
+		    ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_VADDR))
 		return -EINVAL;
 	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= EMU_PROT_WRITE;
@@ -53,8 +54,7 @@ static int map_dma(struct emu_iommu *io, struct vfio_iommu_type1_dma_map *map)
 }
 
 /* update_user_bitmap(): the mapping's bits, shifted to its place, OR the word already there. */
-static void copy_user_bitmap(struct emu_iommu *io, struct emu_map *m, uint64_t base,
-			     uint8_t *user)
+static void copy_user_bitmap(struct emu_iommu *io, struct emu_map *m, uint64_t base, uint8_t *user)
 {
 	uint64_t nbits = map_pages(m), bit = (m->iova - base) / EMU_IOMMU_PAGE;
 	uint64_t word = bit / 64, shift = bit % 64, nwords = BITMAP_WORDS(nbits + shift), i;
@@ -141,7 +141,7 @@ static int unmap_dma(struct emu_iommu *io, struct vfio_iommu_type1_dma_unmap *un
 			      VFIO_DMA_UNMAP_FLAG_ALL;
 	size_t minsz = offsetof(struct vfio_iommu_type1_dma_unmap, size) + sizeof(unmap->size);
 	struct vfio_iommu_type1_dma_unmap copy;
-	struct vfio_bitmap bitmap = { 0 };
+	struct vfio_bitmap bitmap = {0};
 	int ret;
 
 	if (unmap->argsz < minsz || unmap->flags & ~mask)
@@ -241,11 +241,11 @@ static int get_info(struct emu_iommu *io, struct vfio_iommu_type1_info *uinfo)
 	struct vfio_iommu_type1_info copy, *info = &copy;
 	struct {
 		struct vfio_iommu_type1_info_cap_migration mig;
-	} caps = { .mig = {
-		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, .version = 1 },
-		.pgsize_bitmap = EMU_IOMMU_PAGE,
-		.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX,
-	} };
+	} caps = {.mig = {
+			  .header = {.id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, .version = 1},
+			  .pgsize_bitmap = EMU_IOMMU_PAGE,
+			  .max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX,
+		  }};
 	size_t minsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes) + 8;
 
 	(void)io;

@@ -122,7 +122,8 @@ static int v1_stage(struct emu_dev *dev, uint64_t *offset)
 	if (dev->resume)
 		return 0;
 	if (!dev->save)
-		return emu_dev_fail(dev, EINVAL, "v1 data_offset is read only while saving or resuming");
+		return emu_dev_fail(dev, EINVAL,
+				    "v1 data_offset is read only while saving or resuming");
 	n = emu_file_read_locked(dev->save, v1->data, sizeof(v1->data));
 	if (n == -ENOMSG)
 		n = 0;

@@ -11,14 +11,15 @@
 #include "emu/vm.h"
 
 static const char *const dirty_names[] = {
-	[VM_DIRTY_NONE] = "none",	       [VM_DIRTY_TYPE1_PIN] = "type1-pin",
-	[VM_DIRTY_TYPE1_RW] = "type1-rw",      [VM_DIRTY_TYPE1_IOMMU] = "type1-iommu",
-	[VM_DIRTY_DMA_LOG] = "dma-log",	       [VM_DIRTY_IOMMUFD] = "iommufd",
+	[VM_DIRTY_NONE] = "none",	  [VM_DIRTY_TYPE1_PIN] = "type1-pin",
+	[VM_DIRTY_TYPE1_RW] = "type1-rw", [VM_DIRTY_TYPE1_IOMMU] = "type1-iommu",
+	[VM_DIRTY_DMA_LOG] = "dma-log",	  [VM_DIRTY_IOMMUFD] = "iommufd",
 };
 
 const char *vm_dirty_name(enum vm_dirty d)
 {
-	return (unsigned int)d < sizeof(dirty_names) / sizeof(dirty_names[0]) ? dirty_names[d] : "?";
+	return (unsigned int)d < sizeof(dirty_names) / sizeof(dirty_names[0]) ? dirty_names[d]
+									      : "?";
 }
 
 int vm_dirty_parse(const char *s, enum vm_dirty *d)
@@ -34,8 +35,7 @@ int vm_dirty_parse(const char *s, enum vm_dirty *d)
 	return -EINVAL;
 }
 
-static int spec_key(struct vm_dev_spec *spec, const char *kv, size_t len, char *err,
-		    size_t errlen)
+static int spec_key(struct vm_dev_spec *spec, const char *kv, size_t len, char *err, size_t errlen)
 {
 	char buf[160];
 
@@ -111,7 +111,8 @@ int vm_cfg_format(const struct vm_cfg *c, char *buf, size_t len)
 	size_t n;
 	unsigned int i;
 
-	n = snprintf(buf, len, "mem=%llu vcpus=%u rate=%llu ws=%llu:%llu pattern=%s hot=%a:%a seed=%llu",
+	n = snprintf(buf, len,
+		     "mem=%llu vcpus=%u rate=%llu ws=%llu:%llu pattern=%s hot=%a:%a seed=%llu",
 		     (unsigned long long)c->mem_size, w->threads, (unsigned long long)w->rate,
 		     (unsigned long long)w->ws_start, (unsigned long long)w->ws_pages,
 		     workload_pattern_name(w->pattern), w->hot_fraction, w->hot_share,
@@ -132,7 +133,8 @@ static int parse_dev(const char *v, struct vm_dev_spec *d)
 	int used = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (sscanf(v, "%15[^;];%u;%31[^;];%llu;%n", d->model, &d->features, dirty, &rate, &used) < 4 ||
+	if (sscanf(v, "%15[^;];%u;%31[^;];%llu;%n", d->model, &d->features, dirty, &rate, &used) <
+		    4 ||
 	    !used || vm_dirty_parse(dirty, &d->dirty))
 		return -EINVAL;
 	d->rate = rate;
@@ -148,9 +150,10 @@ int vm_cfg_parse(const char *text, struct vm_cfg *c, char *err, size_t errlen)
 	const char *p;
 
 	memset(c, 0, sizeof(*c));
-	if (sscanf(text, "mem=%llu vcpus=%u rate=%llu ws=%llu:%llu pattern=%15s hot=%la:%la seed=%llu",
-		   &mem, &w->threads, &rate, &ws0, &wsn, pattern, &w->hot_fraction,
-		   &w->hot_share, &seed) != 9 ||
+	if (sscanf(text,
+		   "mem=%llu vcpus=%u rate=%llu ws=%llu:%llu pattern=%15s hot=%la:%la seed=%llu",
+		   &mem, &w->threads, &rate, &ws0, &wsn, pattern, &w->hot_fraction, &w->hot_share,
+		   &seed) != 9 ||
 	    workload_pattern_parse(pattern, &w->pattern))
 		return snprintf(err, errlen, "peer's VM description is malformed"), -EINVAL;
 	c->mem_size = mem;
@@ -175,9 +178,9 @@ static int type1_setup(struct vm *vm, struct vm_device *d)
 		.iova = 0,
 		.size = guest_mem_size(vm->mem),
 	};
-	static const int mode[] = { [VM_DIRTY_TYPE1_PIN] = EMU_DMA_PIN,
-				    [VM_DIRTY_TYPE1_RW] = EMU_DMA_RW,
-				    [VM_DIRTY_TYPE1_IOMMU] = EMU_DMA_IOMMU };
+	static const int mode[] = {[VM_DIRTY_TYPE1_PIN] = EMU_DMA_PIN,
+				   [VM_DIRTY_TYPE1_RW] = EMU_DMA_RW,
+				   [VM_DIRTY_TYPE1_IOMMU] = EMU_DMA_IOMMU};
 
 	d->io = emu_iommu_create(EMU_IOMMU_TYPE1, guest_mem_dma(vm->mem), guest_mem_size(vm->mem));
 	if (!d->io || emu_type1_ioctl(d->io, VFIO_IOMMU_MAP_DMA, &map))
@@ -207,8 +210,8 @@ static int iommufd_setup(struct vm *vm, struct vm_device *d)
 
 static int dev_setup(struct vm *vm, struct vm_device *d, char *err, size_t errlen)
 {
-	struct emu_dev_cfg cfg = { .model = d->spec.model, .params = d->spec.params,
-				   .mig_flags = d->spec.features };
+	struct emu_dev_cfg cfg = {
+		.model = d->spec.model, .params = d->spec.params, .mig_flags = d->spec.features};
 	int ret = 0;
 
 	d->dev = emu_dev_create(&cfg);
@@ -286,7 +289,7 @@ static double now_s(void)
 static void *runner(void *arg)
 {
 	struct vm *vm = arg;
-	uint64_t done[VM_MAX_DEVICES] = { 0 };
+	uint64_t done[VM_MAX_DEVICES] = {0};
 	double t0 = now_s(), paused_at = 0;
 	unsigned int i;
 
@@ -309,7 +312,7 @@ static void *runner(void *arg)
 				emu_dev_run(vm->devs[i].dev, due - done[i]);
 			done[i] = due;
 		}
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
 		pthread_mutex_lock(&vm->runner_lock);
 	}
 	pthread_mutex_unlock(&vm->runner_lock);
@@ -372,7 +375,7 @@ static int feature(struct emu_dev *dev, uint32_t flags, const void *payload, siz
 	struct {
 		struct vfio_device_feature hdr;
 		uint8_t data[32];
-	} buf = { .hdr = { .argsz = sizeof(buf.hdr) + len, .flags = flags } };
+	} buf = {.hdr = {.argsz = sizeof(buf.hdr) + len, .flags = flags}};
 
 	memcpy(buf.data, payload, len);
 	return emu_dev_ioctl(dev, VFIO_DEVICE_FEATURE, &buf) ? -errno : 0;
@@ -385,18 +388,19 @@ static int dev_track(struct vm *vm, struct vm_device *d, bool on)
 		.flags = on ? VFIO_IOMMU_DIRTY_PAGES_FLAG_START : VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
 	};
 	struct iommu_hwpt_set_dirty_tracking hw = {
-		.size = sizeof(hw), .flags = on, .hwpt_id = EMU_HWPT_ID };
-	struct vfio_device_feature_dma_logging_range range = { 0, guest_mem_size(vm->mem) };
+		.size = sizeof(hw), .flags = on, .hwpt_id = EMU_HWPT_ID};
+	struct vfio_device_feature_dma_logging_range range = {0, guest_mem_size(vm->mem)};
 	struct vfio_device_feature_dma_logging_control ctl = {
-		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)&range };
+		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)&range};
 
 	switch (d->spec.dirty) {
 	case VM_DIRTY_NONE:
 		return 0;
 	case VM_DIRTY_DMA_LOG:
 		return feature(d->dev,
-			       VFIO_DEVICE_FEATURE_SET | (on ? VFIO_DEVICE_FEATURE_DMA_LOGGING_START :
-							       VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP),
+			       VFIO_DEVICE_FEATURE_SET |
+				       (on ? VFIO_DEVICE_FEATURE_DMA_LOGGING_START
+					   : VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP),
 			       &ctl, on ? sizeof(ctl) : 0);
 	case VM_DIRTY_IOMMUFD:
 		return emu_iommufd_ioctl(d->io, IOMMU_HWPT_SET_DIRTY_TRACKING, &hw) ? -errno : 0;
@@ -417,8 +421,8 @@ int vm_track_start(struct vm *vm)
 		if (ret)
 			return snprintf(vm->err, sizeof(vm->err),
 					"device %u (%s): starting %s dirty tracking: %s", i,
-					vm->devs[i].spec.model, vm_dirty_name(vm->devs[i].spec.dirty),
-					strerror(-ret)),
+					vm->devs[i].spec.model,
+					vm_dirty_name(vm->devs[i].spec.dirty), strerror(-ret)),
 			       ret;
 	}
 	return 0;
@@ -439,17 +443,19 @@ static int dev_report(struct vm *vm, struct vm_device *d)
 	struct {
 		struct vfio_iommu_type1_dirty_bitmap hdr;
 		struct vfio_iommu_type1_dirty_bitmap_get get;
-	} t1 = { { sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP },
-		 { 0, size, { 4096, guest_mem_bitmap_words(vm->mem) * 8, (__u64 *)d->bitmap } } };
-	struct iommu_hwpt_get_dirty_bitmap hw = { .size = sizeof(hw), .hwpt_id = EMU_HWPT_ID,
-						  .length = size, .page_size = 4096,
-						  .data = (uintptr_t)d->bitmap };
-	struct vfio_device_feature_dma_logging_report rep = { 0, size, 4096,
-							      (uintptr_t)d->bitmap };
+	} t1 = {{sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP},
+		{0, size, {4096, guest_mem_bitmap_words(vm->mem) * 8, (__u64 *)d->bitmap}}};
+	struct iommu_hwpt_get_dirty_bitmap hw = {.size = sizeof(hw),
+						 .hwpt_id = EMU_HWPT_ID,
+						 .length = size,
+						 .page_size = 4096,
+						 .data = (uintptr_t)d->bitmap};
+	struct vfio_device_feature_dma_logging_report rep = {0, size, 4096, (uintptr_t)d->bitmap};
 
 	switch (d->spec.dirty) {
 	case VM_DIRTY_DMA_LOG:
-		return feature(d->dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+		return feature(d->dev,
+			       VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
 			       &rep, sizeof(rep));
 	case VM_DIRTY_IOMMUFD:
 		return emu_iommufd_ioctl(d->io, IOMMU_HWPT_GET_DIRTY_BITMAP, &hw) ? -errno : 0;

@@ -31,7 +31,7 @@ enum vm_dirty {
 
 struct vm_dev_spec {
 	char model[16];
-	char params[160]; /* model options */
+	char params[160];  /* model options */
 	uint32_t features; /* 0: the model's */
 	enum vm_dirty dirty;
 	uint64_t rate; /* device work units per second */
@@ -76,7 +76,7 @@ struct vm *vm_create(const struct vm_cfg *cfg, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
 /* vCPU writers and device runner. */
 int vm_start(struct vm *vm);
-void vm_pause(struct vm *vm);  /* vCPUs parked, device work stopped */
+void vm_pause(struct vm *vm); /* vCPUs parked, device work stopped */
 void vm_resume(struct vm *vm);
 void vm_stop(struct vm *vm);
 

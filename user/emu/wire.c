@@ -12,7 +12,7 @@ void wire_init(struct wire *w, int fd, uint64_t bandwidth)
 {
 	int sz = 4 << 20;
 
-	*w = (struct wire){ .fd = fd, .bandwidth = bandwidth };
+	*w = (struct wire){.fd = fd, .bandwidth = bandwidth};
 	/* Deep socket buffers: fewer wake-ups per MiB (ignored for files) */
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
@@ -38,7 +38,7 @@ static void throttle(struct wire *w, size_t n)
 	if (due_ns > now) {
 		uint64_t d = due_ns - now;
 
-		nanosleep(&(struct timespec){ d / 1000000000, d % 1000000000 }, NULL);
+		nanosleep(&(struct timespec){d / 1000000000, d % 1000000000}, NULL);
 	}
 }
 
@@ -66,12 +66,12 @@ static int write_iov(int fd, struct iovec *iov, int cnt)
 
 int wire_sendv(struct wire *w, uint32_t type, struct iovec *iov, int cnt)
 {
-	struct wire_hdr hdr = { WIRE_MAGIC, type, 0 };
+	struct wire_hdr hdr = {WIRE_MAGIC, type, 0};
 	int i, ret;
 
 	for (i = 1; i < cnt; i++)
 		hdr.len += iov[i].iov_len;
-	iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
+	iov[0] = (struct iovec){&hdr, sizeof(hdr)};
 	ret = write_iov(w->fd, iov, cnt);
 	if (ret)
 		return ret;
@@ -80,10 +80,9 @@ int wire_sendv(struct wire *w, uint32_t type, struct iovec *iov, int cnt)
 	return 0;
 }
 
-int wire_send(struct wire *w, uint32_t type, const void *a, size_t alen, const void *b,
-	      size_t blen)
+int wire_send(struct wire *w, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
-	struct iovec iov[3] = { { 0 }, { (void *)a, alen }, { (void *)b, blen } };
+	struct iovec iov[3] = {{0}, {(void *)a, alen}, {(void *)b, blen}};
 
 	return wire_sendv(w, type, iov, 3);
 }

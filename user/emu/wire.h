@@ -13,9 +13,9 @@
 #define WIRE_MAX_PAYLOAD (64u << 20)
 
 enum wire_type {
-	WIRE_HELLO = 1, /* source: VM description; destination: ok or an error text */
-	WIRE_PAGES,	/* u32 count, u32 pad, u64 page[count], then count pages */
-	WIRE_DEV,	/* u32 device index, u32 pad, then stream bytes */
+	WIRE_HELLO = 1,	 /* source: VM description; destination: ok or an error text */
+	WIRE_PAGES,	 /* u32 count, u32 pad, u64 page[count], then count pages */
+	WIRE_DEV,	 /* u32 device index, u32 pad, then stream bytes */
 	WIRE_SWITCHOVER, /* u64 source CLOCK_MONOTONIC when vCPUs and DMA stopped */
 	WIRE_END,	 /* struct wire_end */
 	WIRE_ACK,	 /* struct wire_ack */
@@ -40,9 +40,9 @@ struct wire_end {
 struct wire_ack {
 	int32_t status; /* 0, or the errno the destination failed with */
 	uint32_t verified;
-	uint64_t t_running; /* destination CLOCK_MONOTONIC: devices RUNNING, vCPUs run */
-	uint64_t load_ns;   /* destination: from END to RUNNING, verification excluded */
-	uint64_t verify_ns; /* destination: computing the digests to compare */
+	uint64_t t_running;  /* destination CLOCK_MONOTONIC: devices RUNNING, vCPUs run */
+	uint64_t load_ns;    /* destination: from END to RUNNING, verification excluded */
+	uint64_t verify_ns;  /* destination: computing the digests to compare */
 	uint64_t ram_digest; /* the destination's state once loaded, for the source to compare */
 	uint64_t dev_digest[4];
 	char boot_id[40]; /* the clock is comparable only on the same boot */
@@ -53,7 +53,7 @@ struct wire {
 	int fd;
 	uint64_t bandwidth; /* bytes/s; 0: uncapped */
 	uint64_t sent, recvd;
-	uint64_t t0_ns;	    /* start of the cap's accounting */
+	uint64_t t0_ns; /* start of the cap's accounting */
 	uint64_t cap_sent;
 };
 

@@ -44,7 +44,8 @@ static int drain(int data_fd, int out, uint8_t *buf, size_t chunk, struct emu_de
 			return 0;
 		ret = write_all(out, buf, n);
 		if (ret)
-			return emu_dev_fail(dev, -ret, "writing the stream out: %s", strerror(-ret));
+			return emu_dev_fail(dev, -ret, "writing the stream out: %s",
+					    strerror(-ret));
 		*bytes += n;
 		if (work_per_chunk)
 			emu_dev_run(dev, work_per_chunk);
@@ -56,7 +57,8 @@ static int precopy_rounds(struct emu_dev *dev, int data_fd, int out, uint8_t *bu
 			  const struct emu_save_opts *o, struct emu_save_report *rep)
 {
 	uint64_t work = o->work_per_mib * o->chunk >> 20;
-	unsigned int max = o->max_rounds < EMU_XFER_MAX_ROUNDS ? o->max_rounds : EMU_XFER_MAX_ROUNDS;
+	unsigned int max = o->max_rounds < EMU_XFER_MAX_ROUNDS ? o->max_rounds
+							       : EMU_XFER_MAX_ROUNDS;
 
 	while (rep->nrounds < max) {
 		struct emu_round *r = &rep->rounds[rep->nrounds];
@@ -68,7 +70,8 @@ static int precopy_rounds(struct emu_dev *dev, int data_fd, int out, uint8_t *bu
 		/* The uAPI advises leaving for STOP_COPY only once initial bytes are sent. */
 		if (!r->initial && r->dirty <= o->dirty_limit && rep->nrounds)
 			break;
-		ret = drain(data_fd, out, buf, o->chunk, dev, work, r->initial + r->dirty, &r->bytes);
+		ret = drain(data_fd, out, buf, o->chunk, dev, work, r->initial + r->dirty,
+			    &r->bytes);
 		if (ret)
 			return ret;
 		r->ns = emu_now_ns() - t0;
@@ -145,7 +148,8 @@ static int resume(struct emu_dev *dev, int in, uint64_t *bytes, uint8_t *buf, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = emu_dev_fail(dev, errno, "reading the stream in: %s", strerror(errno));
+			ret = emu_dev_fail(dev, errno, "reading the stream in: %s",
+					   strerror(errno));
 			break;
 		}
 		if (!n)

@@ -23,7 +23,7 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define SHARED_MAPS 4
 
-static const char *const shared_maps[SHARED_MAPS] = { "counters", "hists", "devices", "events" };
+static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events"};
 
 /* One probe family: its skeleton behind a uniform face. */
 struct family {
@@ -34,22 +34,22 @@ struct family {
 	void (*destroy)(void *skel);
 };
 
-#define FAMILY(n)                                                                              \
-	static void *n##_open(void)                                                            \
-	{                                                                                      \
-		return vfmig_##n##__open();                                                    \
-	}                                                                                      \
-	static struct bpf_object *n##_obj(void *s)                                             \
-	{                                                                                      \
-		return ((struct vfmig_##n *)s)->obj;                                           \
-	}                                                                                      \
-	static struct vfmig_filter *n##_filter(void *s)                                        \
-	{                                                                                      \
-		return &((struct vfmig_##n *)s)->rodata->filter;                               \
-	}                                                                                      \
-	static void n##_destroy(void *s)                                                       \
-	{                                                                                      \
-		vfmig_##n##__destroy(s);                                                       \
+#define FAMILY(n)                                                \
+	static void *n##_open(void)                              \
+	{                                                        \
+		return vfmig_##n##__open();                      \
+	}                                                        \
+	static struct bpf_object *n##_obj(void *s)               \
+	{                                                        \
+		return ((struct vfmig_##n *)s)->obj;             \
+	}                                                        \
+	static struct vfmig_filter *n##_filter(void *s)          \
+	{                                                        \
+		return &((struct vfmig_##n *)s)->rodata->filter; \
+	}                                                        \
+	static void n##_destroy(void *s)                         \
+	{                                                        \
+		vfmig_##n##__destroy(s);                         \
 	}
 
 FAMILY(state)
@@ -58,8 +58,11 @@ FAMILY(iommu)
 FAMILY(bitmap)
 FAMILY(dirty)
 
-#define F(n) { #n, n##_open, n##_obj, n##_filter, n##_destroy }
-static const struct family families[] = { F(state), F(pins), F(iommu), F(bitmap), F(dirty) };
+#define F(n)                                                   \
+	{                                                      \
+#n, n##_open, n##_obj, n##_filter, n##_destroy \
+	}
+static const struct family families[] = {F(state), F(pins), F(iommu), F(bitmap), F(dirty)};
 #define NFAM (sizeof(families) / sizeof(families[0]))
 
 struct vfmig_probes {
@@ -122,8 +125,8 @@ static bool in_kallsyms(const char *sym)
 
 static bool func_btf(const char *fn)
 {
-	static const char *const files[] = { "/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
-					     "/sys/kernel/btf/vfio_iommu_type1" };
+	static const char *const files[] = {"/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
+					    "/sys/kernel/btf/vfio_iommu_type1"};
 	struct btf *base = btf__parse(files[0], NULL);
 	bool found = false;
 	size_t i;
@@ -157,7 +160,8 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 	}
 	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
 		if (!func_btf(target))
-			return snprintf(why, len, "no BTF id for %s (not in vmlinux or vfio module BTF)",
+			return snprintf(why, len,
+					"no BTF id for %s (not in vmlinux or vfio module BTF)",
 					target),
 			       why;
 		return NULL;
@@ -166,7 +170,8 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 		if (access(TRACEFS "/kprobe_events", F_OK))
 			return "kernel built without kprobes (no kprobe_events in tracefs)";
 		if (!in_kallsyms(target))
-			return snprintf(why, len, "symbol %s not in /proc/kallsyms (module not loaded?)",
+			return snprintf(why, len,
+					"symbol %s not in /proc/kallsyms (module not loaded?)",
 					target),
 			       why;
 		return NULL;
@@ -202,7 +207,7 @@ static bool fentry_chosen(struct bpf_object *obj, const char *target)
 	struct bpf_program *prog;
 	char kind[16];
 
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program (prog, obj) {
 		const char *t = target_of(bpf_program__name(prog), kind, sizeof(kind));
 
 		if ((!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) && !strcmp(t, target) &&
@@ -217,10 +222,12 @@ static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_ob
 	struct bpf_program *prog;
 	char kind[16], why[160];
 
-	bpf_object__for_each_program(prog, obj) {
-		const char *name = bpf_program__name(prog), *t = target_of(name, kind, sizeof(kind));
+	bpf_object__for_each_program (prog, obj) {
+		const char *name = bpf_program__name(prog),
+			   *t = target_of(name, kind, sizeof(kind));
 		struct probe_row *r = row(p, f->name, name);
-		const char *no = r->reason[0] ? r->reason : unavailable(p, kind, t, why, sizeof(why));
+		const char *no = r->reason[0] ? r->reason
+					      : unavailable(p, kind, t, why, sizeof(why));
 
 		if (!no && !strcmp(kind, "tp"))
 			no = missing_tracepoint(prog, why, sizeof(why));
@@ -297,11 +304,12 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errl
 			keep_shared(p, obj);
 			return 0;
 		}
-		bpf_object__for_each_program(prog, obj) {
+		bpf_object__for_each_program (prog, obj) {
 			const char *name = bpf_program__name(prog);
 
 			target_of(name, kind, sizeof(kind));
-			if (bpf_program__autoload(prog) && strcmp(kind, "usdt") && strcmp(kind, "tp")) {
+			if (bpf_program__autoload(prog) && strcmp(kind, "usdt") &&
+			    strcmp(kind, "tp")) {
 				snprintf(row(p, f->name, name)->reason, sizeof(p->rows[0].reason),
 					 "load refused by the kernel: %s", strerror(-ret));
 				retried = true;
@@ -331,8 +339,8 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 		link = bpf_program__attach(prog);
 	if (!link) {
 		snprintf(r->reason, sizeof(r->reason), "attach failed: %s%s", strerror(errno),
-			 !strcmp(kind, "usdt") && errno == ENOENT ? " (no such USDT note in binary)" :
-								    "");
+			 !strcmp(kind, "usdt") && errno == ENOENT ? " (no such USDT note in binary)"
+								  : "");
 		return;
 	}
 	if (p->nlinks == MAX_LINKS) {
@@ -343,8 +351,9 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 	p->links[p->nlinks++] = link;
 	r->attached = true;
 	snprintf(r->reason, sizeof(r->reason), "%s",
-		 !strcmp(kind, "usdt") ? p->opts.binary :
-		 !strcmp(kind, "tp")   ? bpf_program__section_name(prog) : t);
+		 !strcmp(kind, "usdt") ? p->opts.binary
+		 : !strcmp(kind, "tp") ? bpf_program__section_name(prog)
+				       : t);
 }
 
 static int ring_cb(void *ctx, void *data, size_t len)
@@ -368,8 +377,9 @@ static int check_privileges(char *err, size_t errlen)
 {
 	if (geteuid() == 0)
 		return 0;
-	snprintf(err, errlen, "needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN for tracefs): "
-			      "run as root");
+	snprintf(err, errlen,
+		 "needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN for tracefs): "
+		 "run as root");
 	return -EPERM;
 }
 
@@ -395,7 +405,8 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	for (i = 0; i < NFAM && !ret; i++)
 		ret = load_family(p, i, err, errlen);
 	for (i = 0; i < NFAM && !ret; i++) {
-		bpf_object__for_each_program(prog, families[i].obj(p->skels[i]))
+		for (prog = bpf_object__next_program(families[i].obj(p->skels[i]), NULL); prog;
+		     prog = bpf_object__next_program(families[i].obj(p->skels[i]), prog))
 			attach_one(p, &families[i], prog);
 	}
 	if (!ret) {
