@@ -16,6 +16,7 @@
 #include "bitmap.skel.h"
 #include "dirty.skel.h"
 #include "iommu.skel.h"
+#include "ioctl.skel.h"
 #include "pins.skel.h"
 #include "state.skel.h"
 
@@ -57,12 +58,14 @@ FAMILY(pins)
 FAMILY(iommu)
 FAMILY(bitmap)
 FAMILY(dirty)
+FAMILY(ioctl)
 
 #define F(n)                                                   \
 	{                                                      \
 #n, n##_open, n##_obj, n##_filter, n##_destroy \
 	}
-static const struct family families[] = {F(state), F(pins), F(iommu), F(bitmap), F(dirty)};
+static const struct family families[] = {F(state),  F(pins),  F(iommu),
+					 F(bitmap), F(dirty), F(ioctl)};
 #define NFAM (sizeof(families) / sizeof(families[0]))
 
 struct vfmig_probes {
@@ -332,6 +335,10 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 
 	if (!bpf_program__autoload(prog))
 		return;
+	if (!strcmp(kind, "test")) {
+		snprintf(r->reason, sizeof(r->reason), "loaded for BPF_PROG_TEST_RUN only");
+		return;
+	}
 	if (!strcmp(kind, "usdt"))
 		link = bpf_program__attach_usdt(prog, p->opts.pid ? p->opts.pid : -1,
 						p->opts.binary, "vfmig", t, NULL);
@@ -469,6 +476,20 @@ int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void 
 	p->fn = fn;
 	p->fn_ctx = ctx;
 	return ring_buffer__poll(p->rb, timeout_ms);
+}
+
+int probes_test_run(struct vfmig_probes *p, const char *prog_name, const uint64_t *args,
+		    size_t nargs)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = nargs * 8);
+	struct bpf_program *prog = NULL;
+	size_t i;
+
+	for (i = 0; i < NFAM && !prog; i++)
+		prog = bpf_object__find_program_by_name(families[i].obj(p->skels[i]), prog_name);
+	if (!prog)
+		return -ENOENT;
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ? -errno : (int)opts.retval;
 }
 
 uint64_t probes_received(struct vfmig_probes *p)

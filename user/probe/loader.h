@@ -46,5 +46,8 @@ int probes_map_fd(struct vfmig_probes *p, const char *name);
 typedef int (*probe_event_fn)(void *ctx, const struct vfmig_event *e);
 int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx);
 uint64_t probes_received(struct vfmig_probes *p);
+/* Runs a test__ program on prepared raw_tp arguments (BPF_PROG_TEST_RUN). */
+int probes_test_run(struct vfmig_probes *p, const char *prog_name, const uint64_t *args,
+		    size_t nargs);
 
 #endif

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Syscall decoding: the migration and dirty-bitmap ioctls read from their
+ * argument structures at syscall entry and exit, for hosts where neither
+ * kprobes nor fentry reach VFIO. The ioctl numbers encode no size, so one
+ * number means different things on different fds: 0x3B75 is
+ * VFIO_DEVICE_FEATURE on a device fd and VFIO_IOMMU_DIRTY_PAGES on a
+ * container fd. The flags tell them apart (a feature request sets GET, SET
+ * or PROBE, bits 16-18; DIRTY_PAGES sets exactly one of bits 0-2).
+ * A device is (pid, fd) here; user space resolves it to a name.
+ */
+#include "common.bpf.h"
+
+#define CMD_FEATURE_OR_DIRTY 0x3b75
+#define CMD_PRECOPY_INFO 0x3b79
+#define CMD_HWPT_GET_DIRTY 0x3b8c
+#define FEAT_GET (1u << 16)
+#define FEAT_SET (1u << 17)
+#define FEAT_PROBE (1u << 18)
+#define FEAT_MIG_DEVICE_STATE 2
+#define FEAT_DMA_LOGGING_REPORT 8
+#define DIRTY_GET_BITMAP 4
+
+enum kind { K_NONE, K_STATE_SET, K_STATE_GET, K_BITMAP, K_PRECOPY };
+
+struct call {
+	__u64 ts, dev, arg;
+	__u64 iova, size, pgsize, bitmap; /* K_BITMAP */
+	__u32 kind, iface, to;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct call);
+} calls SEC(".maps");
+
+struct bits_ctx {
+	const __u64 *bitmap;
+	__u64 nbits, dirty;
+};
+
+static long count_word(__u32 i, void *arg)
+{
+	struct bits_ctx *c = arg;
+	__u64 word = 0, left = c->nbits - (__u64)i * 64;
+
+	if ((__u64)i * 64 >= c->nbits || bpf_probe_read_user(&word, 8, c->bitmap + i))
+		return 1;
+	if (left < 64)
+		word &= (1ull << left) - 1;
+	c->dirty += __builtin_popcountll(word);
+	return 0;
+}
+
+/* Three u64 fields (iova, length, page size) and the bitmap pointer, at arg + off. */
+static __always_inline void read_range(struct call *c, __u64 arg, __u32 off, __u32 bm_off)
+{
+	__u64 v[3] = {};
+
+	bpf_probe_read_user(v, sizeof(v), (void *)(arg + off));
+	c->iova = v[0];
+	c->size = v[1];
+	c->pgsize = v[2];
+	bpf_probe_read_user(&c->bitmap, 8, (void *)(arg + bm_off));
+}
+
+static __always_inline void decode_feature(struct call *c, __u32 flags)
+{
+	__u32 index = flags & 0xffff, state = 0;
+
+	if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_SET) && !(flags & FEAT_PROBE)) {
+		bpf_probe_read_user(&state, 4, (void *)(c->arg + 8));
+		c->kind = K_STATE_SET;
+		c->to = state;
+	} else if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_GET)) {
+		c->kind = K_STATE_GET;
+	} else if (index == FEAT_DMA_LOGGING_REPORT && (flags & FEAT_GET)) {
+		/* vfio_device_feature_dma_logging_report: iova, length, page_size, bitmap */
+		c->kind = K_BITMAP;
+		c->iface = VFMIG_IFACE_DMA_LOG;
+		read_range(c, c->arg, 8, 8 + 24);
+	}
+}
+
+static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), hdr[2] = {};
+	struct call c = {.ts = bpf_ktime_get_ns(),
+			 .arg = arg,
+			 .dev = (bpf_get_current_pid_tgid() & ~0xffffffffull) | fd};
+
+	if (cmd == CMD_FEATURE_OR_DIRTY) {
+		bpf_probe_read_user(hdr, sizeof(hdr), (void *)arg);
+		if (hdr[1] & (FEAT_GET | FEAT_SET | FEAT_PROBE)) {
+			decode_feature(&c, hdr[1]);
+		} else if (hdr[1] == DIRTY_GET_BITMAP) {
+			/* dirty_bitmap_get: iova, size, then vfio_bitmap {pgsize, size, data} */
+			c.kind = K_BITMAP;
+			c.iface = VFMIG_IFACE_TYPE1;
+			read_range(&c, arg, 8, 8 + 16 + 16);
+			bpf_probe_read_user(&c.pgsize, 8, (void *)(arg + 8 + 16));
+		}
+	} else if (cmd == CMD_PRECOPY_INFO) {
+		c.kind = K_PRECOPY;
+	} else if (cmd == CMD_HWPT_GET_DIRTY) {
+		/* iommu_hwpt_get_dirty_bitmap: size, hwpt_id, flags, rsvd, iova, length, ps, data */
+		c.kind = K_BITMAP;
+		c.iface = VFMIG_IFACE_IOMMUFD;
+		read_range(&c, arg, 16, 16 + 24);
+	}
+	if (c.kind == K_NONE)
+		return 0;
+	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void exit_bitmap(struct call *c, long ret, __u64 lat)
+{
+	struct bits_ctx b = {(const __u64 *)c->bitmap, c->pgsize ? c->size / c->pgsize : 0, 0};
+	__u64 words = (b.nbits + 63) / 64;
+	bool cut = words > VFMIG_BITMAP_MAX_WORDS;
+	struct vfmig_event *e;
+	__u32 iface = c->iface < VFMIG_IFACE_NR ? c->iface : 0;
+
+	if (ret)
+		return;
+	bpf_loop(cut ? VFMIG_BITMAP_MAX_WORDS : words, count_word, &b, 0);
+	count(VFMIG_C_BITMAP_QUERIES + iface, 1);
+	count(VFMIG_C_BITMAP_DIRTY + iface, b.dirty);
+	if (cut)
+		count(VFMIG_C_BITMAP_TRUNCATED + iface, 1);
+	hist_add(c->dev, VFMIG_H_BITMAP, iface, 0, 0, lat);
+	e = event_new(VFMIG_EV_BITMAP, VFMIG_SRC_SYSCALL, c->dev);
+	if (e) {
+		e->a = c->iova;
+		e->b = c->size;
+		e->c = c->pgsize;
+		e->d = b.dirty;
+		e->from = iface;
+		e->to = cut;
+		event_send(e);
+	}
+}
+
+static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
+{
+	struct vfmig_dev_state *st = dev_state(c->dev);
+	__u8 from = st ? st->state : VFMIG_STATE_UNKNOWN;
+	__u32 state = 0;
+	struct vfmig_event *e;
+
+	if (c->kind == K_STATE_GET) {
+		if (!ret && st && !bpf_probe_read_user(&state, 4, (void *)(c->arg + 8)))
+			st->state = state; /* learned, never guessed */
+		return;
+	}
+	count(VFMIG_C_STATE_SETS, 1);
+	if (ret)
+		count(VFMIG_C_STATE_SET_ERRORS, 1);
+	hist_add(c->dev, VFMIG_H_STATE_SET, from, c->to, ret, lat);
+	if (!ret && st)
+		st->state = c->to;
+	e = event_new(VFMIG_EV_STATE_SET, VFMIG_SRC_SYSCALL, c->dev);
+	if (e) {
+		e->from = from;
+		e->to = c->to;
+		e->result = ret;
+		e->a = lat;
+		e->b = ret ? VFMIG_STATE_UNKNOWN : c->to;
+		event_send(e);
+	}
+}
+
+static __always_inline int decode_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &tid);
+	__u64 lat, v[2] = {};
+	struct vfmig_dev_state *st;
+
+	if (!c)
+		return 0;
+	lat = bpf_ktime_get_ns() - c->ts;
+	if (c->kind == K_BITMAP) {
+		exit_bitmap(c, ret, lat);
+	} else if (c->kind == K_PRECOPY) {
+		count(VFMIG_C_PRECOPY_INFOS, 1);
+		st = dev_state(c->dev);
+		if (!ret && st && !bpf_probe_read_user(v, sizeof(v), (void *)(c->arg + 8))) {
+			st->precopy_initial = v[0];
+			st->precopy_dirty = v[1];
+		}
+	} else {
+		exit_state(c, ret, lat);
+	}
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int tp__sys_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
+{
+	if (filtered_out())
+		return 0;
+	return decode_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int tp__sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
+{
+	return decode_exit(ctx->ret);
+}
+
+/*
+ * The same decoders for BPF_PROG_TEST_RUN on prepared inputs, for answers
+ * this kernel cannot give (a filled bitmap, a state result):
+ * args = { fd, cmd, arg, ret }.
+ */
+SEC("raw_tp")
+int test__decode(struct bpf_raw_tracepoint_args *ctx)
+{
+	decode_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
+	return decode_exit((long)ctx->args[3]);
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The syscall decoders: entry decoding on real ioctl syscalls carrying real
+ * argument structures (this kernel answers them ENOTTY, having no VFIO), and
+ * the exit side through BPF_PROG_TEST_RUN on prepared inputs this kernel
+ * cannot produce: a filled bitmap, a state a GET returned, a SET that worked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "probe/aggregate.h"
+#include "vfmig/uapi.h"
+
+static struct vfmig_probes *probes;
+
+static int setup(void **state)
+{
+	struct probe_opts o = {.pid = getpid()};
+	char err[256];
+
+	(void)state;
+	if (geteuid())
+		return 0;
+	if (probes_open(&probes, &o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	probes_close(probes);
+	return 0;
+}
+
+#define NEED_PROBES()                                                                         \
+	do {                                                                                  \
+		if (!probes)                                                                  \
+			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs"); \
+	} while (0)
+
+struct seen {
+	struct vfmig_event last_set;
+	int sets, bitmaps;
+	uint64_t dirty;
+};
+
+static int on_event(void *ctx, const struct vfmig_event *e)
+{
+	struct seen *s = ctx;
+
+	if (e->source != VFMIG_SRC_SYSCALL)
+		return 0;
+	if (e->type == VFMIG_EV_STATE_SET) {
+		s->last_set = *e;
+		s->sets++;
+	} else if (e->type == VFMIG_EV_BITMAP) {
+		s->bitmaps++;
+		s->dirty += e->d;
+	}
+	return 0;
+}
+
+static void poll_all(struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_event, s) > 0)
+		;
+}
+
+static uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+struct feature_state {
+	struct vfio_device_feature hdr;
+	struct vfio_device_feature_mig_state mig;
+};
+
+/* A real MIG_DEVICE_STATE SET syscall: decoded at entry, its ENOTTY at exit. */
+static void test_real_syscall_state_set(void **state)
+{
+	struct feature_state f = {
+		.hdr = {sizeof(f), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+		.mig = {.device_state = VFIO_DEVICE_STATE_STOP_COPY, .data_fd = -1},
+	};
+	int fd = open("/dev/null", O_RDONLY);
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	poll_all(&s);
+	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &f), -1);
+	assert_int_equal(errno, ENOTTY);
+	poll_all(&s);
+	assert_int_equal(s.sets, 1);
+	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_STOP_COPY);
+	assert_int_equal(s.last_set.from, VFMIG_STATE_UNKNOWN); /* never seen: not guessed */
+	assert_int_equal(s.last_set.result, -ENOTTY);
+	assert_int_equal(s.last_set.dev, ((uint64_t)getpid() << 32) | (unsigned int)fd);
+	close(fd);
+}
+
+/* The same number on a container fd is DIRTY_PAGES: no state request may come of it. */
+static void test_real_syscall_dirty_pages_not_a_state(void **state)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {sizeof(d), VFIO_IOMMU_DIRTY_PAGES_FLAG_START};
+	int fd = open("/dev/null", O_RDONLY);
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	poll_all(&s);
+	assert_int_equal(ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &d), -1);
+	poll_all(&s);
+	assert_int_equal(s.sets, 0);
+	assert_int_equal(s.bitmaps, 0);
+	close(fd);
+}
+
+static int run(unsigned long cmd, void *arg, long ret, int fd)
+{
+	uint64_t args[4] = {(unsigned int)fd, cmd, (uintptr_t)arg, (uint64_t)ret};
+
+	return probes_test_run(probes, "test__decode", args, 4);
+}
+
+/* GET teaches the state; a SET then starts from it. */
+static void test_prepared_state_answers(void **state)
+{
+	struct feature_state get = {
+		.hdr = {sizeof(get),
+			VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+		.mig = {.device_state = VFIO_DEVICE_STATE_RUNNING, .data_fd = -1},
+	};
+	struct feature_state set = {
+		.hdr = {sizeof(set),
+			VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+		.mig = {.device_state = VFIO_DEVICE_STATE_PRE_COPY},
+	};
+	uint64_t sets0;
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	poll_all(&s);
+	sets0 = counter(VFMIG_C_STATE_SETS);
+	assert_int_equal(run(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
+	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	set.mig.device_state = VFIO_DEVICE_STATE_STOP_COPY;
+	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY;
+	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, -EINVAL, 77), 0);
+	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0, 3);
+	poll_all(&s);
+	assert_int_equal(s.sets, 3);
+	/* the last one: from STOP_COPY (learned from the SET before it), refused */
+	assert_int_equal(s.last_set.from, VFIO_DEVICE_STATE_STOP_COPY);
+	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_PRE_COPY);
+	assert_int_equal(s.last_set.result, -EINVAL);
+}
+
+static uint64_t fill(uint64_t *bm, size_t words, uint64_t seed)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < words; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		bm[i] = seed ^ (seed >> 29);
+	}
+	for (i = 0; i < words; i++)
+		n += __builtin_popcountll(bm[i]);
+	return n;
+}
+
+/* A returned bitmap of each interface, counted bit for bit (and only within its range). */
+static void test_prepared_bitmaps_counted(void **state)
+{
+	static uint64_t bm[1024];
+	uint64_t want, d0, q0;
+	struct seen s;
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} t1 = {{sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP},
+		{0x100000, 1000 * 4096ull, {4096, sizeof(bm), (__u64 *)bm}}};
+	struct iommu_hwpt_get_dirty_bitmap hw = {.size = sizeof(hw),
+						 .hwpt_id = 2,
+						 .iova = 0,
+						 .length = 64 * 1024 * 4096ull,
+						 .page_size = 4096,
+						 .data = (uintptr_t)bm};
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_logging_report rep;
+	} log = {{sizeof(log), VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT},
+		 {0, 640 * 8192ull, 8192, (uintptr_t)bm}};
+
+	(void)state;
+	NEED_PROBES();
+	poll_all(&s);
+	/* type1: 1000 pages = 15 words and 40 bits of the 16th */
+	fill(bm, 1024, 1);
+	want = fill(bm, 15, 1) + __builtin_popcountll(bm[15] & ((1ull << 40) - 1));
+	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
+	assert_int_equal(run(VFIO_IOMMU_DIRTY_PAGES, &t1, 0, 5), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
+	/* a failed query reports nothing */
+	assert_int_equal(run(VFIO_IOMMU_DIRTY_PAGES, &t1, -EINVAL, 5), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
+	/* iommufd: 64 Ki pages = all 1024 words */
+	want = fill(bm, 1024, 2);
+	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD);
+	assert_int_equal(run(IOMMU_HWPT_GET_DIRTY_BITMAP, &hw, 0, 6), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD) - d0, want);
+	/* DMA logging report at 8 KiB pages: 640 bits = 10 words */
+	fill(bm, 1024, 3);
+	want = fill(bm, 10, 3);
+	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG);
+	assert_int_equal(run(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
+	poll_all(&s);
+	assert_int_equal(s.bitmaps, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_syscall_state_set),
+		cmocka_unit_test(test_real_syscall_dirty_pages_not_a_state),
+		cmocka_unit_test(test_prepared_state_answers),
+		cmocka_unit_test(test_prepared_bitmaps_counted),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
