@@ -34,8 +34,8 @@ static long match_range(__u32 i, void *arg)
 	struct fault_ctx *f = arg;
 	struct range_val *v = bpf_map_lookup_elem(&ranges, &i);
 
-	if (!v)
-		return 1;
+	if (!v || !v->r.end)
+		return 1; /* slots fill from 0: the first empty one ends the list */
 	if (v->r.pid == f->pid && f->addr >= v->r.start && f->addr < v->r.end) {
 		__sync_fetch_and_add(&v->faults, 1);
 		count(VFMIG_C_WRITE_FAULTS, 1);
