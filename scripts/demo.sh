@@ -38,3 +38,15 @@ echo "== 6. The same NIC behind an IOMMU that cannot see its DMA (type1, no pinn
 echo "   page reads dirty every round, so pre-copy cannot converge and the round cap stops it"
 $emu migrate --mem 64m --rate 2000 --wss 16m --bandwidth 60 --downtime 50 --rounds 5 \
 	--device nic:dirty=type1-iommu,rate=20000
+
+echo
+echo "== 7. The same kind of migration seen through vfmig's BPF probes (vfmigprof stat)"
+if [ "$(id -u)" = 0 ]; then
+	"$build/vfmigprof" probes | awk 'NR == 1 || /off/' | head -8
+	echo "   (the rest attached; 'vfmigprof probes' lists them all)"
+	"$build/vfmigprof" stat -- "$emu" migrate --mem 64m --rate 5000 --wss 16m --bandwidth 200 \
+		--downtime 50 --device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=8m,rate=100 \
+		--device nic:dirty=iommufd,rate=5000 | tail -n 32
+else
+	echo "   skipped: loading BPF programs needs root (CAP_BPF and CAP_PERFMON)"
+fi

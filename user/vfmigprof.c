@@ -212,6 +212,20 @@ static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 	}
 }
 
+static int hist_cmp(const void *a, const void *b)
+{
+	const struct vfmig_hist_key *x = &((const struct agg_hist *)a)->key;
+	const struct vfmig_hist_key *y = &((const struct agg_hist *)b)->key;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->from != y->from)
+		return x->from - y->from;
+	return x->to != y->to ? x->to - y->to : x->result - y->result;
+}
+
 static int drain_events(struct vfmig_probes *p)
 {
 	int n;
@@ -230,6 +244,7 @@ static void print_stat(const struct opts *o, struct vfmig_probes *p, double secs
 	drain_events(p);
 	agg_counters(p, c);
 	n = agg_hists(p, hists, MAX_HISTS);
+	qsort(hists, n, sizeof(hists[0]), hist_cmp);
 	if (o->json) {
 		printf("{\"seconds\":%.3f,\"counters\":{", secs);
 		for (i = 0; i < VFMIG_C_NR; i++)
