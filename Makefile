@@ -49,6 +49,7 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 # BPF: one object per probe family, each embedded in user space as a skeleton.
+.SECONDARY: $(BPF_OBJS)
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/vfmig/abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -55,6 +55,12 @@ static __always_inline bool filtered_out(void)
 	return filter.pid && (bpf_get_current_pid_tgid() >> 32) != filter.pid;
 }
 
+/* The device filter applies where a device is known: transitions and decoded ioctls. */
+static __always_inline bool dev_out(__u64 dev)
+{
+	return filter.dev && dev != filter.dev;
+}
+
 static __always_inline void count(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);

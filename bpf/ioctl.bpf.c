@@ -110,7 +110,7 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 		c.iface = VFMIG_IFACE_IOMMUFD;
 		read_range(&c, arg, 16, 16 + 24);
 	}
-	if (c.kind == K_NONE)
+	if (c.kind == K_NONE || dev_out(c.dev))
 		return 0;
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 	return 0;

@@ -37,7 +37,7 @@ static __always_inline int on_set_start(__u64 dev, __u8 from, __u8 to, __u16 src
 	struct vfmig_dev_state *st = dev_state(dev);
 	struct vfmig_event *e;
 
-	if (filtered_out())
+	if (filtered_out() || dev_out(dev))
 		return 0;
 	bpf_map_update_elem(&set_starts, &tid, &s, BPF_ANY);
 	/* Unfixed kernels loop forever on this request when the device has PRE_COPY. */
@@ -63,7 +63,7 @@ static __always_inline int on_set_end(__u64 dev, __u8 from, __u8 to, __s32 resul
 	struct vfmig_event *e;
 	__u64 lat = 0;
 
-	if (filtered_out())
+	if (filtered_out() || dev_out(dev))
 		return 0;
 	if (s) {
 		lat = bpf_ktime_get_ns() - s->ts;
@@ -91,7 +91,7 @@ static __always_inline int on_step(__u64 dev, __u8 from, __u8 to, __s32 result, 
 {
 	struct vfmig_event *e;
 
-	if (filtered_out())
+	if (filtered_out() || dev_out(dev))
 		return 0;
 	count(VFMIG_C_FSM_STEPS, 1);
 	hist_add(dev, VFMIG_H_FSM_STEP, from, to, result, dur);

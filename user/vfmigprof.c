@@ -31,7 +31,9 @@ static const char usage_text[] =
 	"  -p, --pid PID          only this process (its binary is the USDT target)\n"
 	"  -b, --binary PATH      where the USDT probes are (default: PROGRAM, the process's\n"
 	"                         binary, or the vfmig-emu beside vfmigprof)\n"
-	"  -d, --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
+	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
+	"                         device fd (transitions and decoded ioctls)\n"
+	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
 	"  -j, --json             machine-readable output\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -42,6 +44,7 @@ static const char usage_text[] =
 struct opts {
 	const char *cmd, *binary;
 	pid_t pid;
+	uint64_t dev;
 	unsigned int duration;
 	bool json;
 	char **prog;
@@ -63,12 +66,31 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* "N" (an emulated device id) or "PID:FD" (a VFIO device fd of a process). */
+static int parse_dev(const char *s, uint64_t *dev)
+{
+	unsigned long long a, b;
+	char tail;
+
+	if (sscanf(s, "%llu:%llu%c", &a, &b, &tail) == 2 && a && a < (1ull << 32) &&
+	    b < (1ull << 32)) {
+		*dev = a << 32 | b;
+		return 0;
+	}
+	if (sscanf(s, "%llu%c", &a, &tail) == 1 && a) {
+		*dev = a;
+		return 0;
+	}
+	return -1;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"binary", required_argument, NULL, 'b'},
-		{"duration", required_argument, NULL, 'd'},
+		{"duration", required_argument, NULL, 'D'},
+		{"device", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -77,6 +99,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	if (argc > 1 && argv[1][0] != '-') { /* COMMAND first, then its options */
+		o->cmd = argv[1];
+		argv++;
+		argc--;
+	}
 	while ((c = getopt_long(argc, argv, "+p:b:d:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -87,10 +114,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'b':
 			o->binary = optarg;
 			break;
-		case 'd':
+		case 'D':
 			o->duration = strtoul(optarg, &end, 10);
 			if (*end || !o->duration)
-				return usage_error("-d '%s' is not a number of seconds", optarg);
+				return usage_error("--duration '%s' is not a number of seconds",
+						   optarg);
+			break;
+		case 'd':
+			if (parse_dev(optarg, &o->dev))
+				return usage_error("-d '%s': use a device id or PID:FD", optarg);
 			break;
 		case 'j':
 			o->json = true;
@@ -102,9 +134,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
+	if (!o->cmd && optind < argc)
+		o->cmd = argv[optind++];
+	if (!o->cmd)
 		return usage_error("%sno command given", "");
-	o->cmd = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	if (optind < argc)
@@ -174,6 +207,35 @@ static void print_table(const struct opts *o, struct vfmig_probes *p)
 		       rows[i].attached ? "attached" : "off", rows[i].reason);
 }
 
+/*
+ * A device as people know it: an emulated device's id, or for a VFIO device
+ * fd (pid << 32 | fd) what the fd is and who holds it.
+ */
+static const char *dev_name(uint64_t dev, char *buf, size_t len)
+{
+	char path[64], target[128] = "?", comm[32] = "?";
+	unsigned int pid = dev >> 32, fd = (unsigned int)dev;
+	ssize_t n;
+	FILE *f;
+
+	if (!pid) {
+		snprintf(buf, len, "emu%llu", (unsigned long long)dev);
+		return buf;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/fd/%u", pid, fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	target[n > 0 ? n : 1] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(buf, len, "%s[%u] fd %u %s", comm, pid, fd, target);
+	return buf;
+}
+
 static const char *state(unsigned int s)
 {
 	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
@@ -187,26 +249,27 @@ static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 
 	for (i = 0; i < n; i++) {
 		const struct vfmig_hist_key *k = &h[i].key;
-		char what[64];
+		char what[64], dev[192];
 
 		if (k->kind == VFMIG_H_BITMAP)
 			snprintf(what, sizeof(what), "%s", ifaces[k->from & 3]);
 		else
 			snprintf(what, sizeof(what), "%s->%s", state(k->from), state(k->to));
 		if (o->json)
-			printf("%s{\"kind\":\"%s\",\"dev\":%llu,\"what\":\"%s\",\"result\":%d,"
+			printf("%s{\"kind\":\"%s\",\"dev\":%llu,\"name\":\"%s\",\"what\":\"%s\","
+			       "\"result\":%d,"
 			       "\"count\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"max_ns\":%llu}",
-			       i ? "," : "", kinds[k->kind & 3 ? k->kind : 0],
-			       (unsigned long long)k->dev, what, k->result,
-			       (unsigned long long)h[i].h.count,
+			       i ? "," : "", kinds[k->kind < 5 ? k->kind : 0],
+			       (unsigned long long)k->dev, dev_name(k->dev, dev, sizeof(dev)), what,
+			       k->result, (unsigned long long)h[i].h.count,
 			       (unsigned long long)agg_percentile(&h[i].h, 0.5),
 			       (unsigned long long)agg_percentile(&h[i].h, 0.99),
 			       (unsigned long long)h[i].h.max_ns);
 		else
-			printf("  %-8s dev %-4llu %-28s %4d %8llu  p50 <%9.3f us  p99 <%9.3f us  max "
+			printf("  %-8s %-10s %-28s %4d %8llu  p50 <%9.3f us  p99 <%9.3f us  max "
 			       "%9.3f us\n",
-			       kinds[k->kind < 5 ? k->kind : 0], (unsigned long long)k->dev, what,
-			       k->result, (unsigned long long)h[i].h.count,
+			       kinds[k->kind < 5 ? k->kind : 0], dev_name(k->dev, dev, sizeof(dev)),
+			       what, k->result, (unsigned long long)h[i].h.count,
 			       agg_percentile(&h[i].h, 0.5) / 1e3,
 			       agg_percentile(&h[i].h, 0.99) / 1e3, h[i].h.max_ns / 1e3);
 	}
@@ -262,7 +325,7 @@ static void print_stat(const struct opts *o, struct vfmig_probes *p, double secs
 			printf("  %18llu  %s\n", (unsigned long long)c[i], agg_counter_name(i));
 	printf("  %18llu  events_received\n", (unsigned long long)probes_received(p));
 	if (n)
-		printf("\n  latency  device   what %24s count\n", "result");
+		printf("\n  latency  device     what %26s count\n", "result");
 	print_hists(o, hists, n);
 }
 
@@ -299,7 +362,7 @@ static double now_s(void)
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = {.pid = o->pid};
+	struct probe_opts po = {.pid = o->pid, .dev = o->dev};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, status = 0, ret;
@@ -357,6 +420,6 @@ int main(int argc, char **argv)
 	if (strcmp(o.cmd, "probes") && strcmp(o.cmd, "stat"))
 		return usage_error("unknown command '%s'", o.cmd);
 	if (!strcmp(o.cmd, "stat") && !o.prog && !o.pid && !o.duration)
-		return usage_error("stat needs -- PROGRAM, -p PID or -d SECONDS%s", "");
+		return usage_error("stat needs -- PROGRAM, -p PID or --duration SECONDS%s", "");
 	return run(&o);
 }

@@ -298,6 +298,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errl
 			       -errno;
 		obj = f->obj(skel);
 		f->filter(skel)->pid = p->opts.pid;
+		f->filter(skel)->dev = p->opts.dev;
 		choose(p, f, obj);
 		ret = share_maps(p, obj);
 		if (!ret)
