@@ -21,26 +21,6 @@ struct {
 	__type(value, struct query);
 } queries SEC(".maps");
 
-struct count_ctx {
-	const __u64 *bitmap;
-	__u64 nbits, dirty;
-};
-
-static long count_word(__u32 i, void *arg)
-{
-	struct count_ctx *c = arg;
-	__u64 word = 0, bits = c->nbits - (__u64)i * 64;
-
-	if ((__u64)i * 64 >= c->nbits)
-		return 1;
-	if (bpf_probe_read_user(&word, sizeof(word), c->bitmap + i))
-		return 1;
-	if (bits < 64)
-		word &= (1ull << bits) - 1;
-	c->dirty += __builtin_popcountll(word);
-	return 0;
-}
-
 SEC("usdt")
 int BPF_USDT(usdt__dirty_query_start, __u32 iface, __u64 iova, __u64 size, __u64 pgsize,
 	     __u64 bitmap)
@@ -58,35 +38,11 @@ int BPF_USDT(usdt__dirty_query_end, __u32 iface, __u64 iova, __u64 size, __u64 b
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct query *q = bpf_map_lookup_elem(&queries, &tid);
-	struct count_ctx c = {(const __u64 *)bitmap, 0, 0};
-	struct vfmig_event *e;
-	__u64 lat, words;
-	bool cut;
 
 	if (!q)
 		return 0;
-	lat = bpf_ktime_get_ns() - q->ts;
-	c.nbits = q->pgsize ? q->size / q->pgsize : 0;
-	words = (c.nbits + 63) / 64;
-	cut = words > VFMIG_BITMAP_MAX_WORDS;
-	bpf_loop(cut ? VFMIG_BITMAP_MAX_WORDS : words, count_word, &c, 0);
-	if (iface >= VFMIG_IFACE_NR)
-		iface = 0;
-	count(VFMIG_C_BITMAP_QUERIES + iface, 1);
-	count(VFMIG_C_BITMAP_DIRTY + iface, c.dirty);
-	if (cut)
-		count(VFMIG_C_BITMAP_TRUNCATED + iface, 1);
-	hist_add(0, VFMIG_H_BITMAP, iface, 0, 0, lat);
-	e = event_new(VFMIG_EV_BITMAP, VFMIG_SRC_USDT, 0);
-	if (e) {
-		e->a = q->iova;
-		e->b = q->size;
-		e->c = q->pgsize;
-		e->d = c.dirty;
-		e->from = iface;
-		e->to = cut;
-		event_send(e);
-	}
+	report_bitmap(0, iface, q->iova, q->size, q->pgsize, bitmap, bpf_ktime_get_ns() - q->ts,
+		      VFMIG_SRC_USDT);
 	bpf_map_delete_elem(&queries, &tid);
 	return 0;
 }

@@ -154,9 +154,68 @@ static __always_inline struct vfmig_event *event_new(__u16 type, __u16 source, _
 	return e;
 }
 
+struct bits_ctx {
+	const __u64 *bitmap;
+	__u64 nbits, dirty;
+};
+
+static long count_word(__u32 i, void *arg)
+{
+	struct bits_ctx *c = arg;
+	__u64 word = 0, left = c->nbits - (__u64)i * 64;
+
+	if ((__u64)i * 64 >= c->nbits || bpf_probe_read_user(&word, 8, c->bitmap + i))
+		return 1;
+	if (left < 64)
+		word &= (1ull << left) - 1;
+	c->dirty += __builtin_popcountll(word);
+	return 0;
+}
+
+/*
+ * Dirty pages in a user bitmap of nbits, counted at most
+ * VFMIG_BITMAP_MAX_WORDS words far; *cut says when that bound was hit.
+ */
+static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
+{
+	struct bits_ctx b = {(const __u64 *)bitmap, nbits, 0};
+	__u64 words = (nbits + 63) / 64;
+
+	*cut = words > VFMIG_BITMAP_MAX_WORDS;
+	bpf_loop(*cut ? VFMIG_BITMAP_MAX_WORDS : words, count_word, &b, 0);
+	return b.dirty;
+}
+
 static __always_inline void event_send(struct vfmig_event *e)
 {
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* One dirty-bitmap query answered: counters, latency, and its event. */
+static __always_inline void report_bitmap(__u64 dev, __u32 iface, __u64 iova, __u64 size,
+					  __u64 pgsize, __u64 bitmap, __u64 lat, __u16 src)
+{
+	struct vfmig_event *e;
+	bool cut;
+	__u64 dirty = count_dirty(bitmap, pgsize ? size / pgsize : 0, &cut);
+
+	if (iface >= VFMIG_IFACE_NR)
+		iface = 0;
+	count(VFMIG_C_BITMAP_QUERIES + iface, 1);
+	count(VFMIG_C_BITMAP_DIRTY + iface, dirty);
+	if (cut)
+		count(VFMIG_C_BITMAP_TRUNCATED + iface, 1);
+	hist_add(dev, VFMIG_H_BITMAP, iface, 0, 0, lat);
+	e = event_new(VFMIG_EV_BITMAP, src, dev);
+	if (e) {
+		e->a = iova;
+		e->b = size;
+		e->c = pgsize;
+		e->d = dirty;
+		e->from = iface;
+		e->to = cut;
+		event_send(e);
+	}
 }
 
 #endif

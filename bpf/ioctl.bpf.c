@@ -36,24 +36,6 @@ struct {
 	__type(value, struct call);
 } calls SEC(".maps");
 
-struct bits_ctx {
-	const __u64 *bitmap;
-	__u64 nbits, dirty;
-};
-
-static long count_word(__u32 i, void *arg)
-{
-	struct bits_ctx *c = arg;
-	__u64 word = 0, left = c->nbits - (__u64)i * 64;
-
-	if ((__u64)i * 64 >= c->nbits || bpf_probe_read_user(&word, 8, c->bitmap + i))
-		return 1;
-	if (left < 64)
-		word &= (1ull << left) - 1;
-	c->dirty += __builtin_popcountll(word);
-	return 0;
-}
-
 /* Three u64 fields (iova, length, page size) and the bitmap pointer, at arg + off. */
 static __always_inline void read_range(struct call *c, __u64 arg, __u32 off, __u32 bm_off)
 {
@@ -118,30 +100,9 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 
 static __always_inline void exit_bitmap(struct call *c, long ret, __u64 lat)
 {
-	struct bits_ctx b = {(const __u64 *)c->bitmap, c->pgsize ? c->size / c->pgsize : 0, 0};
-	__u64 words = (b.nbits + 63) / 64;
-	bool cut = words > VFMIG_BITMAP_MAX_WORDS;
-	struct vfmig_event *e;
-	__u32 iface = c->iface < VFMIG_IFACE_NR ? c->iface : 0;
-
-	if (ret)
-		return;
-	bpf_loop(cut ? VFMIG_BITMAP_MAX_WORDS : words, count_word, &b, 0);
-	count(VFMIG_C_BITMAP_QUERIES + iface, 1);
-	count(VFMIG_C_BITMAP_DIRTY + iface, b.dirty);
-	if (cut)
-		count(VFMIG_C_BITMAP_TRUNCATED + iface, 1);
-	hist_add(c->dev, VFMIG_H_BITMAP, iface, 0, 0, lat);
-	e = event_new(VFMIG_EV_BITMAP, VFMIG_SRC_SYSCALL, c->dev);
-	if (e) {
-		e->a = c->iova;
-		e->b = c->size;
-		e->c = c->pgsize;
-		e->d = b.dirty;
-		e->from = iface;
-		e->to = cut;
-		event_send(e);
-	}
+	if (!ret)
+		report_bitmap(c->dev, c->iface, c->iova, c->size, c->pgsize, c->bitmap, lat,
+			      VFMIG_SRC_SYSCALL);
 }
 
 static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
