@@ -85,7 +85,11 @@ test: | $(DEPS_STAMP)
 demo: $(TOOL_BINS)
 	$(Q)scripts/demo.sh $(BUILD)
 
-bench: $(BENCH_BINS)
+# The probe benchmark compares with bpftrace doing the same counting.
+$(BUILD)/.bench-deps: scripts/deps.sh
+	$(Q)scripts/deps.sh $@ bpftrace
+
+bench: $(BENCH_BINS) $(TOOL_BINS) | $(BUILD)/.bench-deps
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
 
 lint: | $(DEPS_STAMP)

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages the build needs, or names the one command that would.
-# Usage: scripts/deps.sh STAMP   (writes STAMP when everything is present)
+# Usage: scripts/deps.sh STAMP [EXTRA-PACKAGE...]   (writes STAMP when everything is present)
 set -u
 stamp=${1:-build/.deps}
-pkgs="gcc make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
+[ $# -gt 0 ] && shift
+pkgs="$* gcc make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
 systemtap-sdt-dev libxxhash-dev libncurses-dev cppcheck clang-format linux-source-6.12"
 
 missing=""
