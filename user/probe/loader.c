@@ -482,7 +482,11 @@ int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void 
 int probes_test_run(struct vfmig_probes *p, const char *prog_name, const uint64_t *args,
 		    size_t nargs)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = nargs * 8);
+	struct bpf_test_run_opts opts = {
+		.sz = sizeof(opts),
+		.ctx_in = args,
+		.ctx_size_in = nargs * 8,
+	};
 	struct bpf_program *prog = NULL;
 	size_t i;
 
