@@ -604,14 +604,18 @@ uint64_t emu_dev_digest(struct emu_dev *dev)
 /* Wrappers that build the kernel's structures. */
 struct feature_buf {
 	struct vfio_device_feature hdr;
-	uint64_t payload[2];
+	uint64_t payload[4];
 };
 
-static int feature_call(struct emu_dev *dev, uint32_t flags, void *payload, size_t len)
+int emu_dev_feature(struct emu_dev *dev, uint32_t flags, void *payload, size_t len)
 {
 	struct feature_buf buf = {.hdr = {.argsz = sizeof(buf.hdr) + len, .flags = flags}};
 	int ret;
 
+	if (len > sizeof(buf.payload)) {
+		errno = EINVAL;
+		return -1;
+	}
 	memcpy(buf.payload, payload, len);
 	ret = emu_dev_ioctl(dev, VFIO_DEVICE_FEATURE, &buf);
 	memcpy(payload, buf.payload, len);
@@ -623,8 +627,8 @@ int emu_set_state(struct emu_dev *dev, enum vfio_device_mig_state state, int *da
 	struct vfio_device_feature_mig_state mig = {.device_state = state, .data_fd = -1};
 	int ret;
 
-	ret = feature_call(dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-			   &mig, sizeof(mig));
+	ret = emu_dev_feature(dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			      &mig, sizeof(mig));
 	if (data_fd)
 		*data_fd = mig.data_fd;
 	return ret;
@@ -635,8 +639,8 @@ int emu_get_state(struct emu_dev *dev, enum vfio_device_mig_state *state)
 	struct vfio_device_feature_mig_state mig = {0};
 	int ret;
 
-	ret = feature_call(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-			   &mig, sizeof(mig));
+	ret = emu_dev_feature(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			      &mig, sizeof(mig));
 	if (!ret)
 		*state = mig.device_state;
 	return ret;
@@ -647,8 +651,8 @@ int emu_get_data_size(struct emu_dev *dev, uint64_t *stop_copy_length)
 	struct vfio_device_feature_mig_data_size size = {0};
 	int ret;
 
-	ret = feature_call(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size,
-			   sizeof(size));
+	ret = emu_dev_feature(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+			      &size, sizeof(size));
 	if (!ret)
 		*stop_copy_length = size.stop_copy_length;
 	return ret;

@@ -52,6 +52,8 @@ int emu_fd_close(int fd);
 short emu_fd_poll(int fd);
 
 /* Convenience wrappers over emu_dev_ioctl(); same return convention. */
+/* VFIO_DEVICE_FEATURE with flags and a payload of up to 32 bytes, copied back. */
+int emu_dev_feature(struct emu_dev *dev, uint32_t flags, void *payload, size_t len);
 int emu_set_state(struct emu_dev *dev, enum vfio_device_mig_state state, int *data_fd);
 int emu_get_state(struct emu_dev *dev, enum vfio_device_mig_state *state);
 int emu_get_data_size(struct emu_dev *dev, uint64_t *stop_copy_length);

@@ -94,6 +94,13 @@ int emu_dev_fail(struct emu_dev *dev, int err, const char *fmt, ...)
 int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *out);
 int emu_param_check(const char *params, const char *const *known);
 
+/* The models' deterministic generator: the same seed gives the same device history. */
+static inline uint64_t emu_lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 17;
+}
+
 extern const struct emu_model_ops emu_model_nic;
 extern const struct emu_model_ops emu_model_bigmem;
 

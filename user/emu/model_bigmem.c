@@ -42,18 +42,12 @@ struct bigmem {
 	bool stage_regs_seen;
 };
 
-static uint64_t lcg(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return *s >> 17;
-}
-
 static void fill_pattern(struct bigmem *bm)
 {
 	uint64_t *w = (uint64_t *)bm->mem, s = bm->regs.rng ^ 0x9e3779b97f4a7c15ull, i;
 
 	for (i = 0; i < bm->mem_size / 8; i++)
-		w[i] = lcg(&s) ^ i;
+		w[i] = emu_lcg(&s) ^ i;
 }
 
 static int bigmem_init(struct emu_dev *dev, const char *params)
@@ -287,8 +281,8 @@ static int bigmem_run(struct emu_dev *dev, uint64_t units)
 	struct bigmem *bm = emu_dev_priv(dev);
 
 	while (units--) {
-		uint64_t blk = lcg(&bm->regs.rng) % bm->nblocks;
-		uint64_t off = (lcg(&bm->regs.rng) % (bm->block_size / 64)) * 64;
+		uint64_t blk = emu_lcg(&bm->regs.rng) % bm->nblocks;
+		uint64_t off = (emu_lcg(&bm->regs.rng) % (bm->block_size / 64)) * 64;
 
 		memset(bm->mem + blk * bm->block_size + off, (int)(bm->regs.generation & 0xff), 64);
 		bm->regs.generation++;

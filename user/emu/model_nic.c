@@ -202,12 +202,6 @@ static void nic_quiesce(struct emu_dev *dev, enum emu_quiesce level)
 	nic->level = level;
 }
 
-static uint64_t lcg(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return *s >> 17;
-}
-
 /* In PIN mode a buffer's pages are pinned before the first DMA into it. */
 static int pin_buffer(struct emu_dev *dev, struct nic *nic, uint32_t i)
 {
@@ -255,7 +249,7 @@ static int dma_packet(struct emu_dev *dev, struct nic *nic, uint32_t slot)
 {
 	int mode, ret;
 
-	memset(nic->pkt_data, (int)(lcg(&nic->regs.rng) & 0xff), nic->pkt);
+	memset(nic->pkt_data, (int)(emu_lcg(&nic->regs.rng) & 0xff), nic->pkt);
 	if (!emu_dev_iommu(dev, &mode)) {
 		memcpy(nic->rxbuf + (uint64_t)slot * nic->regs.bufsize, nic->pkt_data, nic->pkt);
 		return 0;

@@ -370,15 +370,9 @@ void vm_stop(struct vm *vm)
 		workload_stop(vm->wl);
 }
 
-static int feature(struct emu_dev *dev, uint32_t flags, const void *payload, size_t len)
+static int feature(struct emu_dev *dev, uint32_t flags, void *payload, size_t len)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		uint8_t data[32];
-	} buf = {.hdr = {.argsz = sizeof(buf.hdr) + len, .flags = flags}};
-
-	memcpy(buf.data, payload, len);
-	return emu_dev_ioctl(dev, VFIO_DEVICE_FEATURE, &buf) ? -errno : 0;
+	return emu_dev_feature(dev, flags, payload, len) ? -errno : 0;
 }
 
 static int dev_track(struct vm *vm, struct vm_device *d, bool on)

@@ -42,24 +42,31 @@ static void throttle(struct wire *w, size_t n)
 	}
 }
 
+/* Moves past n bytes done of an iovec array; returns how many entries are left. */
+static int iov_advance(struct iovec **iov, int cnt, size_t n)
+{
+	while (cnt && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		cnt--;
+	}
+	if (cnt) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+	return cnt;
+}
+
 static int write_iov(int fd, struct iovec *iov, int cnt)
 {
 	while (cnt) {
-		ssize_t n = writev(fd, iov, cnt);
+		ssize_t n = writev(fd, iov, cnt > 1024 ? 1024 : cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		while (cnt && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
+		cnt = iov_advance(&iov, cnt, n);
 	}
 	return 0;
 }
@@ -119,15 +126,7 @@ int wire_recvv(struct wire *w, struct iovec *iov, int cnt)
 		if (!n)
 			return -EPIPE;
 		w->recvd += n;
-		while (cnt && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
+		cnt = iov_advance(&iov, cnt, n);
 	}
 	return 0;
 }

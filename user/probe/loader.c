@@ -153,9 +153,6 @@ static bool func_btf(const char *fn)
 static const char *unavailable(struct vfmig_probes *p, const char *kind, const char *target,
 			       char *why, size_t len)
 {
-	char path[256];
-	const char *slash;
-
 	if (!strcmp(kind, "usdt")) {
 		if (!p->opts.binary)
 			return "no USDT target binary given";
@@ -184,8 +181,6 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 			return "tracefs is not mounted and could not be mounted";
 		return NULL;
 	}
-	(void)slash;
-	(void)path;
 	return NULL;
 }
 
