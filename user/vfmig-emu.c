@@ -623,6 +623,10 @@ static int cmd_migrate(struct opts *o)
 	vm = vm_create(&o->vm, err, sizeof(err));
 	if (!vm || vm_start(vm)) {
 		fprintf(stderr, "vfmig-emu: %s\n", vm ? vm->err : err);
+		if (child > 0) { /* the local destination has nothing to wait for */
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
 		close(fd);
 		vm_destroy(vm);
 		free(rep);

@@ -28,8 +28,11 @@ struct dst {
 
 static int dfail(struct dst *d, int ret, const char *fmt, const char *what)
 {
+	/* wire_recv says EPIPE for a stream that stopped mid-message */
+	const char *why = ret == -EPIPE ? "the stream ended early" : strerror(-ret);
+
 	if (!d->rep->error[0])
-		snprintf(d->rep->error, sizeof(d->rep->error), fmt, what, strerror(-ret));
+		snprintf(d->rep->error, sizeof(d->rep->error), fmt, what, why);
 	return ret;
 }
 
@@ -59,7 +62,9 @@ static int recv_hello(struct dst *d)
 	if (!ret)
 		ret = wire_recv(&d->w, text, hdr.len);
 	if (ret)
-		return dfail(d, ret, "%s: %s", "no VM description from the source");
+		return dfail(d, ret, "%s (%s)",
+			     ret == -EPROTO ? "not a vfmig migration stream: no VM description" :
+					      "no VM description from the source");
 	text[hdr.len] = 0;
 	if (vm_cfg_parse(text, &d->rep->cfg, err, sizeof(err)) ||
 	    !(d->vm = vm_create(&d->rep->cfg, err, sizeof(err)))) {
