@@ -63,8 +63,8 @@ static int recv_hello(struct dst *d)
 		ret = wire_recv(&d->w, text, hdr.len);
 	if (ret)
 		return dfail(d, ret, "%s (%s)",
-			     ret == -EPROTO ? "not a vfmig migration stream: no VM description" :
-					      "no VM description from the source");
+			     ret == -EPROTO ? "not a vfmig migration stream: no VM description"
+					    : "no VM description from the source");
 	text[hdr.len] = 0;
 	if (vm_cfg_parse(text, &d->rep->cfg, err, sizeof(err)) ||
 	    !(d->vm = vm_create(&d->rep->cfg, err, sizeof(err)))) {
