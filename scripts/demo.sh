@@ -46,7 +46,7 @@ if [ "$(id -u)" = 0 ]; then
 	echo "   (the rest attached; 'vfmigprof probes' lists them all)"
 	"$build/vfmigprof" stat -- "$emu" migrate --mem 64m --rate 5000 --wss 16m --bandwidth 200 \
 		--downtime 50 --device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=8m,rate=100 \
-		--device nic:dirty=iommufd,rate=5000 | tail -n 32
+		--device nic:dirty=iommufd,rate=5000
 else
 	echo "   skipped: loading BPF programs needs root (CAP_BPF and CAP_PERFMON)"
 fi
