@@ -23,6 +23,7 @@
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
 #define SHARED_MAPS 4
+#define BTF_FILES 3
 
 static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events"};
 
@@ -81,6 +82,8 @@ struct vfmig_probes {
 	void *fn_ctx;
 	uint64_t received;
 	bool tracefs;
+	bool btf_parsed;
+	struct btf *btf[BTF_FILES];
 };
 
 static struct probe_row *row(struct vfmig_probes *p, const char *fam, const char *prog)
@@ -126,27 +129,25 @@ static bool in_kallsyms(const char *sym)
 	return found;
 }
 
-static bool func_btf(const char *fn)
+/* Kernel and VFIO module BTF, parsed once for every fentry decision. */
+static const char *const btf_files[BTF_FILES] = {"/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
+						 "/sys/kernel/btf/vfio_iommu_type1"};
+
+static bool func_btf(struct vfmig_probes *p, const char *fn)
 {
-	static const char *const files[] = {"/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
-					    "/sys/kernel/btf/vfio_iommu_type1"};
-	struct btf *base = btf__parse(files[0], NULL);
-	bool found = false;
 	size_t i;
 
-	if (!base)
-		return false;
-	found = btf__find_by_name_kind(base, fn, BTF_KIND_FUNC) > 0;
-	for (i = 1; !found && i < sizeof(files) / sizeof(files[0]); i++) {
-		struct btf *mod = btf__parse_split(files[i], base);
-
-		if (mod) {
-			found = btf__find_by_name_kind(mod, fn, BTF_KIND_FUNC) > 0;
-			btf__free(mod);
-		}
+	if (!p->btf_parsed) {
+		p->btf_parsed = true;
+		p->btf[0] = btf__parse(btf_files[0], NULL);
+		for (i = 1; p->btf[0] && i < BTF_FILES; i++)
+			p->btf[i] = btf__parse_split(btf_files[i], p->btf[0]);
 	}
-	btf__free(base);
-	return found;
+	for (i = 0; i < BTF_FILES; i++) {
+		if (p->btf[i] && btf__find_by_name_kind(p->btf[i], fn, BTF_KIND_FUNC) > 0)
+			return true;
+	}
+	return false;
 }
 
 /* Why a program cannot be loaded here, from what the host has; NULL when it can. */
@@ -159,7 +160,7 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 		return NULL;
 	}
 	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
-		if (!func_btf(target))
+		if (!func_btf(p, target))
 			return snprintf(why, len,
 					"no BTF id for %s (not in vmlinux or vfio module BTF)",
 					target),
@@ -442,6 +443,8 @@ void probes_close(struct vfmig_probes *p)
 		if (p->shared_fd[i] >= 0)
 			close(p->shared_fd[i]);
 	}
+	for (i = BTF_FILES; i-- > 0;)
+		btf__free(p->btf[i]); /* modules before the base they split from */
 	free(p);
 }
 
