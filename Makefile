@@ -5,6 +5,7 @@
 #   make demo       a save on one emulated device and a resume on another, verified
 #   make bench      benchmarks, each against a baseline measured in the same run
 #   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build
+#   make vmtest     the probes and the uAPI on a real VFIO kernel (Debian 6.12 under QEMU, mtty)
 
 BUILD ?= build
 CC ?= gcc
@@ -30,11 +31,13 @@ TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 TEST_SRCS := $(wildcard tests/*/test_*.c)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HELPERS := $(wildcard tests/common/*.c)
+VMTEST_SRCS := $(wildcard tests/vmtest/guest_*.c)
+VMTEST_BINS := $(patsubst %.c,$(BUILD)/%,$(VMTEST_SRCS))
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 SOURCES := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 
-.PHONY: all deps test demo bench lint format clean check-abi unit
+.PHONY: all deps test demo bench lint format clean check-abi unit vmtest
 all: $(LIB) $(TOOL_BINS)
 
 include tests/abi/abi.mk
@@ -72,6 +75,13 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(WARN) -MMD -MP $< $(TEST_HELPERS) $(LIB) \
 		$(LDLIBS) -lcmocka -o $@
 
+# Guest programs of the vmtest bed: they drive a real VFIO device.
+$(VMTEST_BINS): $(BUILD)/tests/vmtest/%: tests/vmtest/%.c tests/vmtest/vfio_real.c \
+		tests/vmtest/vfio_real.h $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests -Itests/vmtest $(CFLAGS) $(WARN) -MMD -MP $< \
+		tests/vmtest/vfio_real.c $(TEST_HELPERS) $(LIB) $(LDLIBS) -lcmocka -o $@
+
 $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
@@ -79,8 +89,17 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 unit: $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
+# The real-kernel bed runs where it can (exit 2: it cannot, and says why).
 test: | $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-abi unit
+	$(Q)$(MAKE) --no-print-directory vmtest || [ $$? -eq 2 ]
+
+$(BUILD)/.vmtest-deps: scripts/deps.sh
+	$(Q)scripts/deps.sh $@ qemu-system-x86 pahole busybox-static
+
+# Debian's linux-image-6.12 under QEMU, with VFIO and the kernel's mtty sample.
+vmtest: $(VMTEST_BINS) $(TOOL_BINS) | $(BUILD)/.vmtest-deps
+	$(Q)scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
 
 demo: $(TOOL_BINS)
 	$(Q)scripts/demo.sh $(BUILD)
@@ -97,7 +116,7 @@ lint: | $(DEPS_STAMP)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
 		user tests bench
-	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(BENCH_BINS) CFLAGS="-O2 -g"
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(VMTEST_BINS) $(BENCH_BINS) CFLAGS="-O2 -g"
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
 
 format:

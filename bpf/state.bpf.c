@@ -203,15 +203,110 @@ int BPF_USDT(usdt__reset, __u32 dev, __u32 from)
 	return 0;
 }
 
-/* The kernel's per-step helper: every arc a v2 driver takes asks it first. */
-SEC("kprobe/vfio_mig_get_next_state")
-int BPF_KPROBE(kprobe__vfio_mig_get_next_state, void *device, __u32 cur, __u32 new_state)
+/*
+ * The kernel's per-step helper: a v2 driver asks vfio_mig_get_next_state()
+ * for the next arc (cur -> *next_fsm) before it executes it, once per arc.
+ * The arc is known on return; it lasts until the driver asks again or the
+ * request's ioctl returns, whose result is then the arc's.
+ */
+struct kstep {
+	__u64 dev, ts;
+	__u8 from, to;
+	__u16 src;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct kstep);
+} ksteps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, __u64);
+} next_ptrs SEC(".maps");
+
+/* Arcs open on any thread: lets every other ioctl on the host leave at once. */
+__s64 open_ksteps;
+
+static __always_inline void kstep_close(__u32 tid, __s32 result)
 {
-	return on_step((__u64)device, cur, new_state, 0, 0, VFMIG_SRC_KPROBE);
+	struct kstep *k = bpf_map_lookup_elem(&ksteps, &tid);
+
+	if (!k)
+		return;
+	if (k->ts)
+		on_step(k->dev, k->from, k->to, result, bpf_ktime_get_ns() - k->ts, k->src);
+	if (!bpf_map_delete_elem(&ksteps, &tid))
+		__sync_fetch_and_add(&open_ksteps, -1);
 }
 
-SEC("fentry/vfio_mig_get_next_state")
-int BPF_PROG(fentry__vfio_mig_get_next_state, void *device, __u32 cur, __u32 new_state)
+static __always_inline int kstep_open(void *device, __u32 cur, void *next_fsm, int ret, __u16 src)
 {
-	return on_step((__u64)device, cur, new_state, 0, 0, VFMIG_SRC_FENTRY);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), next = 0;
+	struct kstep k = {.dev = (__u64)device, .from = cur, .src = src};
+
+	if (filtered_out())
+		return 0;
+	kstep_close(tid, 0);
+	if (ret || bpf_probe_read_kernel(&next, sizeof(next), next_fsm))
+		return 0; /* no arc: the request is refused before any step */
+	k.to = next;
+	k.ts = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&ksteps, &tid, &k, BPF_NOEXIST))
+		__sync_fetch_and_add(&open_ksteps, 1);
+	return 0;
+}
+
+SEC("fexit/vfio_mig_get_next_state")
+int BPF_PROG(fexit__vfio_mig_get_next_state, void *device, __u32 cur, __u32 new_state,
+	     void *next_fsm, int ret)
+{
+	return kstep_open(device, cur, next_fsm, ret, VFMIG_SRC_FENTRY);
+}
+
+SEC("kprobe/vfio_mig_get_next_state")
+int BPF_KPROBE(kprobe__vfio_mig_get_next_state, void *device, __u32 cur, __u32 new_state,
+	       void *next_fsm)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kstep k = {.dev = (__u64)device, .from = cur, .src = VFMIG_SRC_KPROBE};
+	__u64 ptr = (__u64)next_fsm;
+
+	if (filtered_out())
+		return 0;
+	kstep_close(tid, 0);
+	bpf_map_update_elem(&next_ptrs, &tid, &ptr, BPF_ANY);
+	if (!bpf_map_update_elem(&ksteps, &tid, &k, BPF_NOEXIST))
+		__sync_fetch_and_add(&open_ksteps, 1);
+	return 0;
+}
+
+SEC("kretprobe/vfio_mig_get_next_state")
+int BPF_KRETPROBE(kretprobe__vfio_mig_get_next_state, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kstep *k = bpf_map_lookup_elem(&ksteps, &tid);
+	__u64 *ptr = bpf_map_lookup_elem(&next_ptrs, &tid);
+	struct kstep open;
+
+	if (!k || !ptr)
+		return 0;
+	open = *k;
+	kstep_close(tid, 0); /* ts 0: an arc not yet known is not counted */
+	kstep_open((void *)open.dev, open.from, (void *)*ptr, ret, VFMIG_SRC_KPROBE);
+	bpf_map_delete_elem(&next_ptrs, &tid);
+	return 0;
+}
+
+/* The request's end closes its last arc, with the request's result. */
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int tp__kstep_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	if (open_ksteps > 0)
+		kstep_close((__u32)bpf_get_current_pid_tgid(), ctx->ret);
+	return 0;
 }

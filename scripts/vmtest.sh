@@ -1,0 +1,150 @@
+#!/bin/sh
+# make vmtest: boots Debian's linux-image-6.12 under QEMU with VFIO, mdev and
+# the kernel's samples/vfio-mdev/mtty.c (built here against that kernel's
+# headers) and runs vfmig's guest tests there: the real migration uAPI, the
+# differential check against the emulated device, and vfmig's probes on
+# fentry/kprobes and the syscall decoders with real answers.
+#
+#   scripts/vmtest.sh BUILD GUEST_BINARY...
+#
+# Downloads and builds are cached in $VMTEST_CACHE (/var/cache/vfmig-vmtest)
+# per kernel version; the initramfs is rebuilt from BUILD every run.
+# Exit 0: every guest test passed. 1: a test failed. 2: cannot run here (why on one line).
+set -eu
+build=$1
+shift
+cache=${VMTEST_CACHE:-/var/cache/vfmig-vmtest}
+series=6.12
+out=$build/vmtest
+log=$out/console.log
+
+cannot() {
+	echo "vmtest: cannot run here: $*"
+	exit 2
+}
+
+say() { echo "vmtest: $*"; }
+
+# The newest Debian 6.12 kernel with image, headers and kbuild in the registry.
+pick_kernel() {
+	if [ -n "${VMTEST_KERNEL:-}" ]; then
+		echo "$VMTEST_KERNEL"
+		return
+	fi
+	if [ -s "$cache/current" ] && [ -f "$cache/$(cat "$cache/current")/ready" ]; then
+		cat "$cache/current"
+		return
+	fi
+	apt-cache search --names-only "^linux-headers-$series\.[0-9]+\+deb[0-9]+-amd64\$" |
+		sed -n "s/^linux-headers-\($series\.[0-9]*+deb[0-9]*\)-amd64 .*/\1/p" | sort -V |
+		tail -n 1
+}
+
+download() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get download "$@" >/dev/null 2>&1) && return
+	apt-get update -qq >/dev/null 2>&1 || true
+	(cd "$dir" && apt-get download "$@" >/dev/null 2>&1) ||
+		cannot "apt-get download $* failed (Debian registry unreachable?)"
+}
+
+# Kernel, modules, headers and kbuild unpacked (not installed: the headers
+# package would pull in the kernel image as the host's).
+prepare_kernel() {
+	kv=$1 k=$cache/$kv
+	[ -f "$k/ready" ] && return
+	say "fetching Debian kernel $kv (once)"
+	rm -rf "$k"
+	download "$k/debs" "linux-image-$kv-amd64" "linux-headers-$kv-amd64" \
+		"linux-headers-$kv-common" "linux-kbuild-$kv"
+	for d in "$k"/debs/*.deb; do
+		dpkg-deb -x "$d" "$k/root"
+	done
+	hdr=$k/root/usr/src/linux-headers-$kv-amd64
+	sed -i "s|^include /usr/src/|include $k/root/usr/src/|" "$hdr/Makefile"
+	build_mtty "$kv"
+	touch "$k/ready"
+	echo "$kv" >"$cache/current"
+}
+
+build_mtty() {
+	kv=$1 k=$cache/$1
+	src=/usr/src/linux-source-$series.tar.xz
+	[ -f "$src" ] || cannot "$src missing (package linux-source-$series)"
+	mkdir -p "$k/mtty"
+	tar -xJf "$src" -O "linux-source-$series/samples/vfio-mdev/mtty.c" >"$k/mtty/mtty.c"
+	echo 'obj-m := mtty.o' >"$k/mtty/Kbuild"
+	make -s -C "$k/root/usr/src/linux-headers-$kv-amd64" M="$k/mtty" modules >"$k/mtty/build.log" 2>&1 ||
+		{ tail -n 20 "$k/mtty/build.log"; cannot "mtty.c did not build against $kv headers"; }
+	say "built samples/vfio-mdev/mtty.c for $kv (with BTF)"
+}
+
+# Each binary with the shared libraries it loads, the loader included.
+copy_with_libs() {
+	dest=$1
+	shift
+	for bin in "$@"; do
+		cp "$bin" "$dest/vmtest/"
+		ldd "$bin" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do
+			case $lib in
+			*/ld-linux*) mkdir -p "$dest/$(dirname "$lib")" && cp -L "$lib" "$dest/$lib" ;;
+			*) cp -L "$lib" "$dest/lib/vmtest/" ;;
+			esac
+		done
+	done
+}
+
+make_initramfs() {
+	kv=$1 k=$cache/$1 ir=$out/root
+	shift
+	rm -rf "$ir"
+	mkdir -p "$ir/bin" "$ir/lib/modules" "$ir/lib/vmtest" "$ir/vmtest/tests" "$ir/proc" \
+		"$ir/sys" "$ir/dev" "$ir/tmp" "$ir/lib64"
+	cp /bin/busybox "$ir/bin/"
+	mods=$k/root/lib/modules/$kv-amd64/kernel/drivers/vfio
+	for m in vfio.ko vfio_iommu_type1.ko mdev/mdev.ko; do
+		xz -dc "$mods/$m.xz" >"$ir/lib/modules/$(basename "$m")"
+	done
+	cp "$k/mtty/mtty.ko" "$ir/lib/modules/"
+	copy_with_libs "$ir" "$@"
+	cp tests/run.sh "$ir/vmtest/"
+	cp tests/expected-skips "$ir/vmtest/tests/"
+	cp tests/vmtest/init "$ir/init"
+	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
+}
+
+boot() {
+	kv=$1
+	accel=tcg
+	[ -w /dev/kvm ] && accel=kvm
+	say "booting $kv under qemu-system-x86_64 ($accel)"
+	timeout "${VMTEST_TIMEOUT:-900}" qemu-system-x86_64 -accel $accel -cpu max -smp 2 -m 2G \
+		-nographic -no-reboot -kernel "$cache/$kv/root/boot/vmlinuz-$kv-amd64" \
+		-initrd "$out/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1" </dev/null >"$log" 2>&1 ||
+		say "qemu ended with status $? (timeout ${VMTEST_TIMEOUT:-900} s?)"
+}
+
+[ "$(uname -m)" = x86_64 ] || cannot "the test bed boots an x86_64 kernel (this is $(uname -m))"
+command -v qemu-system-x86_64 >/dev/null || cannot "qemu-system-x86_64 missing (package qemu-system-x86)"
+command -v busybox >/dev/null || cannot "busybox missing (package busybox-static)"
+command -v pahole >/dev/null || cannot "pahole missing (package pahole): mtty.ko needs it for BTF"
+mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cannot "cache $cache not writable (set VMTEST_CACHE)"
+kv=$(pick_kernel)
+[ -n "$kv" ] || cannot "no linux-headers-$series.*-amd64 in the package lists (apt-get update?)"
+prepare_kernel "$kv"
+mkdir -p "$out"
+start=$(date +%s)
+make_initramfs "$kv" "$@"
+boot "$kv"
+tr -d '\r' <"$log" | sed -n '/VMTEST-BEGIN/,/VMTEST-END/p' | sed 's/^.*VMTEST-BEGIN/VMTEST-BEGIN/' >"$out/results.txt"
+grep -v '^VMTEST-' "$out/results.txt" || true
+grep '^VMTEST-SETUP' "$out/results.txt" || true
+echo "vmtest: covered on the real kernel:"
+sed -n 's/^VMTEST-COVERED /  /p' "$out/results.txt"
+rc=$(sed -n 's/^VMTEST-END rc=\([0-9]*\).*/\1/p' "$out/results.txt")
+say "guest ran $(sed -n 's/^VMTEST-BEGIN kernel //p' "$out/results.txt") in $(($(date +%s) - start)) s; console: $log"
+[ -n "$rc" ] || { tail -n 30 "$log"; say "the guest did not finish"; exit 1; }
+exit "$rc"

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A real VFIO device opened the type1 way (container, group, device fd),
+ * for the tests that run inside the vmtest guest against the kernel's
+ * mtty sample. Each call returns 0 or -errno, as the kernel answered.
+ */
+#ifndef VFMIG_VMTEST_VFIO_REAL_H
+#define VFMIG_VMTEST_VFIO_REAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfmig/uapi.h"
+
+/* The mdev UUIDs the guest's init created (tests/vmtest/init). */
+#define VMTEST_MTTY_A "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+#define VMTEST_MTTY_B "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002"
+
+struct real_dev {
+	int container, group, fd;
+	char name[64];
+};
+
+/* Opens the mdev through its group into container (-1: a new type1 v2 container). */
+int real_open(struct real_dev *d, const char *uuid, int container);
+void real_close(struct real_dev *d);
+
+int real_feature(struct real_dev *d, uint32_t flags, void *payload, size_t len);
+int real_mig_flags(struct real_dev *d, uint32_t *flags);
+int real_set_state(struct real_dev *d, enum vfio_device_mig_state s, int *data_fd);
+int real_get_state(struct real_dev *d, enum vfio_device_mig_state *s);
+int real_data_size(struct real_dev *d, uint64_t *len);
+int real_precopy_info(int data_fd, uint64_t *initial, uint64_t *dirty);
+int real_reset(struct real_dev *d);
+
+/* BAR0 access: mtty's first UART; offset 7 is its scratch register. */
+int real_bar0_write8(struct real_dev *d, unsigned int off, uint8_t v);
+int real_bar0_read8(struct real_dev *d, unsigned int off, uint8_t *v);
+
+/* A line of what the bed covered, for scripts/vmtest.sh to print ($VMTEST_REPORT). */
+void vmtest_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads the data fd to its end (0 or ENOMSG); returns bytes, or -errno. */
+long real_drain(int data_fd, void *buf, size_t cap, int *end_errno);
+
+#endif
