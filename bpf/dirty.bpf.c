@@ -44,8 +44,18 @@ static long match_range(__u32 i, void *arg)
 	return 0;
 }
 
+/*
+ * The record of exceptions:page_fault_user as its tracefs format gives it.
+ * Not the BTF type: it is trace_event_raw_x86_exceptions up to 6.12 and
+ * trace_event_raw_exceptions later, with the same layout.
+ */
+struct page_fault_user_args {
+	__u64 common;
+	unsigned long address, ip, error_code;
+};
+
 SEC("tracepoint/exceptions/page_fault_user")
-int tp__page_fault_user(struct trace_event_raw_exceptions *ctx)
+int tp__page_fault_user(struct page_fault_user_args *ctx)
 {
 	struct fault_ctx f = {ctx->address, bpf_get_current_pid_tgid() >> 32};
 

@@ -261,11 +261,22 @@ static __always_inline int kstep_open(void *device, __u32 cur, void *next_fsm, i
 	return 0;
 }
 
+/*
+ * next_fsm is an enum pointer, which the verifier does not let a tracing
+ * program read from its context (only struct pointers): the helpers read the
+ * raw argument and return value instead (5.17 and later; the loader falls
+ * back to the kprobe where this program is refused).
+ */
 SEC("fexit/vfio_mig_get_next_state")
-int BPF_PROG(fexit__vfio_mig_get_next_state, void *device, __u32 cur, __u32 new_state,
-	     void *next_fsm, int ret)
+int fexit__vfio_mig_get_next_state(__u64 *ctx)
 {
-	return kstep_open(device, cur, next_fsm, ret, VFMIG_SRC_FENTRY);
+	__u64 device = 0, cur = 0, next_fsm = 0, ret = 0;
+
+	bpf_get_func_arg(ctx, 0, &device);
+	bpf_get_func_arg(ctx, 1, &cur);
+	bpf_get_func_arg(ctx, 3, &next_fsm);
+	bpf_get_func_ret(ctx, &ret);
+	return kstep_open((void *)device, cur, (void *)next_fsm, (int)ret, VFMIG_SRC_FENTRY);
 }
 
 SEC("kprobe/vfio_mig_get_next_state")

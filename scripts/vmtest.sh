@@ -15,7 +15,7 @@ build=$1
 shift
 cache=${VMTEST_CACHE:-/var/cache/vfmig-vmtest}
 series=6.12
-out=$build/vmtest
+out=$(realpath -m "$build/vmtest")
 log=$out/console.log
 
 cannot() {
@@ -81,6 +81,16 @@ build_mtty() {
 	say "built samples/vfio-mdev/mtty.c for $kv (with BTF)"
 }
 
+# vfmig's own test device (tests/vmtest/kmod): rebuilt each run, it is ours.
+build_dmadev() {
+	kv=$1 k=$cache/$1
+	rm -rf "$out/kmod"
+	cp -r tests/vmtest/kmod "$out/kmod"
+	make -s -C "$k/root/usr/src/linux-headers-$kv-amd64" M="$out/kmod" modules \
+		>"$out/kmod/build.log" 2>&1 ||
+		{ cat "$out/kmod/build.log"; say "tests/vmtest/kmod did not build"; exit 1; }
+}
+
 # Each binary with the shared libraries it loads, the loader included.
 copy_with_libs() {
 	dest=$1
@@ -107,7 +117,7 @@ make_initramfs() {
 	for m in vfio.ko vfio_iommu_type1.ko mdev/mdev.ko; do
 		xz -dc "$mods/$m.xz" >"$ir/lib/modules/$(basename "$m")"
 	done
-	cp "$k/mtty/mtty.ko" "$ir/lib/modules/"
+	cp "$k/mtty/mtty.ko" "$out/kmod/vfmig_dmadev.ko" "$ir/lib/modules/"
 	copy_with_libs "$ir" "$@"
 	cp tests/run.sh "$ir/vmtest/"
 	cp tests/expected-skips "$ir/vmtest/tests/"
@@ -137,6 +147,7 @@ kv=$(pick_kernel)
 prepare_kernel "$kv"
 mkdir -p "$out"
 start=$(date +%s)
+build_dmadev "$kv"
 make_initramfs "$kv" "$@"
 boot "$kv"
 tr -d '\r' <"$log" | sed -n '/VMTEST-BEGIN/,/VMTEST-END/p' | sed 's/^.*VMTEST-BEGIN/VMTEST-BEGIN/' >"$out/results.txt"

@@ -11,6 +11,8 @@ for bin in "$@"; do
 	name=$(basename "$bin")
 	if ! "$bin" >"$log" 2>&1; then
 		failed_bins="$failed_bins $name"
+		# a group set-up that fails runs no test and fails none: count the program
+		grep -q '^\[  FAILED  \] [1-9]' "$log" || echo "[  FAILED  ] 1 test(s): $name exited with failure" >>"$log"
 	fi
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)

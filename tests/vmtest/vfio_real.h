@@ -15,6 +15,7 @@
 /* The mdev UUIDs the guest's init created (tests/vmtest/init). */
 #define VMTEST_MTTY_A "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 #define VMTEST_MTTY_B "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002"
+#define VMTEST_DMADEV "83b8f4f2-509f-382f-3c1e-e6bfe0fa1003" /* tests/vmtest/kmod */
 
 struct real_dev {
 	int container, group, fd;

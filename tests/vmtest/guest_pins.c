@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runs inside the vmtest guest: vfio_pin_pages()/vfio_unpin_pages() for
+ * real, through vfmig's test device (tests/vmtest/kmod), and type1's
+ * pinned-page dirty tracking. The pin probes (fexit/fentry on this kernel)
+ * must count exactly the calls and pages the device made, and the type1
+ * bitmap decoder exactly the pages the kernel reported, which must be the
+ * pages pinned while tracking was on.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "kmod/vfmig_dmadev.h"
+#include "probe/aggregate.h"
+#include "vfio_real.h"
+
+#define IOVA (1ull << 32)
+#define SIZE (4ull << 20)
+#define PAGES (SIZE / 4096)
+
+static struct vfmig_probes *probes;
+static struct real_dev dmadev;
+static void *mem;
+
+static int setup(void **state)
+{
+	struct probe_opts o = {.pid = getpid()};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = IOVA,
+		.size = SIZE,
+	};
+	char err[256];
+
+	(void)state;
+	if (probes_open(&probes, &o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	if (real_open(&dmadev, VMTEST_DMADEV, -1))
+		return -1;
+	mem = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return -1;
+	map.vaddr = (uintptr_t)mem;
+	return ioctl(dmadev.container, VFIO_IOMMU_MAP_DMA, &map) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	real_close(&dmadev);
+	munmap(mem, SIZE);
+	probes_close(probes);
+	return 0;
+}
+
+static uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+static long dev_op(unsigned long cmd, uint64_t page, uint32_t npage)
+{
+	struct vfmig_dmadev_op op = {.iova = IOVA + page * 4096, .npage = npage};
+	long ret = ioctl(dmadev.fd, cmd, &op);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int dirty_pages(uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp), .flags = flags};
+
+	return ioctl(dmadev.container, VFIO_IOMMU_DIRTY_PAGES, &dp) ? -errno : 0;
+}
+
+/* GET_BITMAP over the whole mapping; returns the dirty pages the kernel reported. */
+static int get_bitmap(uint64_t *bits)
+{
+	uint64_t buf[8] = {};
+	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
+	unsigned int i, n = 0;
+
+	get->argsz = sizeof(*get) + sizeof(*range);
+	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	range->iova = IOVA;
+	range->size = SIZE;
+	range->bitmap.pgsize = 4096;
+	range->bitmap.size = PAGES / 8;
+	range->bitmap.data = (void *)bits;
+	memset(bits, 0, PAGES / 8);
+	assert_int_equal(ioctl(dmadev.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
+	for (i = 0; i < PAGES / 64; i++)
+		n += __builtin_popcountll(bits[i]);
+	return n;
+}
+
+static const struct {
+	uint64_t page;
+	uint32_t npage;
+} pins[] = {
+	{0, 1}, {10, 17}, {100, 512}, {1000, 3}, {PAGES - 2, 2},
+};
+
+#define NPINS (sizeof(pins) / sizeof(pins[0]))
+
+static void test_pins_and_unpins_counted(void **state)
+{
+	uint64_t calls0 = counter(VFMIG_C_PIN_CALLS), pages0 = counter(VFMIG_C_PAGES_PINNED);
+	uint64_t ucalls0 = counter(VFMIG_C_UNPIN_CALLS), upages0 = counter(VFMIG_C_PAGES_UNPINNED);
+	uint64_t pinned = 0, unpinned = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NPINS; i++) {
+		assert_int_equal(dev_op(VFMIG_DMADEV_PIN, pins[i].page, pins[i].npage),
+				 pins[i].npage);
+		pinned += pins[i].npage;
+	}
+	/* a pin past the mapping is refused by type1, and counted as an error */
+	assert_true(dev_op(VFMIG_DMADEV_PIN, PAGES, 1) < 0);
+	for (i = 0; i < NPINS; i += 2) {
+		assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, pins[i].page, pins[i].npage), 0);
+		unpinned += pins[i].npage;
+	}
+	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, NPINS + 1);
+	assert_int_equal(counter(VFMIG_C_PAGES_PINNED) - pages0, pinned);
+	assert_int_equal(counter(VFMIG_C_UNPIN_CALLS) - ucalls0, (NPINS + 1) / 2);
+	assert_int_equal(counter(VFMIG_C_PAGES_UNPINNED) - upages0, unpinned);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 0, 512), 0);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, PAGES - 512, 512), 0);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 512, 512), 0);
+	vmtest_report("pins: %zu vfio_pin_pages calls (%llu pages) and %zu vfio_unpin_pages "
+		      "(%llu pages) by the test device, counted exactly by the pin probes",
+		      NPINS + 1, (unsigned long long)pinned, (NPINS + 1) / 2,
+		      (unsigned long long)unpinned);
+}
+
+/* Pages pinned while dirty tracking is on are what type1 reports, and what vfmig counts. */
+static void test_pinned_pages_are_the_dirty_bitmap(void **state)
+{
+	static uint64_t bits[PAGES / 64];
+	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	uint64_t pinned = 0;
+	int reported, first;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	first = get_bitmap(bits); /* nothing pinned yet: type1 reports pinned pages only */
+	for (i = 0; i < NPINS; i++) {
+		assert_int_equal(dev_op(VFMIG_DMADEV_PIN, pins[i].page, pins[i].npage),
+				 pins[i].npage);
+		pinned += pins[i].npage;
+	}
+	reported = get_bitmap(bits);
+	for (i = 0; i < NPINS; i++)
+		assert_true(bits[pins[i].page / 64] & (1ull << (pins[i].page % 64)));
+	assert_int_equal(reported, pinned);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 2);
+	assert_int_equal(first, 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, first + reported);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 0, 512), 0);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 512, 512), 0);
+	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, PAGES - 512, 512), 0);
+	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+	vmtest_report("type1: %llu pages pinned under DIRTY_PAGES tracking, %d reported dirty by "
+		      "GET_BITMAP, %d counted by the decoder",
+		      (unsigned long long)pinned, reported, reported);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pins_and_unpins_counted),
+		cmocka_unit_test(test_pinned_pages_are_the_dirty_bitmap),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runs inside the vmtest guest: vfmig's probes on a kernel with VFIO,
+ * kprobes and fentry, watching the kernel's mtty sample. The ground truth is
+ * the kernel's own: the arcs mtty's driver logged (dynamic debug of
+ * mtty_step_state), the answers the ioctls gave, the bitmaps they returned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "emu/device.h"
+#include "probe/aggregate.h"
+#include "vfio_real.h"
+
+#define NSTATES EMU_NR_STATES
+
+static struct vfmig_probes *probes;
+static struct real_dev mtty;
+static int kmsg = -1;
+
+static int setup(void **state)
+{
+	struct probe_opts o = {.pid = getpid()};
+	char err[256];
+
+	(void)state;
+	if (probes_open(&probes, &o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	if (real_open(&mtty, VMTEST_MTTY_A, -1))
+		return -1;
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	return kmsg < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	real_close(&mtty);
+	probes_close(probes);
+	close(kmsg);
+	return 0;
+}
+
+static uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+static const struct probe_row *row(const char *program)
+{
+	const struct probe_row *rows;
+	int i, n = probes_table(probes, &rows);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(rows[i].program, program))
+			return &rows[i];
+	fail_msg("no row for %s", program);
+	return NULL;
+}
+
+/* On this kernel the kernel-side sources attach: fentry first, the kprobe says why not. */
+static void test_kernel_sources_attach(void **state)
+{
+	const struct probe_row *fexit = row("fexit__vfio_mig_get_next_state");
+	const struct probe_row *kp = row("kprobe__vfio_mig_get_next_state");
+	const struct probe_row *sys = row("tp__sys_enter_ioctl");
+
+	(void)state;
+	assert_true(fexit->attached);
+	assert_false(kp->attached);
+	assert_non_null(strstr(kp->reason, "fentry"));
+	assert_true(sys->attached);
+	vmtest_report("probes: %s attached (%s); %s off: %s", fexit->program, fexit->reason,
+		      kp->program, kp->reason);
+}
+
+/* Skips what the kernel logged before now. */
+static void kmsg_skip(void)
+{
+	assert_true(lseek(kmsg, 0, SEEK_END) >= 0);
+}
+
+/* Counts the arcs mtty logged since kmsg_skip(): "mtty_step_state: CUR -> NEW". */
+static int kmsg_arcs(unsigned int arcs[NSTATES][NSTATES])
+{
+	char rec[1024], *p;
+	unsigned int from, to;
+	int n = 0;
+	ssize_t len;
+
+	memset(arcs, 0, sizeof(unsigned int) * NSTATES * NSTATES);
+	while ((len = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
+		if (len <= 0)
+			continue;
+		rec[len] = 0;
+		p = strstr(rec, "mtty_step_state: ");
+		if (p && sscanf(p, "mtty_step_state: %u -> %u", &from, &to) == 2 &&
+		    from < NSTATES && to < NSTATES) {
+			arcs[from][to]++;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The probes' FSM step histograms summed over devices, per arc. */
+static int probe_arcs(unsigned int arcs[NSTATES][NSTATES], int kind, uint8_t *first_from)
+{
+	static struct agg_hist h[1024];
+	int i, n = agg_hists(probes, h, 1024), total = 0;
+
+	memset(arcs, 0, sizeof(unsigned int) * NSTATES * NSTATES);
+	for (i = 0; i < n; i++) {
+		if (h[i].key.kind != kind)
+			continue;
+		if (h[i].key.from < NSTATES && h[i].key.to < NSTATES)
+			arcs[h[i].key.from][h[i].key.to] += h[i].h.count;
+		else if (first_from)
+			*first_from = h[i].key.from;
+		total += h[i].h.count;
+	}
+	return total;
+}
+
+/* Every arc but RESUMING's (resumes are the save/resume test's); two refusals. */
+static const enum vfio_device_mig_state sequence[] = {
+	VFIO_DEVICE_STATE_PRE_COPY,    VFIO_DEVICE_STATE_PRE_COPY_P2P, VFIO_DEVICE_STATE_STOP_COPY,
+	VFIO_DEVICE_STATE_PRE_COPY,    VFIO_DEVICE_STATE_STOP,	       VFIO_DEVICE_STATE_ERROR,
+	VFIO_DEVICE_STATE_RUNNING_P2P, VFIO_DEVICE_STATE_PRE_COPY_P2P, VFIO_DEVICE_STATE_RUNNING,
+	VFIO_DEVICE_STATE_STOP_COPY,   VFIO_DEVICE_STATE_RUNNING_P2P,  VFIO_DEVICE_STATE_PRE_COPY,
+	VFIO_DEVICE_STATE_RUNNING,
+};
+
+/*
+ * Steps per arc from fexit(vfio_mig_get_next_state) equal the arcs mtty's
+ * driver executed, and requests per (from, to) equal the requests made, the
+ * first one from "unknown": nothing told the probes the state before it.
+ */
+static void test_steps_and_requests_match_the_driver(void **state)
+{
+	unsigned int seen[NSTATES][NSTATES], truth[NSTATES][NSTATES];
+	uint64_t sets0 = counter(VFMIG_C_STATE_SETS), errs0 = counter(VFMIG_C_STATE_SET_ERRORS);
+	uint64_t steps0 = counter(VFMIG_C_FSM_STEPS);
+	unsigned int reqs[NSTATES][NSTATES] = {}, got[NSTATES][NSTATES];
+	uint8_t first = 0;
+	size_t i, failed = 0;
+	int from, to, n, prev = -1;
+
+	(void)state;
+	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), 0);
+	kmsg_skip();
+	for (i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++) {
+		if (real_set_state(&mtty, sequence[i], NULL)) {
+			failed++;
+			continue;
+		}
+		if (prev >= 0)
+			reqs[prev][sequence[i]]++;
+		prev = sequence[i];
+	}
+	n = kmsg_arcs(truth);
+	assert_true(n > 10);
+	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), n);
+	assert_int_equal(counter(VFMIG_C_FSM_STEPS) - steps0, n);
+	for (from = 0; from < NSTATES; from++)
+		for (to = 0; to < NSTATES; to++)
+			assert_int_equal(seen[from][to], truth[from][to]);
+	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0,
+			 sizeof(sequence) / sizeof(sequence[0]));
+	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - errs0, failed);
+	assert_int_equal(failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
+	/* successful requests per arc; the first from unknown */
+	probe_arcs(got, VFMIG_H_STATE_SET, &first);
+	assert_int_equal(first, VFMIG_STATE_UNKNOWN);
+	for (from = 0; from < NSTATES; from++)
+		for (to = 0; to < NSTATES; to++)
+			assert_true(got[from][to] >= reqs[from][to]);
+	assert_int_equal(real_reset(&mtty), 0);
+	vmtest_report(
+		"probes: %zu MIG_DEVICE_STATE requests (%zu refused) decoded at the syscall; "
+		"%d FSM arcs seen by fexit equal to the %d mtty_step_state logged, arc by arc",
+		sizeof(sequence) / sizeof(sequence[0]), failed, n, n);
+}
+
+static void test_precopy_info_calls_counted(void **state)
+{
+	uint64_t calls0 = counter(VFMIG_C_PRECOPY_INFOS), initial, dirty;
+	int fd, i, ok = 0;
+
+	(void)state;
+	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_PRE_COPY, &fd), 0);
+	for (i = 0; i < 3; i++)
+		ok += !real_precopy_info(fd, &initial, &dirty);
+	close(fd);
+	assert_int_equal(ok, 3);
+	assert_int_equal(counter(VFMIG_C_PRECOPY_INFOS) - calls0, 3);
+	assert_int_equal(real_reset(&mtty), 0);
+}
+
+static unsigned int popcount_words(const uint64_t *w, size_t n)
+{
+	unsigned int c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c += __builtin_popcountll(w[i]);
+	return c;
+}
+
+#define MAP_IOVA (1ull << 30)
+#define MAP_SIZE (2ull << 20)
+#define MAP_PAGES (MAP_SIZE / 4096)
+
+/*
+ * A real type1 mapping and its dirty bitmap: the container holds only an
+ * mdev, so the kernel reports pinned pages only (none: mtty does no DMA);
+ * the bitmap it returns is counted as it is, whatever the caller left there.
+ */
+static void test_type1_dirty_bitmap_counted(void **state)
+{
+	void *mem = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
+	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map),
+					       .flags = VFIO_DMA_MAP_FLAG_READ |
+							VFIO_DMA_MAP_FLAG_WRITE,
+					       .vaddr = (uintptr_t)mem,
+					       .iova = MAP_IOVA,
+					       .size = MAP_SIZE};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = MAP_IOVA, .size = MAP_SIZE};
+	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp)};
+	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	uint64_t buf[sizeof(dp) / 8 + 8] = {}, bits[MAP_PAGES / 64];
+	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	memset(bits, 0xa5, sizeof(bits));
+	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_MAP_DMA, &map), 0);
+	dp.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, &dp), 0);
+	get->argsz = sizeof(*get) + sizeof(*range);
+	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	range->iova = MAP_IOVA;
+	range->size = MAP_SIZE;
+	range->bitmap.pgsize = 4096;
+	range->bitmap.size = sizeof(bits);
+	range->bitmap.data = (void *)bits;
+	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0,
+			 popcount_words(bits, MAP_PAGES / 64));
+	dp.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, &dp), 0);
+	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	assert_int_equal(unmap.size, MAP_SIZE);
+	munmap(mem, MAP_SIZE);
+	vmtest_report("probes: type1 MAP_DMA %llu KiB, DIRTY_PAGES START/GET_BITMAP/STOP: %u dirty "
+		      "pages in the returned bitmap, counted so by the decoder",
+		      MAP_SIZE >> 10, popcount_words(bits, MAP_PAGES / 64));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_sources_attach),
+		cmocka_unit_test(test_steps_and_requests_match_the_driver),
+		cmocka_unit_test(test_precopy_info_calls_counted),
+		cmocka_unit_test(test_type1_dirty_bitmap_counted),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
