@@ -89,16 +89,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 unit: $(TEST_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
-# The real-kernel bed runs where it can (exit 2: it cannot, and says why).
+# The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
 test: | $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory check-abi unit
-	$(Q)$(MAKE) --no-print-directory vmtest || [ $$? -eq 2 ]
-
-$(BUILD)/.vmtest-deps: scripts/deps.sh
-	$(Q)scripts/deps.sh $@ qemu-system-x86 pahole busybox-static
+	$(Q)$(MAKE) --no-print-directory check-abi unit $(VMTEST_BINS)
+	$(Q)VMTEST_OPTIONAL=1 scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
 
 # Debian's linux-image-6.12 under QEMU, with VFIO and the kernel's mtty sample.
-vmtest: $(VMTEST_BINS) $(TOOL_BINS) | $(BUILD)/.vmtest-deps
+vmtest: $(VMTEST_BINS) $(TOOL_BINS)
 	$(Q)scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
 
 demo: $(TOOL_BINS)
