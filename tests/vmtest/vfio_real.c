@@ -101,9 +101,10 @@ int real_feature(struct real_dev *d, uint32_t flags, void *payload, size_t len)
 		return -EINVAL;
 	f->argsz = sizeof(*f) + len;
 	f->flags = flags;
-	memcpy(f->data, payload, len);
+	if (len)
+		memcpy(f->data, payload, len);
 	err = ioctl_err(d->fd, VFIO_DEVICE_FEATURE, f);
-	if (!err)
+	if (!err && len)
 		memcpy(payload, f->data, len);
 	return err;
 }
