@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "probe/host.h"
 #include "probe/loader.h"
 
 #include "bitmap.skel.h"
@@ -395,7 +396,9 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	int ret;
 
 	*out = NULL;
-	ret = check_privileges(err, errlen);
+	ret = host_kernel_check_running(err, errlen);
+	if (!ret)
+		ret = check_privileges(err, errlen);
 	if (ret)
 		return ret;
 	p = calloc(1, sizeof(*p));
