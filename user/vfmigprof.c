@@ -13,6 +13,7 @@
 
 #include "emu/device.h"
 #include "probe/aggregate.h"
+#include "probe/host.h"
 
 #define EXIT_USAGE 2
 #define MAX_HISTS 512
@@ -24,8 +25,9 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  probes                 load every probe family, print what attached where and why\n"
 	"                         the rest did not\n"
-	"  stat [-- PROGRAM...]   run PROGRAM (or watch -p PID until Ctrl-C / -d SECONDS) and print\n"
-	"                         the totals of every family when it ends, like perf stat\n"
+	"  stat [-- PROGRAM...]   run PROGRAM (or watch -p PID or --cgroup PATH until Ctrl-C or\n"
+	"                         --duration) and print the totals of every family when it\n"
+	"                         ends, like perf stat\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID          only this process (its binary is the USDT target)\n"
@@ -33,6 +35,8 @@ static const char usage_text[] =
 	"                         binary, or the vfmig-emu beside vfmigprof)\n"
 	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
 	"                         device fd (transitions and decoded ioctls)\n"
+	"      --cgroup PATH      only processes in this cgroup v2 directory or below it\n"
+	"                         (e.g. /sys/fs/cgroup/machine.slice/NAME.scope)\n"
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
 	"  -j, --json             machine-readable output\n"
 	"  -h, --help             this text\n"
@@ -42,7 +46,7 @@ static const char usage_text[] =
 	"  vfmigprof stat -- vfmig-emu migrate --mem 128m\n";
 
 struct opts {
-	const char *cmd, *binary;
+	const char *cmd, *binary, *cgroup;
 	pid_t pid;
 	uint64_t dev;
 	unsigned int duration;
@@ -64,6 +68,14 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see vfmigprof --help)\n");
 	return EXIT_USAGE;
+}
+
+/* getopt leaves the unknown option's text in argv: name it as it was typed. */
+static int bad_option(const char *arg)
+{
+	char opt[3] = {'-', (char)optopt, 0};
+
+	return usage_error("unknown option '%s'", optopt ? opt : arg);
 }
 
 /* "N" (an emulated device id) or "PID:FD" (a VFIO device fd of a process). */
@@ -91,6 +103,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"binary", required_argument, NULL, 'b'},
 		{"duration", required_argument, NULL, 'D'},
 		{"device", required_argument, NULL, 'd'},
+		{"cgroup", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -104,12 +117,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		argv++;
 		argc--;
 	}
-	while ((c = getopt_long(argc, argv, "+p:b:d:jh", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "+:p:b:d:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = strtol(optarg, &end, 10);
 			if (*end || o->pid <= 0)
 				return usage_error("-p '%s' is not a process id", optarg);
+			if (kill(o->pid, 0) && errno == ESRCH)
+				return usage_error("-p %s: no such process", optarg);
+			break;
+		case 'C':
+			o->cgroup = optarg;
 			break;
 		case 'b':
 			o->binary = optarg;
@@ -130,8 +149,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return EXIT_USAGE;
+			return bad_option(argv[optind - 1]);
 		}
 	}
 	if (!o->cmd && optind < argc)
@@ -362,7 +383,7 @@ static double now_s(void)
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = {.pid = o->pid, .dev = o->dev};
+	struct probe_opts po = {.pid = o->pid, .dev = o->dev, .cgroup = o->cgroup};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, status = 0, ret;
@@ -414,12 +435,20 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	int ret = parse_opts(argc, argv, &o);
+	uint64_t cgroup_id;
+	char err[256];
 
 	if (ret)
 		return ret;
 	if (strcmp(o.cmd, "probes") && strcmp(o.cmd, "stat"))
 		return usage_error("unknown command '%s'", o.cmd);
-	if (!strcmp(o.cmd, "stat") && !o.prog && !o.pid && !o.duration)
-		return usage_error("stat needs -- PROGRAM, -p PID or --duration SECONDS%s", "");
+	if (!strcmp(o.cmd, "stat") && !o.prog && !o.pid && !o.cgroup && !o.duration)
+		return usage_error("stat needs -- PROGRAM, -p PID, --cgroup PATH or --duration "
+				   "SECONDS%s",
+				   "");
+	if (o.cgroup && host_cgroup_id(o.cgroup, &cgroup_id, err, sizeof(err))) {
+		fprintf(stderr, "vfmigprof: %s\n", err);
+		return EXIT_USAGE;
+	}
 	return run(&o);
 }

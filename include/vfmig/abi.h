@@ -14,6 +14,7 @@
 #define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
 #define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
 #define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
+#define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -139,7 +140,8 @@ struct vfmig_range {
 struct vfmig_filter {
 	__u32 pid; /* 0: every process */
 	__u32 pad;
-	__u64 dev; /* 0: every device */
+	__u64 dev;    /* 0: every device */
+	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
 };
 
 #endif

@@ -11,40 +11,16 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "common/vfmig_test.h"
-
-#include "probe/aggregate.h"
+#include "probe/probe_test.h"
 #include "vfmig/uapi.h"
-
-static struct vfmig_probes *probes;
 
 static int setup(void **state)
 {
 	struct probe_opts o = {.pid = getpid()};
-	char err[256];
 
 	(void)state;
-	if (geteuid())
-		return 0;
-	if (probes_open(&probes, &o, err, sizeof(err))) {
-		fprintf(stderr, "probes_open: %s\n", err);
-		return -1;
-	}
-	return 0;
+	return probes_setup(&o);
 }
-
-static int teardown(void **state)
-{
-	(void)state;
-	probes_close(probes);
-	return 0;
-}
-
-#define NEED_PROBES()                                                                         \
-	do {                                                                                  \
-		if (!probes)                                                                  \
-			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs"); \
-	} while (0)
 
 struct seen {
 	struct vfmig_event last_set;
@@ -73,14 +49,6 @@ static void poll_all(struct seen *s)
 	memset(s, 0, sizeof(*s));
 	while (probes_poll(probes, 0, on_event, s) > 0)
 		;
-}
-
-static uint64_t counter(int idx)
-{
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
 }
 
 struct feature_state {

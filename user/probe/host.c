@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "probe/host.h"
 
@@ -56,4 +62,73 @@ int host_kernel_check_running(char *err, size_t errlen)
 	if (uname(&u))
 		return snprintf(err, errlen, "uname: cannot read the kernel release"), -errno;
 	return host_kernel_check(u.release, !access(HOST_BTF_PATH, R_OK), err, errlen);
+}
+
+int host_cgroup2_mount(char *buf, size_t len)
+{
+	char line[1024], mnt[512], type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* "id parent maj:min root mountpoint options [optional...] - fstype source opts" */
+	while (ret && fgets(line, sizeof(line), f)) {
+		const char *dash = strstr(line, " - ");
+
+		if (dash && sscanf(dash, " - %63s", type) == 1 && !strcmp(type, "cgroup2") &&
+		    sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1) {
+			snprintf(buf, len, "%s", mnt);
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Why path is no cgroup v2 directory, with where one is. */
+static int not_cgroup2(const char *path, char *err, size_t errlen)
+{
+	char mnt[512];
+
+	if (host_cgroup2_mount(mnt, sizeof(mnt)))
+		snprintf(err, errlen,
+			 "cgroup %s is not a cgroup v2 directory, and cgroup v2 is not mounted "
+			 "here (mount -t cgroup2 none /sys/fs/cgroup)",
+			 path);
+	else
+		snprintf(err, errlen,
+			 "cgroup %s is not a cgroup v2 directory (cgroup v2 is mounted at %s)",
+			 path, mnt);
+	return -EINVAL;
+}
+
+int host_cgroup_id(const char *path, uint64_t *id, char *err, size_t errlen)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + 8];
+	} h = {.fh.handle_bytes = 8};
+	struct statfs fs;
+	struct stat st;
+	int mount_id;
+
+	if (stat(path, &st))
+		return snprintf(err, errlen, "cgroup %s: %s", path,
+				errno == ENOENT ? "no such directory" : strerror(errno)),
+		       -errno;
+	if (!S_ISDIR(st.st_mode))
+		return snprintf(err, errlen,
+				"cgroup %s is a file, not a directory: give the cgroup's directory",
+				path),
+		       -ENOTDIR;
+	if (statfs(path, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
+		return not_cgroup2(path, err, errlen);
+	/* cgroupfs hands out the kernfs node id, the cgroup id, as its file handle */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
+		return snprintf(err, errlen, "cgroup %s: cannot read its id: %s", path,
+				strerror(errno)),
+		       -errno;
+	memcpy(id, h.fh.f_handle, 8);
+	return 0;
 }

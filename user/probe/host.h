@@ -21,4 +21,9 @@ int host_kernel_check(const char *release, bool has_btf, char *err, size_t errle
 /* The same for the running kernel. */
 int host_kernel_check_running(char *err, size_t errlen);
 
+/* Where cgroup2 is mounted ("/sys/fs/cgroup", or ".../unified" on hybrid hosts); -ENOENT: not. */
+int host_cgroup2_mount(char *buf, size_t len);
+/* The id bpf_get_current_cgroup_id() gives in the cgroup v2 directory path. */
+int host_cgroup_id(const char *path, uint64_t *id, char *err, size_t errlen);
+
 #endif

@@ -82,6 +82,7 @@ struct vfmig_probes {
 	probe_event_fn fn;
 	void *fn_ctx;
 	uint64_t received;
+	uint64_t cgroup_id;
 	bool tracefs;
 	bool btf_parsed;
 	struct btf *btf[BTF_FILES];
@@ -296,6 +297,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errl
 		obj = f->obj(skel);
 		f->filter(skel)->pid = p->opts.pid;
 		f->filter(skel)->dev = p->opts.dev;
+		f->filter(skel)->cgroup = p->cgroup_id;
 		choose(p, f, obj);
 		ret = share_maps(p, obj);
 		if (!ret)
@@ -405,6 +407,13 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	if (!p)
 		return -ENOMEM;
 	p->opts = *o;
+	if (o->cgroup) {
+		ret = host_cgroup_id(o->cgroup, &p->cgroup_id, err, errlen);
+		if (ret) {
+			free(p);
+			return ret;
+		}
+	}
 	for (i = 0; i < SHARED_MAPS; i++)
 		p->shared_fd[i] = -1;
 	mount_tracefs(p);

@@ -28,6 +28,7 @@ struct probe_row {
 struct probe_opts {
 	pid_t pid;	    /* 0: every process */
 	uint64_t dev;	    /* 0: every device; else an emulated id, or pid << 32 | device fd */
+	const char *cgroup; /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
 	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
 };
