@@ -265,7 +265,8 @@ static const char *state(unsigned int s)
 static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 {
 	static const char *const kinds[] = {"", "request", "step", "bitmap", "precopy_info"};
-	static const char *const ifaces[] = {"?", "type1", "dma-log", "iommufd"};
+	static const char *const ifaces[VFMIG_IFACE_NR] = {"?", "type1", "dma-log", "iommufd",
+							   "kvm"};
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -273,7 +274,8 @@ static void print_hists(const struct opts *o, struct agg_hist *h, int n)
 		char what[64], dev[192];
 
 		if (k->kind == VFMIG_H_BITMAP)
-			snprintf(what, sizeof(what), "%s", ifaces[k->from & 3]);
+			snprintf(what, sizeof(what), "%s",
+				 ifaces[k->from < VFMIG_IFACE_NR ? k->from : 0]);
 		else
 			snprintf(what, sizeof(what), "%s->%s", state(k->from), state(k->to));
 		if (o->json)

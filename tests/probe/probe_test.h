@@ -7,6 +7,7 @@
 
 #include "common/vfmig_test.h"
 
+#include "emu/bitmap.h"
 #include "probe/aggregate.h"
 
 static struct vfmig_probes *probes;
@@ -44,6 +45,26 @@ static inline uint64_t counter(int idx)
 
 	assert_int_equal(agg_counters(probes, c), 0);
 	return c[idx];
+}
+
+/* The syscall decoders on prepared inputs (BPF_PROG_TEST_RUN): args = { fd, cmd, arg, ret }. */
+static inline int run_decode(unsigned long cmd, const void *arg, long ret, int fd)
+{
+	uint64_t args[4] = {(unsigned int)fd, cmd, (uintptr_t)arg, (uint64_t)ret};
+
+	return probes_test_run(probes, "test__decode", args, 4);
+}
+
+/* Fills words of a bitmap with a pseudo-random pattern from seed; returns its popcount. */
+static inline uint64_t fill_bitmap(uint64_t *bm, size_t words, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < words; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		bm[i] = seed ^ (seed >> 29);
+	}
+	return bitmap_weight(bm, words * 64);
 }
 
 #endif

@@ -97,13 +97,6 @@ static void test_real_syscall_dirty_pages_not_a_state(void **state)
 	close(fd);
 }
 
-static int run(unsigned long cmd, void *arg, long ret, int fd)
-{
-	uint64_t args[4] = {(unsigned int)fd, cmd, (uintptr_t)arg, (uint64_t)ret};
-
-	return probes_test_run(probes, "test__decode", args, 4);
-}
-
 /* GET teaches the state; a SET then starts from it. */
 static void test_prepared_state_answers(void **state)
 {
@@ -124,12 +117,12 @@ static void test_prepared_state_answers(void **state)
 	NEED_PROBES();
 	poll_all(&s);
 	sets0 = counter(VFMIG_C_STATE_SETS);
-	assert_int_equal(run(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
-	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_STOP_COPY;
-	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY;
-	assert_int_equal(run(VFIO_DEVICE_FEATURE, &set, -EINVAL, 77), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 77), 0);
 	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0, 3);
 	poll_all(&s);
 	assert_int_equal(s.sets, 3);
@@ -137,20 +130,6 @@ static void test_prepared_state_answers(void **state)
 	assert_int_equal(s.last_set.from, VFIO_DEVICE_STATE_STOP_COPY);
 	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_PRE_COPY);
 	assert_int_equal(s.last_set.result, -EINVAL);
-}
-
-static uint64_t fill(uint64_t *bm, size_t words, uint64_t seed)
-{
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; i < words; i++) {
-		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-		bm[i] = seed ^ (seed >> 29);
-	}
-	for (i = 0; i < words; i++)
-		n += __builtin_popcountll(bm[i]);
-	return n;
 }
 
 /* A returned bitmap of each interface, counted bit for bit (and only within its range). */
@@ -180,26 +159,26 @@ static void test_prepared_bitmaps_counted(void **state)
 	NEED_PROBES();
 	poll_all(&s);
 	/* type1: 1000 pages = 15 words and 40 bits of the 16th */
-	fill(bm, 1024, 1);
-	want = fill(bm, 15, 1) + __builtin_popcountll(bm[15] & ((1ull << 40) - 1));
+	fill_bitmap(bm, 1024, 1);
+	want = bitmap_weight(bm, 1000);
 	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
 	q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
-	assert_int_equal(run(VFIO_IOMMU_DIRTY_PAGES, &t1, 0, 5), 0);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, &t1, 0, 5), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
 	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
 	/* a failed query reports nothing */
-	assert_int_equal(run(VFIO_IOMMU_DIRTY_PAGES, &t1, -EINVAL, 5), 0);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, &t1, -EINVAL, 5), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
 	/* iommufd: 64 Ki pages = all 1024 words */
-	want = fill(bm, 1024, 2);
+	want = fill_bitmap(bm, 1024, 2);
 	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD);
-	assert_int_equal(run(IOMMU_HWPT_GET_DIRTY_BITMAP, &hw, 0, 6), 0);
+	assert_int_equal(run_decode(IOMMU_HWPT_GET_DIRTY_BITMAP, &hw, 0, 6), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD) - d0, want);
 	/* DMA logging report at 8 KiB pages: 640 bits = 10 words */
-	fill(bm, 1024, 3);
-	want = fill(bm, 10, 3);
+	fill_bitmap(bm, 1024, 3);
+	want = bitmap_weight(bm, 640);
 	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG);
-	assert_int_equal(run(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
 	poll_all(&s);
 	assert_int_equal(s.bitmaps, 3);
