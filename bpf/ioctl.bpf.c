@@ -18,6 +18,7 @@
  */
 #include "common.bpf.h"
 
+#define CMD_GROUP_GET_DEVICE_FD 0x3b6a /* _IO(';', 100 + 6), argument: the name */
 #define CMD_FEATURE_OR_DIRTY 0x3b75
 #define CMD_PRECOPY_INFO 0x3b79
 #define CMD_HWPT_GET_DIRTY 0x3b8c
@@ -41,7 +42,8 @@ enum kind {
 	K_PRECOPY,
 	K_KVM_MEMSLOT,
 	K_KVM_GET_LOG,
-	K_KVM_CLEAR_LOG
+	K_KVM_CLEAR_LOG,
+	K_DEVICE_FD
 };
 
 struct call {
@@ -54,7 +56,15 @@ struct call {
 	__u64 dirty;		     /* K_KVM_CLEAR_LOG: bits set in the bitmap passed */
 	__u32 kind, iface, to, slot; /* to: the state asked for, or a memslot's flags */
 	bool cut;
+	char name[VFMIG_DEV_NAME_LEN]; /* K_DEVICE_FD */
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_dev_name);
+} dev_names SEC(".maps");
 
 struct kvm_slot_key {
 	__u64 vm; /* pid << 32 | VM fd */
@@ -140,6 +150,29 @@ static __always_inline void decode_kvm(struct call *c, __u32 cmd)
 	c->slot = (__u32)v[0]; /* address space << 16 | slot id, kept whole */
 }
 
+/*
+ * The device name a group is asked for, as far as the first blank: vfio-pci
+ * takes options after it ("0000:65:00.1 vf_token=UUID"), and the VF token
+ * is a shared secret that has no place in a profile. Returns the length.
+ */
+static __always_inline __u32 read_dev_name(char *name, __u64 arg)
+{
+	bool end = false;
+	__u32 i, len = 0;
+
+	if (bpf_probe_read_user_str(name, VFMIG_DEV_NAME_LEN, (void *)arg) < 0)
+		name[0] = 0;
+	for (i = 0; i < VFMIG_DEV_NAME_LEN; i++) {
+		if (name[i] == ' ' || name[i] == 0)
+			end = true;
+		if (end)
+			name[i] = 0;
+		else
+			len++;
+	}
+	return len;
+}
+
 static __always_inline bool kvm_cmd(__u32 cmd)
 {
 	return cmd == CMD_KVM_GET_DIRTY_LOG || cmd == CMD_KVM_CLEAR_DIRTY_LOG ||
@@ -173,6 +206,9 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 		read_range(&c, arg, 16, 16 + 24);
 	} else if (kvm_cmd(cmd)) {
 		decode_kvm(&c, cmd);
+	} else if (cmd == CMD_GROUP_GET_DEVICE_FD) {
+		c.kind = K_DEVICE_FD;
+		c.size = read_dev_name(c.name, arg);
 	}
 	if (c.kind == K_NONE || dev_out(c.dev))
 		return 0;
@@ -278,6 +314,27 @@ static __always_inline void exit_kvm_clear_log(struct call *c, long ret)
 	kvm_event(VFMIG_EV_KVM_CLEAR_LOG, c, ret, c->dirty);
 }
 
+/* A device fd handed out: remember its name; either way, an event. */
+static __always_inline void exit_device_fd(struct call *c, long ret)
+{
+	__u64 dev = ret >= 0 ? (c->dev & ~0xffffffffull) | (__u32)ret : c->dev;
+	struct vfmig_dev_name n = {.opened_ns = bpf_ktime_get_ns()};
+	struct vfmig_event *e;
+
+	if (ret >= 0) {
+		__builtin_memcpy(n.name, c->name, sizeof(n.name));
+		bpf_get_current_comm(n.comm, sizeof(n.comm));
+		bpf_map_update_elem(&dev_names, &dev, &n, BPF_ANY);
+	}
+	e = event_new(VFMIG_EV_DEVICE_FD, VFMIG_SRC_SYSCALL, dev);
+	if (!e)
+		return;
+	e->result = ret;
+	e->a = c->size;
+	__builtin_memcpy(&e->b, c->name, 24); /* b, c, d */
+	event_send(e);
+}
+
 static __always_inline int decode_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -296,6 +353,8 @@ static __always_inline int decode_exit(long ret)
 		exit_kvm_get_log(c, ret, lat);
 	} else if (c->kind == K_KVM_CLEAR_LOG) {
 		exit_kvm_clear_log(c, ret);
+	} else if (c->kind == K_DEVICE_FD) {
+		exit_device_fd(c, ret);
 	} else if (c->kind == K_PRECOPY) {
 		count(VFMIG_C_PRECOPY_INFOS, 1);
 		st = dev_state(c->dev);

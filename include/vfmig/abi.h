@@ -14,6 +14,7 @@
 #define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
 #define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
 #define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
+#define VFMIG_DEV_NAME_LEN 64	    /* a VFIO device's name as asked of its group */
 #define VFMIG_MAX_KVM_SLOTS 4096    /* KVM memslot sizes remembered (least recently used go) */
 #define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
 
@@ -55,6 +56,9 @@ enum vfmig_event_type {
 				 * result */
 	VFMIG_EV_KVM_CLEAR_LOG, /* a = first page, b = pages, c = slot, d = bits set (pages asked
 				 * to be cleared), to = 1 when the count was cut short, result */
+	VFMIG_EV_DEVICE_FD,	/* VFIO_GROUP_GET_DEVICE_FD: dev = the new device (else the group
+				 * fd's), result = fd or -errno, a = name length, b..d = its
+				 * first 24 bytes (the whole name is in the dev_names map) */
 	VFMIG_EV_NR,
 };
 
@@ -146,6 +150,17 @@ struct vfmig_dev_state {
 	__u8 pad[2];
 	__u32 features; /* VFIO_MIGRATION_* once a MIGRATION GET was seen */
 	__u64 precopy_initial, precopy_dirty;
+};
+
+/*
+ * A VFIO device fd (pid << 32 | fd) seen opened through its group: the name
+ * asked for (the device's: PCI address, mdev UUID; options such as
+ * vf_token cut off) and the opener. In the ioctl family's dev_names map.
+ */
+struct vfmig_dev_name {
+	char name[VFMIG_DEV_NAME_LEN];
+	char comm[16];
+	__u64 opened_ns;
 };
 
 /* A range of user memory whose write faults count as dirtied pages. */

@@ -3,14 +3,19 @@
  * The syscall decoders: entry decoding on real ioctl syscalls carrying real
  * argument structures (this kernel answers them ENOTTY, having no VFIO), and
  * the exit side through BPF_PROG_TEST_RUN on prepared inputs this kernel
- * cannot produce: a filled bitmap, a state a GET returned, a SET that worked.
+ * cannot produce: a filled bitmap, a state a GET returned, a SET that worked,
+ * a device fd a group handed out.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
+#include "probe/devname.h"
 #include "probe/probe_test.h"
 #include "vfmig/uapi.h"
 
@@ -23,8 +28,8 @@ static int setup(void **state)
 }
 
 struct seen {
-	struct vfmig_event last_set;
-	int sets, bitmaps;
+	struct vfmig_event last_set, last_open;
+	int sets, bitmaps, opens;
 	uint64_t dirty;
 };
 
@@ -40,6 +45,9 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	} else if (e->type == VFMIG_EV_BITMAP) {
 		s->bitmaps++;
 		s->dirty += e->d;
+	} else if (e->type == VFMIG_EV_DEVICE_FD) {
+		s->last_open = *e;
+		s->opens++;
 	}
 	return 0;
 }
@@ -184,6 +192,107 @@ static void test_prepared_bitmaps_counted(void **state)
 	assert_int_equal(s.bitmaps, 3);
 }
 
+static uint64_t dev_of(int fd)
+{
+	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+}
+
+/* Names the probes recorded for devices of this process. */
+static int names_of_mine(void)
+{
+	int fd = probes_map_fd(probes, "dev_names"), n = 0;
+	uint64_t key, next;
+	void *prev = NULL;
+
+	assert_true(fd >= 0);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		n += key >> 32 == (uint64_t)getpid();
+		prev = &key;
+	}
+	return n;
+}
+
+/* The name in an event's b..d, as far as it goes (24 bytes). */
+static void event_name(const struct vfmig_event *e, char *out)
+{
+	memcpy(out, &e->b, 24);
+	out[24] = 0;
+}
+
+/*
+ * A real VFIO_GROUP_GET_DEVICE_FD on a non-VFIO fd: the name read at entry
+ * (options and their VF token cut off), the refusal at exit, nothing named.
+ */
+static void test_real_syscall_get_device_fd(void **state)
+{
+	char asked[] = "0000:65:00.1 vf_token=2ab74924-c335-45f4-9b16-8569e5b08258", got[25];
+	int fd = open("/dev/null", O_RDONLY), names0;
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	poll_all(&s);
+	names0 = names_of_mine();
+	assert_int_equal(ioctl(fd, VFIO_GROUP_GET_DEVICE_FD, asked), -1);
+	assert_int_equal(errno, ENOTTY);
+	poll_all(&s);
+	assert_int_equal(s.opens, 1);
+	assert_int_equal(s.last_open.dev, dev_of(fd)); /* refused: the group's fd */
+	assert_int_equal(s.last_open.result, -ENOTTY);
+	assert_int_equal(s.last_open.a, strlen("0000:65:00.1"));
+	event_name(&s.last_open, got);
+	assert_string_equal(got, "0000:65:00.1");
+	assert_null(memmem(&s.last_open, sizeof(s.last_open), "2ab7", 4));
+	assert_int_equal(names_of_mine(), names0);
+	close(fd);
+}
+
+/* The fd VFIO returned, prepared: the name is kept for it, and user space shows it. */
+static void test_prepared_get_device_fd(void **state)
+{
+	char uuid[] = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", got[25], comm[16] = {0};
+	char longname[81];
+	struct vfmig_dev_name seen;
+	struct dev_owner o;
+	int names0;
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	memset(longname, 'x', 80);
+	longname[80] = 0;
+	assert_int_equal(prctl(PR_GET_NAME, comm), 0);
+	poll_all(&s);
+	names0 = names_of_mine();
+	assert_int_equal(run_decode(VFIO_GROUP_GET_DEVICE_FD, uuid, 917, 9), 0);
+	assert_int_equal(run_decode(VFIO_GROUP_GET_DEVICE_FD, "0000:00:05.0", -ENODEV, 9), 0);
+	assert_int_equal(run_decode(VFIO_GROUP_GET_DEVICE_FD, longname, 918, 9), 0);
+	assert_int_equal(names_of_mine(), names0 + 2);
+	poll_all(&s);
+	assert_int_equal(s.opens, 3);
+	assert_int_equal(s.last_open.dev, dev_of(918));
+	assert_int_equal(s.last_open.result, 918);
+	assert_int_equal(s.last_open.a, VFMIG_DEV_NAME_LEN - 1);
+	assert_int_equal(agg_dev_seen(probes, dev_of(917), &seen), 0);
+	assert_string_equal(seen.name, uuid);
+	assert_string_equal(seen.comm, comm);
+	assert_int_equal(agg_dev_seen(probes, dev_of(918), &seen), 0);
+	assert_int_equal(strlen(seen.name), VFMIG_DEV_NAME_LEN - 1);
+	assert_int_equal(agg_dev_seen(probes, dev_of(9), &seen), -ENOENT);
+	/* fd 917 is not open here: the name comes from what the probes saw */
+	devname_resolve(&devname_host, dev_of(917), NULL, &o);
+	assert_string_equal(o.name, "unknown (fd closed)");
+	assert_int_equal(agg_dev_seen(probes, dev_of(917), &seen), 0);
+	devname_resolve(&devname_host, dev_of(917), &seen, &o);
+	assert_string_equal(o.name, uuid);
+	assert_string_equal(o.from, "open");
+	assert_string_equal(o.comm, comm);
+	assert_true(o.alive);
+	event_name(&s.last_open, got);
+	assert_int_equal(strspn(got, "x"), 24);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_real_syscall_dirty_pages_not_a_state),
 		cmocka_unit_test(test_prepared_state_answers),
 		cmocka_unit_test(test_prepared_bitmaps_counted),
+		cmocka_unit_test(test_real_syscall_get_device_fd),
+		cmocka_unit_test(test_prepared_get_device_fd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -118,3 +118,54 @@ const char *agg_counter_name(int idx)
 {
 	return idx >= 0 && idx < VFMIG_C_NR ? names[idx] : NULL;
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the u64 keys of a map to out[*n..max). */
+static void add_keys(int fd, uint64_t *out, int *n, int max)
+{
+	uint64_t key, next;
+	void *prev = NULL;
+
+	while (fd >= 0 && *n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		out[(*n)++] = key;
+		prev = &key;
+	}
+}
+
+int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
+{
+	int fd = probes_map_fd(p, "hists"), n = 0, i, u = 0;
+	struct vfmig_hist_key key, next;
+	void *prev = NULL;
+
+	add_keys(probes_map_fd(p, "devices"), out, &n, max);
+	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		out[n++] = key.dev;
+		prev = &key;
+	}
+	qsort(out, n, sizeof(*out), cmp_u64);
+	for (i = 0; i < n; i++) {
+		if (!i || out[i] != out[u - 1])
+			out[u++] = out[i];
+	}
+	return u;
+}
+
+int agg_dev_state(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_state *st)
+{
+	return bpf_map_lookup_elem(probes_map_fd(p, "devices"), &dev, st) ? -ENOENT : 0;
+}
+
+int agg_dev_seen(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_name *seen)
+{
+	return bpf_map_lookup_elem(probes_map_fd(p, "dev_names"), &dev, seen) ? -ENOENT : 0;
+}

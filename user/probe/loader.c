@@ -473,13 +473,16 @@ int probes_attached(struct vfmig_probes *p)
 
 int probes_map_fd(struct vfmig_probes *p, const char *name)
 {
-	int i;
+	struct bpf_map *m = NULL;
+	size_t i;
 
 	for (i = 0; i < SHARED_MAPS; i++) {
 		if (!strcmp(shared_maps[i], name))
 			return p->shared_fd[i];
 	}
-	return -1;
+	for (i = 0; i < NFAM && !m; i++) /* a family's own map: the first of that name */
+		m = bpf_object__find_map_by_name(families[i].obj(p->skels[i]), name);
+	return m ? bpf_map__fd(m) : -1;
 }
 
 int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx)

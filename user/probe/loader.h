@@ -41,7 +41,7 @@ void probes_close(struct vfmig_probes *p);
 int probes_table(struct vfmig_probes *p, const struct probe_row **rows);
 int probes_attached(struct vfmig_probes *p);
 
-/* Map access for the aggregator. */
+/* Map access for the aggregator: a shared map, or one family's own (dev_names). */
 int probes_map_fd(struct vfmig_probes *p, const char *name);
 
 /* Ring buffer: calls fn per event; the count of records received is kept. */
