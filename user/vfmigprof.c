@@ -38,18 +38,21 @@ static const char usage_text[] =
 	"      --cgroup PATH      only processes in this cgroup v2 directory or below it\n"
 	"                         (e.g. /sys/fs/cgroup/machine.slice/NAME.scope)\n"
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
+	"  -i, --interval MS      stat: also print the counters' change every MS milliseconds\n"
+	"                         (with --json: one JSON object a line, \"type\":\"interval\")\n"
 	"  -j, --json             machine-readable output\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Examples:\n"
 	"  vfmigprof probes\n"
-	"  vfmigprof stat -- vfmig-emu migrate --mem 128m\n";
+	"  vfmigprof stat -- vfmig-emu migrate --mem 128m\n"
+	"  vfmigprof stat -i 1000 --json --cgroup /sys/fs/cgroup/machine.slice\n";
 
 struct opts {
 	const char *cmd, *binary, *cgroup;
 	pid_t pid;
 	uint64_t dev;
-	unsigned int duration;
+	unsigned int duration, interval_ms;
 	bool json;
 	char **prog;
 };
@@ -104,6 +107,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"duration", required_argument, NULL, 'D'},
 		{"device", required_argument, NULL, 'd'},
 		{"cgroup", required_argument, NULL, 'C'},
+		{"interval", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -118,7 +122,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		argc--;
 	}
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "+:p:b:d:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:b:d:i:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = strtol(optarg, &end, 10);
@@ -129,6 +133,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'C':
 			o->cgroup = optarg;
+			break;
+		case 'i':
+			o->interval_ms = strtoul(optarg, &end, 10);
+			if (*end || !o->interval_ms || o->interval_ms > 86400000)
+				return usage_error("-i '%s' is not an interval in milliseconds "
+						   "(1 to 86400000)",
+						   optarg);
 			break;
 		case 'b':
 			o->binary = optarg;
@@ -241,10 +252,18 @@ static double now_s(void)
  * Until PROGRAM ends, Ctrl-C or --duration; device names are looked up as
  * it goes, while the processes holding them still live.
  */
+/* Milliseconds until the next interval is due (at most 100: names are looked up as often). */
+static int poll_ms(const struct opts *o, double next)
+{
+	double left = o->interval_ms ? (next - now_s()) * 1e3 : 100;
+
+	return left < 0 ? 0 : left > 100 ? 100 : (int)left + 1;
+}
+
 static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int go)
 {
 	struct stat_report *r = report_new(p, o->json, stdout);
-	double t0 = now_s();
+	double t0 = now_s(), step = o->interval_ms / 1e3, next = t0 + step;
 	int status = 0;
 
 	if (!r)
@@ -254,13 +273,19 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 	if (child > 0 && write(go, "g", 1) != 1)
 		stop = 1;
 	while (!stop) {
-		probes_poll(p, 100, NULL, NULL);
+		probes_poll(p, poll_ms(o, next), NULL, NULL);
 		report_refresh_names(r);
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child)
 			break;
 		if (o->duration && now_s() - t0 >= o->duration)
 			break;
+		if (step && now_s() >= next) {
+			report_interval(r, now_s() - t0);
+			next = next + step > now_s() ? next + step : now_s() + step;
+		}
 	}
+	if (step) /* the last, shorter interval: the deltas add up to the totals */
+		report_interval(r, now_s() - t0);
 	report_total(r, now_s() - t0);
 	report_free(r);
 	return child > 0 && (!WIFEXITED(status) || WEXITSTATUS(status)) ? 1 : 0;

@@ -19,6 +19,9 @@ struct stat_report {
 	struct vfmig_probes *p;
 	FILE *out;
 	bool json;
+	unsigned int seq;
+	double last_t;
+	uint64_t last[VFMIG_C_NR];
 	int nnamed;
 	struct named named[VFMIG_MAX_DEVICES];
 	uint64_t devs[MAX_DEVS];
@@ -272,6 +275,34 @@ static void json_counters(FILE *out, const uint64_t *c)
 		}
 	}
 	fprintf(out, "}");
+}
+
+void report_interval(struct stat_report *r, double t)
+{
+	uint64_t c[VFMIG_C_NR], d[VFMIG_C_NR];
+	int i;
+
+	if (agg_counters(r->p, c))
+		return;
+	for (i = 0; i < VFMIG_C_NR; i++)
+		d[i] = c[i] - r->last[i];
+	memcpy(r->last, c, sizeof(c));
+	r->seq++;
+	if (r->json) {
+		fprintf(r->out, "{\"type\":\"interval\",\"seq\":%u,\"t\":%.3f,\"seconds\":%.3f,",
+			r->seq, t, t - r->last_t);
+		json_counters(r->out, d);
+		fprintf(r->out, "}\n");
+	} else {
+		fprintf(r->out, "%10.3f s", t);
+		for (i = 0; i < VFMIG_C_NR; i++)
+			if (d[i] && agg_counter_name(i))
+				fprintf(r->out, "  %s +%llu", agg_counter_name(i),
+					(unsigned long long)d[i]);
+		fprintf(r->out, "\n");
+	}
+	r->last_t = t;
+	fflush(r->out); /* a line a consumer can act on now */
 }
 
 void report_total(struct stat_report *r, double secs)

@@ -20,6 +20,9 @@ struct stat_report *report_new(struct vfmig_probes *p, bool json, FILE *out);
 void report_free(struct stat_report *r);
 /* Names every device the probes know of whose process still lives. */
 void report_refresh_names(struct stat_report *r);
+/* The counters' change since the last interval (or the start), t seconds in: one line of
+ * JSON, or the counters that moved. */
+void report_interval(struct stat_report *r, double t);
 /* The totals after secs seconds. */
 void report_total(struct stat_report *r, double secs);
 
