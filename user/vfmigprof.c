@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu/device.h"
-#include "probe/aggregate.h"
 #include "probe/host.h"
 #include "probe/report.h"
 
@@ -112,6 +110,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	unsigned long ms;
 	char *end;
 	int c;
 
@@ -135,11 +134,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->cgroup = optarg;
 			break;
 		case 'i':
-			o->interval_ms = strtoul(optarg, &end, 10);
-			if (*end || !o->interval_ms || o->interval_ms > 86400000)
+			ms = strtoul(optarg, &end, 10);
+			if (*end || !ms || ms > 86400000)
 				return usage_error("-i '%s' is not an interval in milliseconds "
 						   "(1 to 86400000)",
 						   optarg);
+			o->interval_ms = ms;
 			break;
 		case 'b':
 			o->binary = optarg;

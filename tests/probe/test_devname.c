@@ -79,6 +79,7 @@ static int setup(void **state)
 	PUT("proc/100/fdinfo/23", "pos:\t0\nflags:\t02000002\nmnt_id:\t16\nino:\t1057\n");
 	link_to("proc/100/fd/24", "/dev/null");
 	link_to("proc/100/fd/25", "/dev/vfio/devices/vfio9"); /* no such class device */
+	link_to("proc/100/fd/26", "anon_inode:kvm-vm");
 	/* pid 300: a plain program with a -name argument of its own */
 	PUT("proc/300/comm", "bash\n");
 	put("proc/300/cmdline", "bash\0-name\0web\0", 15);
@@ -187,6 +188,9 @@ static void test_resolve_fake_proc(void **state)
 	assert_string_equal(o.name, "unknown (no vfio9 in sysfs)");
 	devname_resolve(&roots, dev(100, 99), NULL, &o);
 	assert_string_equal(o.name, "unknown (fd closed)");
+	devname_resolve(&roots, dev(100, 26), NULL, &o);
+	assert_string_equal(o.name, "kvm-vm");
+	assert_string_equal(o.domain, "web,01");
 }
 
 static void test_resolve_gone_and_emulated(void **state)

@@ -9,6 +9,7 @@
 
 #define CDEV_DIR "/dev/vfio/devices/"
 #define ANON_DEVICE "anon_inode:[vfio-device]" /* a device fd a group handed out */
+#define ANON_KVM_VM "anon_inode:kvm-vm"	       /* a VM fd: KVM's dirty log is read on it */
 #define SYSPATH_KEY "vfio-device-syspath:"
 
 const struct devname_roots devname_host = {"/proc", "/sys"};
@@ -163,6 +164,11 @@ static void name_of(const struct devname_roots *r, const struct vfmig_dev_name *
 	link[n] = 0;
 	if (!strncmp(link, CDEV_DIR, strlen(CDEV_DIR))) {
 		name_of_cdev(r, link + strlen(CDEV_DIR), o);
+		return;
+	}
+	if (!strcmp(link, ANON_KVM_VM)) {
+		o->from = "fd";
+		snprintf(o->name, sizeof(o->name), "kvm-vm");
 		return;
 	}
 	if (strcmp(link, ANON_DEVICE)) { /* something else now has this number */

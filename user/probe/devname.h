@@ -6,7 +6,8 @@
  * (/dev/vfio/devices/vfioX -> /sys/class/vfio-dev/vfioX/device), from the
  * kernel's fdinfo (vfio-device-syspath:, newer kernels), or from the
  * VFIO_GROUP_GET_DEVICE_FD the probes saw open it; else it is unknown, and
- * says why: never guessed. The owner is the process's comm, and for QEMU the
+ * says why: never guessed. A KVM VM fd (whose dirty log is decoded) is
+ * "kvm-vm". The owner is the process's comm, and for QEMU the
  * guest (libvirt domain) named by -name on its command line.
  *
  * The string parsers are pure; the rest reads a /proc and a /sys given as
