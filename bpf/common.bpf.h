@@ -50,9 +50,34 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/*
+ * In the filter's cgroup or one below it: the current task's cgroup v2
+ * ancestors, from the root down, until one is the filter's or the task's
+ * own level is passed (the helper gives 0 there). A cgroup's level is not
+ * asked of user space, whose cgroup namespace may hide the levels above it.
+ */
+static __always_inline bool cgroup_out(void)
+{
+	__u64 id;
+	int level;
+
+	if (!filter.cgroup)
+		return false;
+	for (level = 0; level < VFMIG_CGROUP_MAX_DEPTH; level++) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (id == filter.cgroup)
+			return false;
+		if (!id)
+			break;
+	}
+	return true;
+}
+
 static __always_inline bool filtered_out(void)
 {
-	return filter.pid && (bpf_get_current_pid_tgid() >> 32) != filter.pid;
+	if (filter.pid && (bpf_get_current_pid_tgid() >> 32) != filter.pid)
+		return true;
+	return cgroup_out();
 }
 
 /* The device filter applies where a device is known: transitions and decoded ioctls. */

@@ -8,9 +8,17 @@
  * container fd. The flags tell them apart (a feature request sets GET, SET
  * or PROBE, bits 16-18; DIRTY_PAGES sets exactly one of bits 0-2).
  * A device is (pid, fd) here; user space resolves it to a name.
+ *
+ * KVM's dirty log is decoded on the VM fd the same way: a memslot's size
+ * (KVM_SET_USER_MEMORY_REGION/2) tells how many bits the bitmap
+ * KVM_GET_DIRTY_LOG fills has, and KVM_CLEAR_DIRTY_LOG carries its own
+ * page count. KVM's numbers encode a size and KVMIO (0xAE), so they are
+ * unambiguous. A slot set before vfmig attached has no known size: its
+ * bitmaps are not counted (a counter says how many), never guessed.
  */
 #include "common.bpf.h"
 
+#define CMD_GROUP_GET_DEVICE_FD 0x3b6a /* _IO(';', 100 + 6), argument: the name */
 #define CMD_FEATURE_OR_DIRTY 0x3b75
 #define CMD_PRECOPY_INFO 0x3b79
 #define CMD_HWPT_GET_DIRTY 0x3b8c
@@ -20,14 +28,60 @@
 #define FEAT_MIG_DEVICE_STATE 2
 #define FEAT_DMA_LOGGING_REPORT 8
 #define DIRTY_GET_BITMAP 4
+#define CMD_KVM_GET_DIRTY_LOG 0x4010ae42u   /* _IOW(KVMIO, 0x42, struct kvm_dirty_log) */
+#define CMD_KVM_SET_MEMSLOT 0x4020ae46u	    /* _IOW(KVMIO, 0x46, kvm_userspace_memory_region) */
+#define CMD_KVM_SET_MEMSLOT2 0x40a0ae49u    /* _IOW(KVMIO, 0x49, ..._memory_region2), 6.8 */
+#define CMD_KVM_CLEAR_DIRTY_LOG 0xc018aec0u /* _IOWR(KVMIO, 0xc0, struct kvm_clear_dirty_log) */
+#define KVM_PAGE_SHIFT 12		    /* memslots are in 4 KiB pages on x86 */
 
-enum kind { K_NONE, K_STATE_SET, K_STATE_GET, K_BITMAP, K_PRECOPY };
+enum kind {
+	K_NONE,
+	K_STATE_SET,
+	K_STATE_GET,
+	K_BITMAP,
+	K_PRECOPY,
+	K_KVM_MEMSLOT,
+	K_KVM_GET_LOG,
+	K_KVM_CLEAR_LOG,
+	K_DEVICE_FD
+};
 
 struct call {
 	__u64 ts, dev, arg;
-	__u64 iova, size, pgsize, bitmap; /* K_BITMAP */
-	__u32 kind, iface, to;
+	/*
+	 * K_BITMAP: range, page size, bitmap. KVM: guest address (memslot) or
+	 * first page (clear), bytes (memslot) or pages (clear), -, bitmap.
+	 */
+	__u64 iova, size, pgsize, bitmap;
+	__u64 dirty;		     /* K_KVM_CLEAR_LOG: bits set in the bitmap passed */
+	__u32 kind, iface, to, slot; /* to: the state asked for, or a memslot's flags */
+	bool cut;
+	char name[VFMIG_DEV_NAME_LEN]; /* K_DEVICE_FD */
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_dev_name);
+} dev_names SEC(".maps");
+
+struct kvm_slot_key {
+	__u64 vm; /* pid << 32 | VM fd */
+	__u32 slot;
+	__u32 pad;
+};
+
+struct kvm_slot {
+	__u64 gpa, npages;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_KVM_SLOTS);
+	__type(key, struct kvm_slot_key);
+	__type(value, struct kvm_slot);
+} kvm_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -66,6 +120,65 @@ static __always_inline void decode_feature(struct call *c, __u32 flags)
 	}
 }
 
+static __always_inline void decode_kvm(struct call *c, __u32 cmd)
+{
+	__u64 v[4] = {};
+
+	if (cmd == CMD_KVM_GET_DIRTY_LOG) {
+		/* kvm_dirty_log: slot, padding1, dirty_bitmap */
+		bpf_probe_read_user(v, 16, (void *)c->arg);
+		c->kind = K_KVM_GET_LOG;
+		c->bitmap = v[1];
+	} else if (cmd == CMD_KVM_CLEAR_DIRTY_LOG) {
+		/* kvm_clear_dirty_log: slot, num_pages, first_page, dirty_bitmap; read here, as
+		 * passed: the pages asked to be cleared (write-protected again) */
+		bpf_probe_read_user(v, 24, (void *)c->arg);
+		c->kind = K_KVM_CLEAR_LOG;
+		c->size = v[0] >> 32;
+		c->iova = v[1];
+		c->bitmap = v[2];
+		c->dirty = count_dirty(c->bitmap, c->size, &c->cut);
+	} else {
+		/* kvm_userspace_memory_region(2) begin alike: slot, flags, guest_phys_addr,
+		 * memory_size (bytes, 0 deletes the slot) */
+		bpf_probe_read_user(v, 24, (void *)c->arg);
+		c->kind = K_KVM_MEMSLOT;
+		c->to = v[0] >> 32;
+		c->iova = v[1];
+		c->size = v[2];
+	}
+	c->slot = (__u32)v[0]; /* address space << 16 | slot id, kept whole */
+}
+
+/*
+ * The device name a group is asked for, as far as the first blank: vfio-pci
+ * takes options after it ("0000:65:00.1 vf_token=UUID"), and the VF token
+ * is a shared secret that has no place in a profile. Returns the length.
+ */
+static __always_inline __u32 read_dev_name(char *name, __u64 arg)
+{
+	bool end = false;
+	__u32 i, len = 0;
+
+	if (bpf_probe_read_user_str(name, VFMIG_DEV_NAME_LEN, (void *)arg) < 0)
+		name[0] = 0;
+	for (i = 0; i < VFMIG_DEV_NAME_LEN; i++) {
+		if (name[i] == ' ' || name[i] == 0)
+			end = true;
+		if (end)
+			name[i] = 0;
+		else
+			len++;
+	}
+	return len;
+}
+
+static __always_inline bool kvm_cmd(__u32 cmd)
+{
+	return cmd == CMD_KVM_GET_DIRTY_LOG || cmd == CMD_KVM_CLEAR_DIRTY_LOG ||
+	       cmd == CMD_KVM_SET_MEMSLOT || cmd == CMD_KVM_SET_MEMSLOT2;
+}
+
 static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), hdr[2] = {};
@@ -91,6 +204,11 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 		c.kind = K_BITMAP;
 		c.iface = VFMIG_IFACE_IOMMUFD;
 		read_range(&c, arg, 16, 16 + 24);
+	} else if (kvm_cmd(cmd)) {
+		decode_kvm(&c, cmd);
+	} else if (cmd == CMD_GROUP_GET_DEVICE_FD) {
+		c.kind = K_DEVICE_FD;
+		c.size = read_dev_name(c.name, arg);
 	}
 	if (c.kind == K_NONE || dev_out(c.dev))
 		return 0;
@@ -134,6 +252,89 @@ static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 	}
 }
 
+/* A KVM memslot call or dirty-log clear, as decoded, with its result. */
+static __always_inline void kvm_event(__u16 type, struct call *c, long ret, __u64 d)
+{
+	struct vfmig_event *e = event_new(type, VFMIG_SRC_SYSCALL, c->dev);
+
+	if (!e)
+		return;
+	e->a = c->iova;
+	e->b = c->size;
+	e->c = c->slot;
+	e->d = d;
+	e->to = c->cut;
+	e->result = ret;
+	event_send(e);
+}
+
+static __always_inline void exit_kvm_memslot(struct call *c, long ret)
+{
+	struct kvm_slot_key key = {.vm = c->dev, .slot = c->slot, .pad = 0};
+	struct kvm_slot slot = {.gpa = c->iova, .npages = c->size >> KVM_PAGE_SHIFT};
+
+	count(VFMIG_C_KVM_MEMSLOT_SETS, 1);
+	if (!ret && c->size)
+		bpf_map_update_elem(&kvm_slots, &key, &slot, BPF_ANY);
+	else if (!ret)
+		bpf_map_delete_elem(&kvm_slots, &key);
+	kvm_event(VFMIG_EV_KVM_MEMSLOT, c, ret, c->to);
+}
+
+/* The bitmap KVM filled holds one bit per page of the slot: as many as the slot has. */
+static __always_inline void exit_kvm_get_log(struct call *c, long ret, __u64 lat)
+{
+	struct kvm_slot_key key = {.vm = c->dev, .slot = c->slot, .pad = 0};
+	struct kvm_slot *slot;
+
+	count(VFMIG_C_KVM_DIRTY_LOG_CALLS, 1);
+	if (ret) {
+		count(VFMIG_C_KVM_DIRTY_LOG_ERRORS, 1);
+		return;
+	}
+	slot = bpf_map_lookup_elem(&kvm_slots, &key);
+	if (!slot) {
+		count(VFMIG_C_KVM_DIRTY_LOG_UNSIZED, 1);
+		return;
+	}
+	report_bitmap(c->dev, VFMIG_IFACE_KVM, slot->gpa, slot->npages << KVM_PAGE_SHIFT,
+		      1 << KVM_PAGE_SHIFT, c->bitmap, lat, VFMIG_SRC_SYSCALL);
+}
+
+static __always_inline void exit_kvm_clear_log(struct call *c, long ret)
+{
+	count(VFMIG_C_KVM_CLEAR_LOG_CALLS, 1);
+	if (ret) {
+		count(VFMIG_C_KVM_CLEAR_LOG_ERRORS, 1);
+	} else {
+		count(VFMIG_C_KVM_CLEARED_PAGES, c->dirty);
+		if (c->cut)
+			count(VFMIG_C_KVM_CLEAR_CUT, 1);
+	}
+	kvm_event(VFMIG_EV_KVM_CLEAR_LOG, c, ret, c->dirty);
+}
+
+/* A device fd handed out: remember its name; either way, an event. */
+static __always_inline void exit_device_fd(struct call *c, long ret)
+{
+	__u64 dev = ret >= 0 ? (c->dev & ~0xffffffffull) | (__u32)ret : c->dev;
+	struct vfmig_dev_name n = {.opened_ns = bpf_ktime_get_ns()};
+	struct vfmig_event *e;
+
+	if (ret >= 0) {
+		__builtin_memcpy(n.name, c->name, sizeof(n.name));
+		bpf_get_current_comm(n.comm, sizeof(n.comm));
+		bpf_map_update_elem(&dev_names, &dev, &n, BPF_ANY);
+	}
+	e = event_new(VFMIG_EV_DEVICE_FD, VFMIG_SRC_SYSCALL, dev);
+	if (!e)
+		return;
+	e->result = ret;
+	e->a = c->size;
+	__builtin_memcpy(&e->b, c->name, 24); /* b, c, d */
+	event_send(e);
+}
+
 static __always_inline int decode_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -146,6 +347,14 @@ static __always_inline int decode_exit(long ret)
 	lat = bpf_ktime_get_ns() - c->ts;
 	if (c->kind == K_BITMAP) {
 		exit_bitmap(c, ret, lat);
+	} else if (c->kind == K_KVM_MEMSLOT) {
+		exit_kvm_memslot(c, ret);
+	} else if (c->kind == K_KVM_GET_LOG) {
+		exit_kvm_get_log(c, ret, lat);
+	} else if (c->kind == K_KVM_CLEAR_LOG) {
+		exit_kvm_clear_log(c, ret);
+	} else if (c->kind == K_DEVICE_FD) {
+		exit_device_fd(c, ret);
 	} else if (c->kind == K_PRECOPY) {
 		count(VFMIG_C_PRECOPY_INFOS, 1);
 		st = dev_state(c->dev);

@@ -14,6 +14,9 @@
 #define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
 #define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
 #define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
+#define VFMIG_DEV_NAME_LEN 64	    /* a VFIO device's name as asked of its group */
+#define VFMIG_MAX_KVM_SLOTS 4096    /* KVM memslot sizes remembered (least recently used go) */
+#define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -24,12 +27,13 @@ enum vfmig_source {
 	VFMIG_SRC_TRACEPOINT,
 };
 
-/* Dirty-bitmap interfaces, as the emulated device numbers them in its USDT probes. */
+/* Dirty-bitmap interfaces, as the emulated device numbers them in its USDT probes (1-3). */
 enum vfmig_iface {
 	VFMIG_IFACE_TYPE1 = 1,	 /* VFIO_IOMMU_DIRTY_PAGES GET_BITMAP (or unmap with bitmap) */
 	VFMIG_IFACE_DMA_LOG = 2, /* VFIO_DEVICE_FEATURE DMA_LOGGING_REPORT */
 	VFMIG_IFACE_IOMMUFD = 3, /* IOMMU_HWPT_GET_DIRTY_BITMAP */
-	VFMIG_IFACE_NR = 4,
+	VFMIG_IFACE_KVM = 4,	 /* KVM_GET_DIRTY_LOG on a VM fd (vCPU dirtying), syscalls only */
+	VFMIG_IFACE_NR = 5,
 };
 
 enum vfmig_event_type {
@@ -48,6 +52,13 @@ enum vfmig_event_type {
 	VFMIG_EV_RESET,	       /* from */
 	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */
 	VFMIG_EV_STOPCOPY_TO_PRECOPY, /* the request unfixed kernels hang on */
+	VFMIG_EV_KVM_MEMSLOT,	/* a = guest phys addr, b = bytes (0: delete), c = slot, d = flags,
+				 * result */
+	VFMIG_EV_KVM_CLEAR_LOG, /* a = first page, b = pages, c = slot, d = bits set (pages asked
+				 * to be cleared), to = 1 when the count was cut short, result */
+	VFMIG_EV_DEVICE_FD,	/* VFIO_GROUP_GET_DEVICE_FD: dev = the new device (else the group
+				 * fd's), result = fd or -errno, a = name length, b..d = its
+				 * first 24 bytes (the whole name is in the dev_names map) */
 	VFMIG_EV_NR,
 };
 
@@ -92,10 +103,23 @@ enum vfmig_counter {
 	VFMIG_C_RESETS,
 	VFMIG_C_WRITE_FAULTS, /* write faults on watched (write-protected) ranges */
 	VFMIG_C_KVM_DIRTY_PUSH,
+	/*
+	 * KVM_GET_DIRTY_LOG calls, whatever the result. Each is an error, a
+	 * bitmap counted (VFMIG_C_BITMAP_* + VFMIG_IFACE_KVM), or an answer
+	 * for a slot whose size vfmig never saw (set before it attached):
+	 * unsized, not counted, never guessed.
+	 */
 	VFMIG_C_KVM_DIRTY_LOG_CALLS,
-	VFMIG_C_EVENTS,	   /* records reserved in the ring buffer */
-	VFMIG_C_DROPS,	   /* records the ring buffer had no room for */
-	VFMIG_C_HANG_RISK, /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
+	VFMIG_C_KVM_DIRTY_LOG_ERRORS,
+	VFMIG_C_KVM_DIRTY_LOG_UNSIZED,
+	VFMIG_C_KVM_CLEAR_LOG_CALLS, /* KVM_CLEAR_DIRTY_LOG, whatever the result */
+	VFMIG_C_KVM_CLEAR_LOG_ERRORS,
+	VFMIG_C_KVM_CLEARED_PAGES, /* bits set in the bitmaps of successful clears */
+	VFMIG_C_KVM_CLEAR_CUT,	   /* of those, counts cut short at VFMIG_BITMAP_MAX_WORDS */
+	VFMIG_C_KVM_MEMSLOT_SETS,  /* KVM_SET_USER_MEMORY_REGION(2), whatever the result */
+	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
+	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
+	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
 	VFMIG_C_NR,
 };
 
@@ -128,6 +152,17 @@ struct vfmig_dev_state {
 	__u64 precopy_initial, precopy_dirty;
 };
 
+/*
+ * A VFIO device fd (pid << 32 | fd) seen opened through its group: the name
+ * asked for (the device's: PCI address, mdev UUID; options such as
+ * vf_token cut off) and the opener. In the ioctl family's dev_names map.
+ */
+struct vfmig_dev_name {
+	char name[VFMIG_DEV_NAME_LEN];
+	char comm[16];
+	__u64 opened_ns;
+};
+
 /* A range of user memory whose write faults count as dirtied pages. */
 struct vfmig_range {
 	__u64 start, end; /* [start, end) */
@@ -139,7 +174,8 @@ struct vfmig_range {
 struct vfmig_filter {
 	__u32 pid; /* 0: every process */
 	__u32 pad;
-	__u64 dev; /* 0: every device */
+	__u64 dev;    /* 0: every device */
+	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
 };
 
 #endif

@@ -17,6 +17,7 @@
 #include <linux/vfio.h>
 #include <linux/userfaultfd.h>
 #include <linux/fs.h>
+#include <linux/kvm.h>
 #if defined(__has_include)
 #if __has_include(<linux/iommufd.h>)
 #include <linux/iommufd.h>
@@ -169,6 +170,27 @@ struct iommu_hwpt_get_dirty_bitmap {
 };
 #define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
 #endif /* IOMMU_HWPT_SET_DIRTY_TRACKING */
+
+/* ---- kvm.h ---------------------------------------------------------- */
+
+/* 6.8: memslots that may be backed by a guest_memfd */
+#ifndef KVM_SET_USER_MEMORY_REGION2
+#define KVM_MEM_GUEST_MEMFD (1UL << 2)
+
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif /* KVM_SET_USER_MEMORY_REGION2 */
 
 /* ---- userfaultfd.h ---------------------------------------------------- */
 

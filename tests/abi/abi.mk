@@ -16,10 +16,10 @@ ABI_TARBALL ?= /usr/src/linux-source-$(ABI_KVER).tar.xz
 ABI_DIR := $(BUILD)/abi
 ABI_UAPI := $(ABI_DIR)/uapi-$(ABI_KVER)
 ABI_STAMP := $(ABI_UAPI)/.installed
-# headers uapi.h includes, and the linux/ and asm-generic/ ones they include
+# headers uapi.h includes, and the linux/, asm-generic/ and asm/ (x86) ones they include
 ABI_HEADERS := linux/vfio.h linux/iommufd.h linux/userfaultfd.h linux/fs.h \
 	linux/types.h linux/ioctl.h linux/limits.h linux/fscrypt.h linux/mount.h \
-	asm-generic/ioctl.h
+	asm-generic/ioctl.h linux/kvm.h linux/const.h linux/stddef.h linux/bits.h asm/kvm.h
 ABI_CFLAGS := -Wall -Wextra -Werror -std=gnu11
 ABI_DEPS := tests/abi/abi_dump.c include/vfmig/uapi.h tests/abi/abi.mk
 

@@ -18,7 +18,8 @@
 #ifdef VFMIG_ABI_NEW_UAPI
 /* side B must really see the 6.12 headers: test items our header lacks */
 #if !defined(VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP) || !defined(UFFD_FEATURE_MOVE) || \
-	!defined(PROCMAP_QUERY) || !defined(IOMMU_FAULT_QUEUE_ALLOC)
+	!defined(PROCMAP_QUERY) || !defined(IOMMU_FAULT_QUEUE_ALLOC) ||              \
+	!defined(KVM_PRE_FAULT_MEMORY)
 #error "check-abi: side B is not using the linux-source-6.12 uapi headers"
 #endif
 #endif
@@ -351,6 +352,47 @@ static void iommufd(void)
 	F(struct iommu_hwpt_get_dirty_bitmap, data);
 }
 
+static void kvm(void)
+{
+	K(KVMIO);
+	K(KVM_SET_USER_MEMORY_REGION);
+	K(KVM_SET_USER_MEMORY_REGION2);
+	K(KVM_GET_DIRTY_LOG);
+	K(KVM_CLEAR_DIRTY_LOG);
+	K(KVM_MEM_LOG_DIRTY_PAGES);
+	K(KVM_MEM_READONLY);
+	K(KVM_MEM_GUEST_MEMFD);
+
+	S(struct kvm_userspace_memory_region);
+	F(struct kvm_userspace_memory_region, slot);
+	F(struct kvm_userspace_memory_region, flags);
+	F(struct kvm_userspace_memory_region, guest_phys_addr);
+	F(struct kvm_userspace_memory_region, memory_size);
+	F(struct kvm_userspace_memory_region, userspace_addr);
+
+	S(struct kvm_userspace_memory_region2);
+	F(struct kvm_userspace_memory_region2, slot);
+	F(struct kvm_userspace_memory_region2, flags);
+	F(struct kvm_userspace_memory_region2, guest_phys_addr);
+	F(struct kvm_userspace_memory_region2, memory_size);
+	F(struct kvm_userspace_memory_region2, userspace_addr);
+	F(struct kvm_userspace_memory_region2, guest_memfd_offset);
+	F(struct kvm_userspace_memory_region2, guest_memfd);
+	F(struct kvm_userspace_memory_region2, pad1);
+	FA(struct kvm_userspace_memory_region2, pad2);
+
+	S(struct kvm_dirty_log);
+	F(struct kvm_dirty_log, slot);
+	F(struct kvm_dirty_log, padding1);
+	FP(struct kvm_dirty_log, dirty_bitmap);
+
+	S(struct kvm_clear_dirty_log);
+	F(struct kvm_clear_dirty_log, slot);
+	F(struct kvm_clear_dirty_log, num_pages);
+	F(struct kvm_clear_dirty_log, first_page);
+	FP(struct kvm_clear_dirty_log, dirty_bitmap);
+}
+
 static void uffd(void)
 {
 	K(UFFD_API);
@@ -442,6 +484,7 @@ int main(void)
 	vfio_mig_v1();
 	vfio_type1();
 	iommufd();
+	kvm();
 	uffd();
 	pagemap_scan();
 	return fflush(stdout) ? 1 : 0;

@@ -3,7 +3,8 @@
 #
 # install-uapi.sh TARBALL KVER OUTDIR CC HEADER...
 #
-# Extract the given include/uapi headers from a Debian linux-source tarball
+# Extract the given include/uapi headers (asm/ ones from arch/x86/include/uapi)
+# from a Debian linux-source tarball
 # and run them through the kernel's own scripts/headers_install.sh (which
 # needs scripts/unifdef, built here), exactly as "make headers_install"
 # would.  Result: OUTDIR/uapi-KVER/<header>, plus the stamp
@@ -29,9 +30,17 @@ dst=$outdir/uapi-$kver
 rm -rf "$src" "$dst"
 mkdir -p "$outdir"
 
+# where a header's uapi source is in the tree: asm/ is the architecture's
+uapi_src() {
+	case $1 in
+	asm/*) echo "arch/x86/include/uapi/$1" ;;
+	*) echo "include/uapi/$1" ;;
+	esac
+}
+
 members="$top/scripts/headers_install.sh $top/scripts/unifdef.c"
 for h in "$@"; do
-	members="$members $top/include/uapi/$h"
+	members="$members $top/$(uapi_src "$h")"
 done
 
 echo "check-abi: extracting $# uapi headers from $tarball"
@@ -43,7 +52,7 @@ $cc -O2 -w -o "$src/scripts/unifdef" "$src/scripts/unifdef.c"
 abs_dst=$(mkdir -p "$dst" && cd "$dst" && pwd)
 for h in "$@"; do
 	mkdir -p "$abs_dst/$(dirname "$h")"
-	(cd "$src" && sh scripts/headers_install.sh "include/uapi/$h" "$abs_dst/$h")
+	(cd "$src" && sh scripts/headers_install.sh "$(uapi_src "$h")" "$abs_dst/$h")
 done
 
 echo "$*" >"$dst/.installed"

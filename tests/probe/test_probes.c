@@ -12,54 +12,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/vfmig_test.h"
-
 #include "emu/device.h"
 #include "emu/guest_mem.h"
 #include "emu/iommu.h"
-#include "probe/aggregate.h"
+#include "probe/probe_test.h"
 
 #define MEM (4u << 20)
 
-static struct vfmig_probes *probes;
 static char binary[PATH_MAX];
 
 static int setup(void **state)
 {
 	struct probe_opts o = {.pid = getpid(), .binary = binary};
-	char err[256];
 
 	(void)state;
-	if (geteuid())
-		return 0; /* each test says why it skips */
 	if (!realpath("/proc/self/exe", binary))
 		return -1;
-	if (probes_open(&probes, &o, err, sizeof(err))) {
-		fprintf(stderr, "probes_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	probes_close(probes);
-	return 0;
-}
-
-#define NEED_PROBES()                                                                         \
-	do {                                                                                  \
-		if (!probes)                                                                  \
-			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs"); \
-	} while (0)
-
-static uint64_t counter(int idx)
-{
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+	return probes_setup(&o);
 }
 
 static void drain(void)

@@ -82,12 +82,15 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1] = "type1_bitmap_queries",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG] = "dma_log_reports",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_IOMMUFD] = "iommufd_bitmap_queries",
+	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_KVM] = "kvm_dirty_logs_counted",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1] = "type1_dirty_pages",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG] = "dma_log_dirty_pages",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD] = "iommufd_dirty_pages",
+	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_KVM] = "kvm_dirty_pages",
 	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1] = "type1_counts_cut_short",
 	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_DMA_LOG] = "dma_log_counts_cut_short",
 	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_IOMMUFD] = "iommufd_counts_cut_short",
+	[VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_KVM] = "kvm_dirty_counts_cut_short",
 	[VFMIG_C_STATE_SETS] = "state_set_requests",
 	[VFMIG_C_STATE_SET_ERRORS] = "state_set_errors",
 	[VFMIG_C_FSM_STEPS] = "fsm_steps",
@@ -99,6 +102,13 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_WRITE_FAULTS] = "write_faulted_pages",
 	[VFMIG_C_KVM_DIRTY_PUSH] = "kvm_dirty_ring_pushes",
 	[VFMIG_C_KVM_DIRTY_LOG_CALLS] = "kvm_dirty_log_calls",
+	[VFMIG_C_KVM_DIRTY_LOG_ERRORS] = "kvm_dirty_log_errors",
+	[VFMIG_C_KVM_DIRTY_LOG_UNSIZED] = "kvm_dirty_logs_of_unknown_slots",
+	[VFMIG_C_KVM_CLEAR_LOG_CALLS] = "kvm_clear_log_calls",
+	[VFMIG_C_KVM_CLEAR_LOG_ERRORS] = "kvm_clear_log_errors",
+	[VFMIG_C_KVM_CLEARED_PAGES] = "kvm_cleared_pages",
+	[VFMIG_C_KVM_CLEAR_CUT] = "kvm_clear_counts_cut_short",
+	[VFMIG_C_KVM_MEMSLOT_SETS] = "kvm_memslot_sets",
 	[VFMIG_C_EVENTS] = "events",
 	[VFMIG_C_DROPS] = "events_dropped",
 	[VFMIG_C_HANG_RISK] = "stopcopy_to_precopy_requests",
@@ -107,4 +117,55 @@ static const char *const names[VFMIG_C_NR] = {
 const char *agg_counter_name(int idx)
 {
 	return idx >= 0 && idx < VFMIG_C_NR ? names[idx] : NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the u64 keys of a map to out[*n..max). */
+static void add_keys(int fd, uint64_t *out, int *n, int max)
+{
+	uint64_t key, next;
+	void *prev = NULL;
+
+	while (fd >= 0 && *n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		out[(*n)++] = key;
+		prev = &key;
+	}
+}
+
+int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
+{
+	int fd = probes_map_fd(p, "hists"), n = 0, i, u = 0;
+	struct vfmig_hist_key key, next;
+	void *prev = NULL;
+
+	add_keys(probes_map_fd(p, "devices"), out, &n, max);
+	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		out[n++] = key.dev;
+		prev = &key;
+	}
+	qsort(out, n, sizeof(*out), cmp_u64);
+	for (i = 0; i < n; i++) {
+		if (!i || out[i] != out[u - 1])
+			out[u++] = out[i];
+	}
+	return u;
+}
+
+int agg_dev_state(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_state *st)
+{
+	return bpf_map_lookup_elem(probes_map_fd(p, "devices"), &dev, st) ? -ENOENT : 0;
+}
+
+int agg_dev_seen(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_name *seen)
+{
+	return bpf_map_lookup_elem(probes_map_fd(p, "dev_names"), &dev, seen) ? -ENOENT : 0;
 }

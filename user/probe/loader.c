@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "probe/host.h"
 #include "probe/loader.h"
 
 #include "bitmap.skel.h"
@@ -81,6 +82,7 @@ struct vfmig_probes {
 	probe_event_fn fn;
 	void *fn_ctx;
 	uint64_t received;
+	uint64_t cgroup_id;
 	bool tracefs;
 	bool btf_parsed;
 	struct btf *btf[BTF_FILES];
@@ -295,6 +297,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errl
 		obj = f->obj(skel);
 		f->filter(skel)->pid = p->opts.pid;
 		f->filter(skel)->dev = p->opts.dev;
+		f->filter(skel)->cgroup = p->cgroup_id;
 		choose(p, f, obj);
 		ret = share_maps(p, obj);
 		if (!ret)
@@ -395,13 +398,22 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	int ret;
 
 	*out = NULL;
-	ret = check_privileges(err, errlen);
+	ret = host_kernel_check_running(err, errlen);
+	if (!ret)
+		ret = check_privileges(err, errlen);
 	if (ret)
 		return ret;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->opts = *o;
+	if (o->cgroup) {
+		ret = host_cgroup_id(o->cgroup, &p->cgroup_id, err, errlen);
+		if (ret) {
+			free(p);
+			return ret;
+		}
+	}
 	for (i = 0; i < SHARED_MAPS; i++)
 		p->shared_fd[i] = -1;
 	mount_tracefs(p);
@@ -461,13 +473,16 @@ int probes_attached(struct vfmig_probes *p)
 
 int probes_map_fd(struct vfmig_probes *p, const char *name)
 {
-	int i;
+	struct bpf_map *m = NULL;
+	size_t i;
 
 	for (i = 0; i < SHARED_MAPS; i++) {
 		if (!strcmp(shared_maps[i], name))
 			return p->shared_fd[i];
 	}
-	return -1;
+	for (i = 0; i < NFAM && !m; i++) /* a family's own map: the first of that name */
+		m = bpf_object__find_map_by_name(families[i].obj(p->skels[i]), name);
+	return m ? bpf_map__fd(m) : -1;
 }
 
 int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx)

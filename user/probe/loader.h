@@ -28,6 +28,7 @@ struct probe_row {
 struct probe_opts {
 	pid_t pid;	    /* 0: every process */
 	uint64_t dev;	    /* 0: every device; else an emulated id, or pid << 32 | device fd */
+	const char *cgroup; /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
 	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
 };
@@ -40,7 +41,7 @@ void probes_close(struct vfmig_probes *p);
 int probes_table(struct vfmig_probes *p, const struct probe_row **rows);
 int probes_attached(struct vfmig_probes *p);
 
-/* Map access for the aggregator. */
+/* Map access for the aggregator: a shared map, or one family's own (dev_names). */
 int probes_map_fd(struct vfmig_probes *p, const char *name);
 
 /* Ring buffer: calls fn per event; the count of records received is kept. */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the probe tests share: the loaded probes, their setup and teardown, counter reads. */
+#ifndef VFMIG_PROBE_TEST_H
+#define VFMIG_PROBE_TEST_H
+
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "emu/bitmap.h"
+#include "probe/aggregate.h"
+
+static struct vfmig_probes *probes;
+
+/* Loads and attaches with o; as non-root loads nothing, and each test says why it skips. */
+static inline int probes_setup(const struct probe_opts *o)
+{
+	char err[256];
+
+	if (geteuid())
+		return 0;
+	if (probes_open(&probes, o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static inline int teardown(void **state)
+{
+	(void)state;
+	probes_close(probes);
+	return 0;
+}
+
+#define NEED_PROBES()                                                                         \
+	do {                                                                                  \
+		if (!probes)                                                                  \
+			VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs"); \
+	} while (0)
+
+static inline uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+/* The syscall decoders on prepared inputs (BPF_PROG_TEST_RUN): args = { fd, cmd, arg, ret }. */
+static inline int run_decode(unsigned long cmd, const void *arg, long ret, int fd)
+{
+	uint64_t args[4] = {(unsigned int)fd, cmd, (uintptr_t)arg, (uint64_t)ret};
+
+	return probes_test_run(probes, "test__decode", args, 4);
+}
+
+/* Fills words of a bitmap with a pseudo-random pattern from seed; returns its popcount. */
+static inline uint64_t fill_bitmap(uint64_t *bm, size_t words, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < words; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		bm[i] = seed ^ (seed >> 29);
+	}
+	return bitmap_weight(bm, words * 64);
+}
+
+#endif

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfmigprof as people run it: every bad input is refused with exit status 2
+ * and exactly one line on stderr naming what is wrong; stat --interval
+ * --json prints JSON lines whose per-interval counts add up to the totals
+ * and to what the profiled program (this binary, re-run as a workload)
+ * reports it did.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "emu/device.h"
+#include "probe/host.h"
+
+#define ROUNDS 6
+#define ROUND_MS 80
+
+static char tool[PATH_MAX], self_exe[PATH_MAX];
+
+/* build/tests/probe/test_cli -> build/vfmigprof */
+static int setup(void **state)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	(void)state;
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	snprintf(self_exe, sizeof(self_exe), "%s", self);
+	*strrchr(self, '/') = 0;
+	snprintf(tool, sizeof(tool), "%s/../../vfmigprof", self);
+	return access(tool, X_OK);
+}
+
+struct out {
+	char text[65536], err[4096];
+	int status;
+};
+
+/* Reads both pipes to their ends, whichever the tool writes to, so neither can fill. */
+static void drain(int out, int err, struct out *o)
+{
+	struct pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+	char *buf[2] = {o->text, o->err};
+	size_t len[2] = {sizeof(o->text) - 1, sizeof(o->err) - 1}, have[2] = {0, 0};
+	char sink[4096];
+	int left = 2, i;
+	ssize_t n;
+
+	while (left && poll(fds, 2, -1) > 0) {
+		for (i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			n = have[i] < len[i] ? read(fds[i].fd, buf[i] + have[i], len[i] - have[i])
+					     : read(fds[i].fd, sink, sizeof(sink));
+			if (n <= 0) {
+				fds[i].fd = -1;
+				left--;
+			} else if (have[i] < len[i]) {
+				have[i] += n;
+			}
+		}
+	}
+	o->text[have[0]] = 0;
+	o->err[have[1]] = 0;
+}
+
+/* Runs vfmigprof with argv (NULL-terminated, without the program name). */
+static void run_tool(char *const *args, struct out *o)
+{
+	char *argv[32] = {tool};
+	int po[2], pe[2], status, i;
+	pid_t pid;
+
+	for (i = 0; i < 30 && args[i]; i++)
+		argv[i + 1] = args[i];
+	assert_int_equal(pipe(po), 0);
+	assert_int_equal(pipe(pe), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(tool, argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	drain(po[0], pe[0], o);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	close(po[0]);
+	close(pe[0]);
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_bad_inputs_one_line(void **state)
+{
+	static char cg_file[PATH_MAX], cg_v1[] = "/proc";
+	static const struct {
+		const char *args[6], *says;
+	} bad[] = {
+		{{"stat", "--bogus"}, "vfmigprof: unknown option '--bogus'"},
+		{{"stat", "-x"}, "vfmigprof: unknown option '-x'"},
+		{{"stat", "--cgroup"}, "vfmigprof: option '--cgroup' needs an argument"},
+		{{"stat", "-p", "abc"}, "vfmigprof: -p 'abc' is not a process id"},
+		{{"stat", "-p", "2147483646"}, "vfmigprof: -p 2147483646: no such process"},
+		{{"stat", "-d", "x:y"}, "vfmigprof: -d 'x:y': use a device id or PID:FD"},
+		{{"stat", "--cgroup", "/nonexistent/vfmig"},
+		 "vfmigprof: cgroup /nonexistent/vfmig: no such directory"},
+		{{"stat", "--cgroup", cg_v1},
+		 "vfmigprof: cgroup /proc is not a cgroup v2 directory"},
+		{{"stat", "--cgroup", cg_file}, "is a file, not a directory"},
+		{{"frob"}, "vfmigprof: unknown command 'frob'"},
+		{{"stat"}, "vfmigprof: stat needs -- PROGRAM, -p PID, --cgroup PATH or --duration"},
+		{{"stat", "--duration", "0"},
+		 "vfmigprof: --duration '0' is not a number of seconds"},
+	};
+	static struct out o;
+	char mnt[PATH_MAX - 32];
+	size_t i;
+
+	(void)state;
+	if (host_cgroup2_mount(mnt, sizeof(mnt)))
+		snprintf(cg_file, sizeof(cg_file), "/proc/self/status");
+	else
+		snprintf(cg_file, sizeof(cg_file), "%s/cgroup.procs", mnt);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_tool((char *const *)bad[i].args, &o);
+		if (o.status != 2 || lines(o.err) != 1 || !strstr(o.err, bad[i].says))
+			fail_msg("%s %s: status %d, stderr \"%s\"", bad[i].args[0],
+				 bad[i].args[1] ? bad[i].args[1] : "", o.status, o.err);
+		assert_string_equal(o.text, "");
+	}
+}
+
+/*
+ * The program profiled: ROUNDS rounds of two state changes on an emulated
+ * device, ROUND_MS apart, then what it did on stderr.
+ */
+static int workload(void)
+{
+	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=64k,block=4k"};
+	struct emu_dev *dev = emu_dev_create(&cfg);
+	unsigned int sets = 0, i;
+
+	if (!dev)
+		return 3;
+	for (i = 0; i < ROUNDS; i++) {
+		sets += !emu_set_state(dev, VFIO_DEVICE_STATE_STOP, NULL);
+		sets += !emu_set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL);
+		usleep(ROUND_MS * 1000);
+	}
+	fprintf(stderr, "truth sets=%u steps=%llu emu=%u\n", sets,
+		(unsigned long long)emu_dev_steps_total(dev), emu_dev_id(dev));
+	emu_dev_destroy(dev);
+	return 0;
+}
+
+/* Skips one JSON value (object, array, string, number, literal); NULL if it is not one. */
+static const char *json_skip(const char *p)
+{
+	p += strspn(p, " \t");
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+
+		p += 1 + strspn(p + 1, " \t");
+		while (p && *p != close) {
+			if (close == '}') {
+				p = json_skip(p); /* the key */
+				if (!p || *p != ':')
+					return NULL;
+				p++;
+			}
+			p = p ? json_skip(p) : NULL;
+			if (p && *p == ',')
+				p++;
+			else if (p && *p != close)
+				return NULL;
+		}
+		return p ? p + 1 + strspn(p + 1, " \t") : NULL;
+	}
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++)
+			if (*p == '\\' && !*++p)
+				return NULL;
+		return *p ? p + 1 : NULL;
+	}
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	if (strspn(p, "-0123456789.eE+"))
+		return p + strspn(p, "-0123456789.eE+");
+	return NULL;
+}
+
+/* A whole line that is exactly one JSON object. */
+static bool json_line(const char *line)
+{
+	const char *end = line[0] == '{' ? json_skip(line) : NULL;
+
+	return end && !*end;
+}
+
+static uint64_t json_u64(const char *line, const char *key)
+{
+	char k[64];
+	const char *at;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	at = strstr(line, k);
+	assert_non_null(at);
+	return strtoull(at + strlen(k), NULL, 10);
+}
+
+static void test_interval_json_lines(void **state)
+{
+	char *args[] = {"stat", "-i", "100", "--json", "--", self_exe, "--workload", NULL};
+	static struct out o;
+	unsigned int sets, emu, seq = 0;
+	unsigned long long steps;
+	uint64_t sum_sets = 0, sum_steps = 0;
+	char *line, *save, name[32];
+	const char *total = NULL, *truth;
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
+	run_tool(args, &o);
+	assert_int_equal(o.status, 0);
+	truth = strstr(o.err, "truth ");
+	assert_non_null(truth);
+	assert_int_equal(sscanf(truth, "truth sets=%u steps=%llu emu=%u", &sets, &steps, &emu), 3);
+	assert_int_equal(sets, 2 * ROUNDS);
+	for (line = strtok_r(o.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!json_line(line))
+			fail_msg("not one JSON object: %.200s", line);
+		assert_null(total); /* the totals come last */
+		if (strstr(line, "\"type\":\"total\"")) {
+			total = line;
+			continue;
+		}
+		assert_non_null(strstr(line, "\"type\":\"interval\""));
+		assert_int_equal(json_u64(line, "seq"), ++seq);
+		sum_sets += json_u64(line, "state_set_requests");
+		sum_steps += json_u64(line, "fsm_steps");
+	}
+	assert_non_null(total);
+	/* ROUNDS * ROUND_MS of work in 100 ms intervals */
+	assert_true(seq >= ROUNDS * ROUND_MS / 100 - 1);
+	assert_int_equal(sum_sets, sets);
+	assert_int_equal(sum_steps, steps);
+	assert_int_equal(json_u64(total, "state_set_requests"), sets);
+	assert_int_equal(json_u64(total, "fsm_steps"), steps);
+	snprintf(name, sizeof(name), "\"name\":\"emu%u\",\"from\":\"emu\"", emu);
+	assert_non_null(strstr(total, name));
+}
+
+static void test_json_checker_refuses(void **state)
+{
+	(void)state;
+	assert_true(json_line("{\"a\":[1,2,{\"b\":\"x\\\"y\"}],\"c\":true}"));
+	assert_false(json_line("{\"a\":1,}x"));
+	assert_false(json_line("{\"a\" 1}"));
+	assert_false(json_line("{\"a\":1"));
+	assert_false(json_line("[1]"));
+	assert_false(json_line("{\"a\":1}{"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_inputs_one_line),
+		cmocka_unit_test(test_json_checker_refuses),
+		cmocka_unit_test(test_interval_json_lines),
+	};
+
+	if (argc > 1 && !strcmp(argv[1], "--workload"))
+		return workload();
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

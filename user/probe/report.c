@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/device.h"
+#include "probe/aggregate.h"
+#include "probe/report.h"
+
+#define MAX_HISTS 512
+#define MAX_DEVS (VFMIG_MAX_DEVICES * 10) /* devices + names + histogram keys, before dedup */
+
+struct named {
+	uint64_t dev;
+	struct dev_owner o;
+};
+
+struct stat_report {
+	struct vfmig_probes *p;
+	FILE *out;
+	bool json;
+	unsigned int seq;
+	double last_t;
+	uint64_t last[VFMIG_C_NR];
+	int nnamed;
+	struct named named[VFMIG_MAX_DEVICES];
+	uint64_t devs[MAX_DEVS];
+	struct agg_hist hists[MAX_HISTS];
+};
+
+void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void report_table(struct vfmig_probes *p, bool json, FILE *out)
+{
+	const struct probe_row *rows;
+	int i, n = probes_table(p, &rows);
+
+	if (!json) {
+		fprintf(out, "%-7s %-36s %-9s %-8s %s\n", "family", "program", "source", "status",
+			"where / why not");
+		for (i = 0; i < n; i++)
+			fprintf(out, "%-7s %-36s %-9s %-8s %s\n", rows[i].family, rows[i].program,
+				rows[i].source, rows[i].attached ? "attached" : "off",
+				rows[i].reason);
+		return;
+	}
+	fprintf(out, "[");
+	for (i = 0; i < n; i++) {
+		fprintf(out,
+			"%s{\"family\":\"%s\",\"program\":\"%s\",\"source\":\"%s\","
+			"\"attached\":%s,\"reason\":",
+			i ? "," : "", rows[i].family, rows[i].program, rows[i].source,
+			rows[i].attached ? "true" : "false");
+		json_string(out, rows[i].reason);
+		fprintf(out, "}");
+	}
+	fprintf(out, "]\n");
+}
+
+struct stat_report *report_new(struct vfmig_probes *p, bool json, FILE *out)
+{
+	struct stat_report *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->p = p;
+		r->json = json;
+		r->out = out;
+	}
+	return r;
+}
+
+void report_free(struct stat_report *r)
+{
+	free(r);
+}
+
+static struct named *named(struct stat_report *r, uint64_t dev)
+{
+	int i;
+
+	for (i = 0; i < r->nnamed; i++) {
+		if (r->named[i].dev == dev)
+			return &r->named[i];
+	}
+	if (r->nnamed == VFMIG_MAX_DEVICES)
+		return NULL;
+	r->named[r->nnamed].dev = dev;
+	return &r->named[r->nnamed++];
+}
+
+static bool known(const struct dev_owner *o)
+{
+	return o->name[0] && strncmp(o->name, "unknown", 7);
+}
+
+/*
+ * A name found while its fd was open is kept once the fd is closed or the
+ * process is gone: it is still the name of what was profiled.
+ */
+static const struct dev_owner *owner(struct stat_report *r, uint64_t dev)
+{
+	struct named *n = named(r, dev);
+	struct vfmig_dev_name seen;
+	struct dev_owner now;
+
+	if (!n)
+		return NULL;
+	devname_resolve(&devname_host, dev, agg_dev_seen(r->p, dev, &seen) ? NULL : &seen, &now);
+	if (known(&now) || !known(&n->o))
+		n->o = now;
+	else
+		n->o.alive = now.alive;
+	return &n->o;
+}
+
+void report_refresh_names(struct stat_report *r)
+{
+	int i, n = agg_devices(r->p, r->devs, MAX_DEVS);
+
+	for (i = 0; i < n; i++)
+		owner(r, r->devs[i]);
+}
+
+static const char *state(unsigned int s)
+{
+	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
+}
+
+/* "PID:FD", or "emuN" for an emulated device. */
+static const char *dev_id(uint64_t dev, char *buf, size_t len)
+{
+	if (dev >> 32)
+		snprintf(buf, len, "%u:%u", (unsigned int)(dev >> 32), (unsigned int)dev);
+	else
+		snprintf(buf, len, "emu%u", (unsigned int)dev);
+	return buf;
+}
+
+/* A device in histogram lines: its name when known, else its id. */
+static const char *label(struct stat_report *r, uint64_t dev, char *buf, size_t len)
+{
+	const struct dev_owner *o = owner(r, dev);
+
+	if (o && known(o))
+		snprintf(buf, len, "%s", o->name);
+	else
+		dev_id(dev, buf, len);
+	return buf;
+}
+
+static void print_hists(struct stat_report *r, int n)
+{
+	static const char *const kinds[] = {"", "request", "step", "bitmap", "precopy_info"};
+	static const char *const ifaces[VFMIG_IFACE_NR] = {"?", "type1", "dma-log", "iommufd",
+							   "kvm"};
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const struct vfmig_hist_key *k = &r->hists[i].key;
+		const struct vfmig_hist *h = &r->hists[i].h;
+		char what[64], dev[128];
+
+		if (k->kind == VFMIG_H_BITMAP)
+			snprintf(what, sizeof(what), "%s",
+				 ifaces[k->from < VFMIG_IFACE_NR ? k->from : 0]);
+		else
+			snprintf(what, sizeof(what), "%s->%s", state(k->from), state(k->to));
+		label(r, k->dev, dev, sizeof(dev));
+		if (!r->json) {
+			fprintf(r->out,
+				"  %-8s %-14s %-28s %4d %8llu  p50 <%9.3f us  p99 <%9.3f us  max "
+				"%9.3f us\n",
+				kinds[k->kind < 5 ? k->kind : 0], dev, what, k->result,
+				(unsigned long long)h->count, agg_percentile(h, 0.5) / 1e3,
+				agg_percentile(h, 0.99) / 1e3, h->max_ns / 1e3);
+			continue;
+		}
+		fprintf(r->out, "%s{\"kind\":\"%s\",\"dev\":%llu,\"name\":", i ? "," : "",
+			kinds[k->kind < 5 ? k->kind : 0], (unsigned long long)k->dev);
+		json_string(r->out, dev);
+		fprintf(r->out,
+			",\"what\":\"%s\",\"result\":%d,\"count\":%llu,\"p50_ns\":%llu,"
+			"\"p99_ns\":%llu,\"max_ns\":%llu}",
+			what, k->result, (unsigned long long)h->count,
+			(unsigned long long)agg_percentile(h, 0.5),
+			(unsigned long long)agg_percentile(h, 0.99), (unsigned long long)h->max_ns);
+	}
+}
+
+static void print_device(struct stat_report *r, uint64_t dev, bool first)
+{
+	const struct dev_owner *o = owner(r, dev);
+	struct vfmig_dev_state st;
+	const char *s = agg_dev_state(r->p, dev, &st) ? "unknown" : state(st.state);
+	char who[40], id[24];
+
+	if (!o)
+		return;
+	if (!r->json) {
+		if (o->pid)
+			snprintf(who, sizeof(who), "%s[%u]", o->comm[0] ? o->comm : "?", o->pid);
+		else
+			snprintf(who, sizeof(who), "-");
+		fprintf(r->out, "  %-14s %-38s %-7s %-24s %-16s %s\n", dev_id(dev, id, sizeof(id)),
+			o->name, o->from[0] ? o->from : "-", who, o->domain[0] ? o->domain : "-",
+			s);
+		return;
+	}
+	fprintf(r->out, "%s{\"dev\":%llu,\"pid\":%u,\"fd\":%u,\"name\":", first ? "" : ",",
+		(unsigned long long)dev, o->pid, o->fd);
+	json_string(r->out, o->name);
+	fprintf(r->out, ",\"from\":\"%s\",\"owner\":", o->from);
+	json_string(r->out, o->comm);
+	fprintf(r->out, ",\"domain\":");
+	json_string(r->out, o->domain);
+	fprintf(r->out, ",\"alive\":%s,\"state\":\"%s\"}", o->alive ? "true" : "false", s);
+}
+
+static void print_devices(struct stat_report *r)
+{
+	int i, n = agg_devices(r->p, r->devs, MAX_DEVS);
+
+	if (!r->json && n)
+		fprintf(r->out, "\n  %-14s %-38s %-7s %-24s %-16s %s\n", "device", "name", "from",
+			"owner", "guest", "state");
+	for (i = 0; i < n; i++)
+		print_device(r, r->devs[i], !i);
+}
+
+static int hist_cmp(const void *a, const void *b)
+{
+	const struct vfmig_hist_key *x = &((const struct agg_hist *)a)->key;
+	const struct vfmig_hist_key *y = &((const struct agg_hist *)b)->key;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->from != y->from)
+		return x->from - y->from;
+	return x->to != y->to ? x->to - y->to : x->result - y->result;
+}
+
+static void drain_events(struct vfmig_probes *p)
+{
+	while (probes_poll(p, 0, NULL, NULL) > 0)
+		;
+}
+
+static void json_counters(FILE *out, const uint64_t *c)
+{
+	const char *sep = "";
+	int i;
+
+	fprintf(out, "\"counters\":{");
+	for (i = 0; i < VFMIG_C_NR; i++) {
+		if (agg_counter_name(i)) {
+			fprintf(out, "%s\"%s\":%llu", sep, agg_counter_name(i),
+				(unsigned long long)c[i]);
+			sep = ",";
+		}
+	}
+	fprintf(out, "}");
+}
+
+void report_interval(struct stat_report *r, double t)
+{
+	uint64_t c[VFMIG_C_NR], d[VFMIG_C_NR];
+	int i;
+
+	if (agg_counters(r->p, c))
+		return;
+	for (i = 0; i < VFMIG_C_NR; i++)
+		d[i] = c[i] - r->last[i];
+	memcpy(r->last, c, sizeof(c));
+	r->seq++;
+	if (r->json) {
+		fprintf(r->out, "{\"type\":\"interval\",\"seq\":%u,\"t\":%.3f,\"seconds\":%.3f,",
+			r->seq, t, t - r->last_t);
+		json_counters(r->out, d);
+		fprintf(r->out, "}\n");
+	} else {
+		fprintf(r->out, "%10.3f s", t);
+		for (i = 0; i < VFMIG_C_NR; i++)
+			if (d[i] && agg_counter_name(i))
+				fprintf(r->out, "  %s +%llu", agg_counter_name(i),
+					(unsigned long long)d[i]);
+		fprintf(r->out, "\n");
+	}
+	r->last_t = t;
+	fflush(r->out); /* a line a consumer can act on now */
+}
+
+void report_total(struct stat_report *r, double secs)
+{
+	uint64_t c[VFMIG_C_NR];
+	int i, n;
+
+	drain_events(r->p);
+	agg_counters(r->p, c);
+	n = agg_hists(r->p, r->hists, MAX_HISTS);
+	qsort(r->hists, n, sizeof(r->hists[0]), hist_cmp);
+	if (r->json) {
+		fprintf(r->out, "{\"type\":\"total\",\"seconds\":%.3f,", secs);
+		json_counters(r->out, c);
+		fprintf(r->out, ",\"histograms\":[");
+		print_hists(r, n);
+		fprintf(r->out, "],\"devices\":[");
+		print_devices(r);
+		fprintf(r->out, "],\"events_received\":%llu}\n",
+			(unsigned long long)probes_received(r->p));
+		return;
+	}
+	fprintf(r->out, "\n vfmigprof stat: %.3f s, %d probes attached\n\n", secs,
+		probes_attached(r->p));
+	for (i = 0; i < VFMIG_C_NR; i++)
+		if (agg_counter_name(i) && c[i])
+			fprintf(r->out, "  %18llu  %s\n", (unsigned long long)c[i],
+				agg_counter_name(i));
+	fprintf(r->out, "  %18llu  events_received\n", (unsigned long long)probes_received(r->p));
+	if (n)
+		fprintf(r->out, "\n  latency  device         what %26s count\n", "result");
+	print_hists(r, n);
+	print_devices(r);
+}
