@@ -143,8 +143,8 @@ boot() {
 }
 
 [ "$(uname -m)" = x86_64 ] || cannot "the test bed boots an x86_64 kernel (this is $(uname -m))"
-scripts/deps.sh "$build/.vmtest-deps" qemu-system-x86 pahole busybox-static ||
-	cannot "qemu-system-x86, pahole or busybox-static missing and not installable (above)"
+scripts/deps.sh "$build/.vmtest-deps" qemu-system-x86 pahole busybox-static cpio xz-utils ||
+	cannot "qemu-system-x86, pahole, busybox-static, cpio or xz-utils missing, not installable (above)"
 command -v qemu-system-x86_64 >/dev/null || cannot "qemu-system-x86_64 missing (package qemu-system-x86)"
 command -v busybox >/dev/null || cannot "busybox missing (package busybox-static)"
 command -v pahole >/dev/null || cannot "pahole missing (package pahole): mtty.ko needs it for BTF"
