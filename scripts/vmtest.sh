@@ -159,6 +159,9 @@ make_initramfs "$kv" "$@"
 boot "$kv"
 tr -d '\r' <"$log" | sed -n '/VMTEST-BEGIN/,/VMTEST-END/p' | sed 's/^.*VMTEST-BEGIN/VMTEST-BEGIN/' >"$out/results.txt"
 grep -v '^VMTEST-' "$out/results.txt" || true
+sed -n 's/^VMTEST-TABLE //p' "$out/results.txt" >"$out/probes-table.txt"
+echo "vmtest: vfmigprof probes there: $(awk 'NR > 1 && $4 == "attached" {print $3}' \
+	"$out/probes-table.txt" | sort | uniq -c | awk '{printf "%s%s %s", s, $1, $2; s=", "}') attached; table in $out/probes-table.txt"
 grep '^VMTEST-SETUP' "$out/results.txt" || true
 echo "vmtest: covered on the real kernel:"
 sed -n 's/^VMTEST-COVERED /  /p' "$out/results.txt"
