@@ -119,7 +119,8 @@ make_initramfs() {
 		"$ir/sys" "$ir/dev" "$ir/tmp" "$ir/lib64"
 	cp /bin/busybox "$ir/bin/"
 	mods=$k/root/lib/modules/$kv-amd64/kernel/drivers/vfio
-	for m in vfio.ko vfio_iommu_type1.ko mdev/mdev.ko; do
+	for m in vfio.ko vfio_iommu_type1.ko mdev/mdev.ko pci/vfio-pci-core.ko pci/vfio-pci.ko \
+		../../virt/lib/irqbypass.ko; do
 		xz -dc "$mods/$m.xz" >"$ir/lib/modules/$(basename "$m")"
 	done
 	cp "$k/mtty/mtty.ko" "$out/kmod/vfmig_dmadev.ko" "$ir/lib/modules/"
@@ -135,10 +136,12 @@ boot() {
 	accel=tcg
 	[ -w /dev/kvm ] && accel=kvm
 	say "booting $kv under qemu-system-x86_64 ($accel)"
+	# q35 with a VT-d IOMMU and QEMU's edu PCI device: vfio-pci with a real IOMMU domain
 	timeout "${VMTEST_TIMEOUT:-900}" qemu-system-x86_64 -accel $accel -cpu max -smp 2 -m 2G \
+		-machine q35 -device intel-iommu,intremap=off -device edu -nic none \
 		-nographic -no-reboot -kernel "$cache/$kv/root/boot/vmlinuz-$kv-amd64" \
 		-initrd "$out/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1" </dev/null >"$log" 2>&1 ||
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 intel_iommu=on" </dev/null >"$log" 2>&1 ||
 		say "qemu ended with status $? (timeout ${VMTEST_TIMEOUT:-900} s?)"
 }
 

@@ -17,12 +17,12 @@ static int ioctl_err(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
-static int group_of(const char *uuid)
+static int group_of(const char *bus, const char *name)
 {
 	char link[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+	snprintf(link, sizeof(link), "/sys/bus/%s/devices/%s/iommu_group", bus, name);
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
@@ -43,11 +43,11 @@ static int new_container(void)
 	return c;
 }
 
-int real_open(struct real_dev *d, const char *uuid, int container)
+static int open_on_bus(struct real_dev *d, const char *bus, const char *uuid, int container)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
 	char path[64];
-	int g = group_of(uuid), err;
+	int g = group_of(bus, uuid), err;
 
 	memset(d, 0, sizeof(*d));
 	d->container = d->group = d->fd = -1;
@@ -78,6 +78,16 @@ int real_open(struct real_dev *d, const char *uuid, int container)
 fail:
 	real_close(d);
 	return err ? err : -ENODEV;
+}
+
+int real_open(struct real_dev *d, const char *uuid, int container)
+{
+	return open_on_bus(d, "mdev", uuid, container);
+}
+
+int real_open_pci(struct real_dev *d, const char *bdf, int container)
+{
+	return open_on_bus(d, "pci", bdf, container);
 }
 
 void real_close(struct real_dev *d)

@@ -22,6 +22,9 @@ struct real_dev {
 	char name[64];
 };
 
+/* Opens a PCI device bound to vfio-pci (address as in /sys/bus/pci/devices) like real_open(). */
+int real_open_pci(struct real_dev *d, const char *bdf, int container);
+
 /* Opens the mdev through its group into container (-1: a new type1 v2 container). */
 int real_open(struct real_dev *d, const char *uuid, int container);
 void real_close(struct real_dev *d);

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runs inside the vmtest guest: a PCI device (QEMU's edu) bound to vfio-pci
+ * behind QEMU's VT-d IOMMU, so that type1 MAP_DMA/UNMAP_DMA program a real
+ * IOMMU domain and the iommu:map/unmap tracepoints fire. The iommu family
+ * must count as VFIO's exactly the bytes the ioctls mapped and unmapped, and
+ * a non-mdev container's dirty bitmap (every mapped page: no pinned-page
+ * scope) must be counted whole.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/vfmig_test.h"
+
+#include "probe/aggregate.h"
+#include "vfio_real.h"
+
+#define IOVA (1ull << 33)
+#define SIZE (8ull << 20)
+#define PAGES (SIZE / 4096)
+
+static struct vfmig_probes *probes;
+static struct real_dev edu;
+static char bdf[32];
+
+static int setup(void **state)
+{
+	struct probe_opts o = {.pid = getpid()};
+	FILE *f = fopen("/tmp/edu", "r");
+	char err[256];
+	int ret;
+
+	(void)state;
+	if (!f || !fgets(bdf, sizeof(bdf), f)) {
+		fprintf(stderr, "no edu device bound to vfio-pci (tests/vmtest/init)\n");
+		return -1;
+	}
+	fclose(f);
+	bdf[strcspn(bdf, "\n")] = 0;
+	ret = real_open_pci(&edu, bdf, -1);
+	if (ret) {
+		fprintf(stderr, "open %s through vfio-pci: %s\n", bdf, strerror(-ret));
+		return -1;
+	}
+	if (probes_open(&probes, &o, err, sizeof(err))) {
+		fprintf(stderr, "probes_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	probes_close(probes);
+	real_close(&edu);
+	return 0;
+}
+
+static uint64_t counter(int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	assert_int_equal(agg_counters(probes, c), 0);
+	return c[idx];
+}
+
+static void *map_dma(uint64_t iova, uint64_t size)
+{
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)mem,
+		.iova = iova,
+		.size = size,
+	};
+
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_MAP_DMA, &map), 0);
+	return mem;
+}
+
+static uint64_t unmap_dma(uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = size};
+
+	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	return unmap.size;
+}
+
+static void test_map_and_unmap_bytes_are_vfios(void **state)
+{
+	uint64_t mc0 = counter(VFMIG_C_MAP_CALLS), mb0 = counter(VFMIG_C_MAP_BYTES);
+	uint64_t uc0 = counter(VFMIG_C_UNMAP_CALLS), ub0 = counter(VFMIG_C_UNMAP_BYTES);
+	uint64_t unmapped = 0, calls;
+	void *a, *b;
+
+	(void)state;
+	a = map_dma(IOVA, SIZE);
+	b = map_dma(IOVA + 2 * SIZE, SIZE / 2);
+	calls = counter(VFMIG_C_MAP_CALLS) - mc0;
+	assert_int_equal(counter(VFMIG_C_MAP_BYTES) - mb0, SIZE + SIZE / 2);
+	assert_true(calls >= 2 && calls <= PAGES + PAGES / 2);
+	unmapped += unmap_dma(IOVA, SIZE);
+	unmapped += unmap_dma(IOVA + 2 * SIZE, SIZE / 2);
+	assert_int_equal(unmapped, SIZE + SIZE / 2);
+	assert_int_equal(counter(VFMIG_C_UNMAP_BYTES) - ub0, unmapped);
+	assert_true(counter(VFMIG_C_UNMAP_CALLS) - uc0 >= 2);
+	munmap(a, SIZE);
+	munmap(b, SIZE / 2);
+	vmtest_report("iommu: vfio-pci (edu) behind VT-d: MAP_DMA %llu KiB in %llu iommu:map "
+		      "calls and UNMAP_DMA %llu KiB, counted as VFIO's to the byte",
+		      (SIZE + SIZE / 2) >> 10, (unsigned long long)calls,
+		      (unsigned long long)unmapped >> 10);
+}
+
+static int dirty_pages(uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp), .flags = flags};
+
+	return ioctl(edu.container, VFIO_IOMMU_DIRTY_PAGES, &dp) ? -errno : 0;
+}
+
+/* A container with an IOMMU-backed group reports every mapped page dirty. */
+static void test_unscoped_bitmap_counted_whole(void **state)
+{
+	static uint64_t bits[PAGES / 64];
+	uint64_t buf[8] = {};
+	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	unsigned int i, truth = 0;
+	void *mem;
+
+	(void)state;
+	mem = map_dma(IOVA, SIZE);
+	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	get->argsz = sizeof(*get) + sizeof(*range);
+	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	range->iova = IOVA;
+	range->size = SIZE;
+	range->bitmap.pgsize = 4096;
+	range->bitmap.size = sizeof(bits);
+	range->bitmap.data = (void *)bits;
+	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
+	for (i = 0; i < PAGES / 64; i++)
+		truth += __builtin_popcountll(bits[i]);
+	assert_int_equal(truth, PAGES);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, truth);
+	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+	assert_int_equal(unmap_dma(IOVA, SIZE), SIZE);
+	munmap(mem, SIZE);
+	vmtest_report("type1 with an IOMMU-backed group: GET_BITMAP reports all %u mapped pages "
+		      "dirty, counted so",
+		      truth);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map_and_unmap_bytes_are_vfios),
+		cmocka_unit_test(test_unscoped_bitmap_counted_whole),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
