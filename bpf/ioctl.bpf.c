@@ -394,3 +394,34 @@ int test__decode(struct bpf_raw_tracepoint_args *ctx)
 	decode_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
 	return decode_exit((long)ctx->args[3]);
 }
+
+/*
+ * The loader's tests only: programs the kernel refuses when the loader's
+ * VFMIG_TEST_REFUSE_* knob in .rodata asks for it. Otherwise the branch is
+ * dead code to the verifier (.rodata is frozen, its values known), and they
+ * load as programs that return 0; they are never attached.
+ */
+SEC("raw_tp")
+int test__refused_by_verifier(void *ctx)
+{
+	__u32 idx = VFMIG_C_EVENTS;
+	__u64 *v;
+
+	if (!(filter.test_refuse & VFMIG_TEST_REFUSE_VERIFIER))
+		return 0;
+	v = bpf_map_lookup_elem(&counters, &idx);
+	return *v; /* no NULL check: the verifier must refuse it */
+}
+
+/* A tracepoint's record with a field no kernel has: its CO-RE relocation cannot resolve. */
+struct trace_event_raw_sys_exit___vfmig_test {
+	long no_such_field;
+} __attribute__((preserve_access_index));
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int test__core_unresolved(struct trace_event_raw_sys_exit___vfmig_test *ctx)
+{
+	if (!(filter.test_refuse & VFMIG_TEST_REFUSE_CORE))
+		return 0;
+	return ctx->no_such_field;
+}

@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  -i, --interval MS      stat: also print the counters' change every MS milliseconds\n"
 	"                         (with --json: one JSON object a line, \"type\":\"interval\")\n"
 	"  -j, --json             machine-readable output\n"
+	"  -v, --verbose          libbpf's messages (the verifier's log of a refused program) on\n"
+	"                         stderr; also VFMIG_DEBUG=1 (2: with libbpf's debug lines)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Examples:\n"
@@ -51,7 +53,7 @@ struct opts {
 	pid_t pid;
 	uint64_t dev;
 	unsigned int duration, interval_ms;
-	bool json;
+	bool json, verbose;
 	char **prog;
 };
 
@@ -107,6 +109,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"cgroup", required_argument, NULL, 'C'},
 		{"interval", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -121,7 +124,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		argc--;
 	}
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "+:p:b:d:i:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:b:d:i:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = strtol(optarg, &end, 10);
@@ -156,6 +159,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -293,7 +299,8 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = {.pid = o->pid, .dev = o->dev, .cgroup = o->cgroup};
+	struct probe_opts po = {
+		.pid = o->pid, .dev = o->dev, .cgroup = o->cgroup, .verbose = o->verbose};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, ret;

@@ -170,11 +170,16 @@ struct vfmig_range {
 	__u32 id;
 };
 
+/* Loader tests only: test__ programs (and a map) the kernel is made to refuse. */
+#define VFMIG_TEST_REFUSE_VERIFIER 1 /* test__refused_by_verifier: a map value read unchecked */
+#define VFMIG_TEST_REFUSE_CORE 2     /* test__core_unresolved: a tracepoint field not in BTF */
+#define VFMIG_TEST_REFUSE_MAP 4	     /* the loader creates one family's map with 0 entries */
+
 /* Options the loader sets in .rodata before load. */
 struct vfmig_filter {
-	__u32 pid; /* 0: every process */
-	__u32 pad;
-	__u64 dev;    /* 0: every device */
+	__u32 pid;	   /* 0: every process */
+	__u32 test_refuse; /* 0; VFMIG_TEST_REFUSE_* bits in the loader's tests */
+	__u64 dev;	   /* 0: every device */
 	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
 };
 
