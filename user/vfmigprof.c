@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
 	"  -i, --interval MS      stat: also print the counters' change every MS milliseconds\n"
 	"                         (with --json: one JSON object a line, \"type\":\"interval\")\n"
+	"      --prefer KIND      fentry (default) or kprobe: the source for a kernel function\n"
+	"                         that both can probe (fentry/fexit or kprobe/kretprobe)\n"
 	"  -j, --json             machine-readable output\n"
 	"  -v, --verbose          libbpf's messages (the verifier's log of a refused program) on\n"
 	"                         stderr; also VFMIG_DEBUG=1 (2: with libbpf's debug lines)\n"
@@ -45,6 +47,7 @@ static const char usage_text[] =
 	"\n"
 	"Examples:\n"
 	"  vfmigprof probes\n"
+	"  vfmigprof probes --prefer kprobe\n"
 	"  vfmigprof stat -- vfmig-emu migrate --mem 128m\n"
 	"  vfmigprof stat -i 1000 --json --cgroup /sys/fs/cgroup/machine.slice\n";
 
@@ -54,6 +57,7 @@ struct opts {
 	uint64_t dev;
 	unsigned int duration, interval_ms;
 	bool json, verbose;
+	enum probe_prefer prefer;
 	char **prog;
 };
 
@@ -110,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"interval", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"prefer", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -162,6 +167,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "kprobe"))
+				o->prefer = PREFER_KPROBE;
+			else if (!strcmp(optarg, "fentry"))
+				o->prefer = PREFER_FENTRY;
+			else
+				return usage_error("--prefer '%s': use fentry or kprobe", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -299,8 +312,11 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = {
-		.pid = o->pid, .dev = o->dev, .cgroup = o->cgroup, .verbose = o->verbose};
+	struct probe_opts po = {.pid = o->pid,
+				.dev = o->dev,
+				.cgroup = o->cgroup,
+				.verbose = o->verbose,
+				.prefer = o->prefer};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, ret;

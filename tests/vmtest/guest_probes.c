@@ -50,24 +50,28 @@ static int teardown(void **state)
 	return 0;
 }
 
+static uint64_t counter_of(struct vfmig_probes *p, int idx)
+{
+	return probe_counter(p, idx);
+}
+
 static uint64_t counter(int idx)
 {
-	uint64_t c[VFMIG_C_NR];
+	return probe_counter(probes, idx);
+}
 
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+static const struct probe_row *row_of(struct vfmig_probes *p, const char *program)
+{
+	const struct probe_row *r = probe_row_of(p, program);
+
+	if (!r)
+		fail_msg("no row for %s", program);
+	return r;
 }
 
 static const struct probe_row *row(const char *program)
 {
-	const struct probe_row *rows;
-	int i, n = probes_table(probes, &rows);
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(rows[i].program, program))
-			return &rows[i];
-	fail_msg("no row for %s", program);
-	return NULL;
+	return row_of(probes, program);
 }
 
 /* On this kernel the kernel-side sources attach: fentry first, the kprobe says why not. */
@@ -116,10 +120,11 @@ static int kmsg_arcs(unsigned int arcs[NSTATES][NSTATES])
 }
 
 /* The probes' FSM step histograms summed over devices, per arc. */
-static int probe_arcs(unsigned int arcs[NSTATES][NSTATES], int kind, uint8_t *first_from)
+static int probe_arcs(struct vfmig_probes *p, unsigned int arcs[NSTATES][NSTATES], int kind,
+		      uint8_t *first_from)
 {
 	static struct agg_hist h[1024];
-	int i, n = agg_hists(probes, h, 1024), total = 0;
+	int i, n = agg_hists(p, h, 1024), total = 0;
 
 	memset(arcs, 0, sizeof(unsigned int) * NSTATES * NSTATES);
 	for (i = 0; i < n; i++) {
@@ -143,27 +148,35 @@ static const enum vfio_device_mig_state sequence[] = {
 	VFIO_DEVICE_STATE_RUNNING,
 };
 
+static void step_sources(struct vfmig_probes *p, struct probe_sources *s)
+{
+	probe_sources(p, VFMIG_EV_FSM_STEP, VFMIG_EV_FSM_STEP, s);
+}
+
 /*
- * Steps per arc from fexit(vfio_mig_get_next_state) equal the arcs mtty's
- * driver executed, and requests per (from, to) equal the requests made, the
- * first one from "unknown": nothing told the probes the state before it.
+ * Steps per arc seen by p (from vfio_mig_get_next_state, by fexit or by
+ * kprobe+kretprobe) equal the arcs mtty's driver executed, and requests per
+ * (from, to) equal the requests made, the first one from "unknown": nothing
+ * told p the state before it. Returns the arcs; their events' sources in src.
  */
-static void test_steps_and_requests_match_the_driver(void **state)
+static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct probe_sources *src)
 {
 	unsigned int seen[NSTATES][NSTATES], truth[NSTATES][NSTATES];
-	uint64_t sets0 = counter(VFMIG_C_STATE_SETS), errs0 = counter(VFMIG_C_STATE_SET_ERRORS);
-	uint64_t steps0 = counter(VFMIG_C_FSM_STEPS);
+	uint64_t sets0 = counter_of(p, VFMIG_C_STATE_SETS);
+	uint64_t errs0 = counter_of(p, VFMIG_C_STATE_SET_ERRORS);
+	uint64_t steps0 = counter_of(p, VFMIG_C_FSM_STEPS);
 	unsigned int reqs[NSTATES][NSTATES] = {}, got[NSTATES][NSTATES];
 	uint8_t first = 0;
-	size_t i, failed = 0;
+	size_t i;
 	int from, to, n, prev = -1;
 
-	(void)state;
-	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), 0);
+	*failed = 0;
+	assert_int_equal(probe_arcs(p, seen, VFMIG_H_FSM_STEP, NULL), 0);
+	step_sources(p, src);
 	kmsg_skip();
 	for (i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++) {
 		if (real_set_state(&mtty, sequence[i], NULL)) {
-			failed++;
+			(*failed)++;
 			continue;
 		}
 		if (prev >= 0)
@@ -172,26 +185,75 @@ static void test_steps_and_requests_match_the_driver(void **state)
 	}
 	n = kmsg_arcs(truth);
 	assert_true(n > 10);
-	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), n);
-	assert_int_equal(counter(VFMIG_C_FSM_STEPS) - steps0, n);
+	assert_int_equal(probe_arcs(p, seen, VFMIG_H_FSM_STEP, NULL), n);
+	assert_int_equal(counter_of(p, VFMIG_C_FSM_STEPS) - steps0, n);
 	for (from = 0; from < NSTATES; from++)
 		for (to = 0; to < NSTATES; to++)
 			assert_int_equal(seen[from][to], truth[from][to]);
-	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0,
+	assert_int_equal(counter_of(p, VFMIG_C_STATE_SETS) - sets0,
 			 sizeof(sequence) / sizeof(sequence[0]));
-	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - errs0, failed);
-	assert_int_equal(failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
+	assert_int_equal(counter_of(p, VFMIG_C_STATE_SET_ERRORS) - errs0, *failed);
+	assert_int_equal(*failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
 	/* successful requests per arc; the first from unknown */
-	probe_arcs(got, VFMIG_H_STATE_SET, &first);
+	probe_arcs(p, got, VFMIG_H_STATE_SET, &first);
 	assert_int_equal(first, VFMIG_STATE_UNKNOWN);
 	for (from = 0; from < NSTATES; from++)
 		for (to = 0; to < NSTATES; to++)
 			assert_true(got[from][to] >= reqs[from][to]);
 	assert_int_equal(real_reset(&mtty), 0);
+	step_sources(p, src);
+	return n;
+}
+
+static void test_steps_and_requests_match_the_driver(void **state)
+{
+	struct probe_sources src = {0};
+	size_t failed;
+	int n;
+
+	(void)state;
+	n = steps_match_the_driver(probes, &failed, &src);
+	assert_int_equal(src.fentry, n);
+	assert_int_equal(src.kprobe + src.syscall + src.other, 0);
 	vmtest_report(
 		"probes: %zu MIG_DEVICE_STATE requests (%zu refused) decoded at the syscall; "
 		"%d FSM arcs seen by fexit equal to the %d mtty_step_state logged, arc by arc",
 		sizeof(sequence) / sizeof(sequence[0]), failed, n, n);
+}
+
+/*
+ * The same with kprobes preferred (vfmigprof --prefer kprobe): a second set
+ * of probes, kprobe + kretprobe on vfio_mig_get_next_state instead of fexit,
+ * counts the same arcs; every step event it sent came from the kprobe.
+ */
+static void test_kprobe_steps_match_the_driver(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .prefer = PREFER_KPROBE};
+	const struct probe_row *kp, *krp, *fexit;
+	struct vfmig_probes *kprobes;
+	struct probe_sources src = {0};
+	char err[256];
+	size_t failed;
+	int n;
+
+	(void)state;
+	if (probes_open(&kprobes, &o, err, sizeof(err)))
+		fail_msg("probes_open --prefer kprobe: %s", err);
+	kp = row_of(kprobes, "kprobe__vfio_mig_get_next_state");
+	krp = row_of(kprobes, "kretprobe__vfio_mig_get_next_state");
+	fexit = row_of(kprobes, "fexit__vfio_mig_get_next_state");
+	assert_true(kp->attached);
+	assert_true(krp->attached);
+	assert_false(fexit->attached);
+	assert_non_null(strstr(fexit->reason, "kprobe is used"));
+	n = steps_match_the_driver(kprobes, &failed, &src);
+	assert_int_equal(src.kprobe, n);
+	assert_int_equal(src.fentry + src.syscall + src.other, 0);
+	vmtest_report("probes --prefer kprobe: %s and %s attached (%s off: %s); %d FSM arcs "
+		      "counted from the kprobe's events equal to the %d mtty_step_state logged, "
+		      "arc by arc",
+		      kp->program, krp->program, fexit->program, fexit->reason, n, n);
+	probes_close(kprobes);
 }
 
 static void test_precopy_info_calls_counted(void **state)
@@ -335,6 +397,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_sources_attach),
 		cmocka_unit_test(test_steps_and_requests_match_the_driver),
+		cmocka_unit_test(test_kprobe_steps_match_the_driver),
 		cmocka_unit_test(test_precopy_info_calls_counted),
 		cmocka_unit_test(test_type1_dirty_bitmap_counted),
 		cmocka_unit_test(test_dma_logging_report_counted),

@@ -232,10 +232,11 @@ static bool kind_on(struct bpf_object *obj, const char *target, bool fentry)
 /*
  * First what the host cannot run, and what the kernel refused before; then,
  * of fentry and kprobe for one function, the one not preferred goes where
- * the other is still on.
+ * the other is still on (fentry unless PREFER_KPROBE).
  */
 static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_object *obj)
 {
+	bool prefer_fentry = p->opts.prefer != PREFER_KPROBE;
 	struct bpf_program *prog;
 	char kind[16], why[160];
 
@@ -261,13 +262,15 @@ static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_ob
 			   *t = target_of(name, kind, sizeof(kind));
 		struct probe_row *r = row(p, f->name, name);
 
-		if (!bpf_program__autoload(prog) || !is_kprobe(kind))
+		bool fentry = is_fentry(kind);
+
+		if (!bpf_program__autoload(prog) || (!fentry && !is_kprobe(kind)) ||
+		    fentry == prefer_fentry || !kind_on(obj, t, prefer_fentry))
 			continue;
-		if (kind_on(obj, t, true)) {
-			snprintf(r->reason, sizeof(r->reason),
-				 "fentry is used for this function instead");
-			bpf_program__set_autoload(prog, false);
-		}
+		snprintf(r->reason, sizeof(r->reason), "%s",
+			 prefer_fentry ? "fentry is used for this function instead"
+				       : "kprobe is used for this function instead (preferred)");
+		bpf_program__set_autoload(prog, false);
 	}
 }
 

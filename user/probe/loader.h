@@ -26,12 +26,19 @@ struct probe_row {
 	char reason[160]; /* why not, or where it attached */
 };
 
+/* Of fentry/fexit and kprobe/kretprobe on one function, the one used where both can be. */
+enum probe_prefer {
+	PREFER_FENTRY, /* cheaper, and arguments typed by BTF */
+	PREFER_KPROBE,
+};
+
 struct probe_opts {
 	pid_t pid;	    /* 0: every process */
 	uint64_t dev;	    /* 0: every device; else an emulated id, or pid << 32 | device fd */
 	const char *cgroup; /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
 	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
+	enum probe_prefer prefer;
 	bool verbose;		  /* libbpf's messages on stderr (also VFMIG_DEBUG=1, 2: debug) */
 	unsigned int test_refuse; /* loader tests only: VFMIG_TEST_REFUSE_* */
 };
