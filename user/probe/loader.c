@@ -87,6 +87,8 @@ struct vfmig_probes {
 	bool tracefs;
 	bool btf_parsed;
 	struct btf *btf[BTF_FILES];
+	char *kallsyms; /* read at the first kprobe's question, freed once loaded */
+	size_t kallsyms_len;
 };
 
 static struct probe_row *row(struct vfmig_probes *p, const char *fam, const char *prog)
@@ -116,20 +118,41 @@ static const char *target_of(const char *prog, char *kind, size_t klen)
 	return sep ? sep + 2 : prog;
 }
 
-static bool in_kallsyms(const char *sym)
+/* /proc/kallsyms, read once per open: each read walks every symbol, slow on a small VM. */
+static bool in_kallsyms(struct vfmig_probes *p, const char *sym)
 {
-	char line[512], name[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
+	size_t len = strlen(sym), cap = 0, n;
+	const char *at, *end;
+	FILE *f;
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym))
-			found = true;
+	if (!p->kallsyms) {
+		f = fopen("/proc/kallsyms", "r");
+		if (!f)
+			return false;
+		p->kallsyms_len = 0;
+		do {
+			if (p->kallsyms_len + 65536 + 1 > cap) {
+				char *grown = realloc(p->kallsyms, cap = cap * 2 + 65536 * 4);
+
+				if (!grown)
+					break;
+				p->kallsyms = grown;
+			}
+			n = fread(p->kallsyms + p->kallsyms_len, 1, 65536, f);
+			p->kallsyms_len += n;
+		} while (n);
+		fclose(f);
+		if (!p->kallsyms)
+			return false;
+		p->kallsyms[p->kallsyms_len] = 0;
 	}
-	fclose(f);
-	return found;
+	/* "ADDRESS TYPE NAME\n" or "ADDRESS TYPE NAME\t[MODULE]\n" */
+	end = p->kallsyms + p->kallsyms_len;
+	for (at = p->kallsyms; (at = memmem(at, end - at, sym, len)); at += len) {
+		if (at > p->kallsyms && at[-1] == ' ' && (at[len] == '\n' || at[len] == '\t'))
+			return true;
+	}
+	return false;
 }
 
 /* Kernel and VFIO module BTF, parsed once for every fentry decision. */
@@ -173,7 +196,7 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 	if (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) {
 		if (access(TRACEFS "/kprobe_events", F_OK))
 			return "kernel built without kprobes (no kprobe_events in tracefs)";
-		if (!in_kallsyms(target))
+		if (!in_kallsyms(p, target))
 			return snprintf(why, len,
 					"symbol %s not in /proc/kallsyms (module not loaded?)",
 					target),
@@ -502,6 +525,8 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 				 families[i].name, why);
 		}
 	}
+	free(p->kallsyms);
+	p->kallsyms = NULL;
 	if (loaded)
 		ret = 0;
 	for (i = 0; i < NFAM && !ret; i++) {
@@ -543,6 +568,7 @@ void probes_close(struct vfmig_probes *p)
 	}
 	for (i = BTF_FILES; i-- > 0;)
 		btf__free(p->btf[i]); /* modules before the base they split from */
+	free(p->kallsyms);
 	free(p);
 }
 
