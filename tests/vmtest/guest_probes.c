@@ -15,6 +15,8 @@
 
 #include "common/vfmig_test.h"
 
+#include <bpf/bpf.h>
+
 #include "emu/device.h"
 #include "probe/aggregate.h"
 #include "vfio_real.h"
@@ -256,9 +258,15 @@ static void test_kprobe_steps_match_the_driver(void **state)
 	probes_close(kprobes);
 }
 
+static uint64_t dev_of(int fd)
+{
+	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+}
+
 static void test_precopy_info_calls_counted(void **state)
 {
 	uint64_t calls0 = counter(VFMIG_C_PRECOPY_INFOS), initial, dirty;
+	struct vfmig_dev_state st;
 	int fd, i, ok = 0;
 
 	(void)state;
@@ -268,6 +276,10 @@ static void test_precopy_info_calls_counted(void **state)
 	close(fd);
 	assert_int_equal(ok, 3);
 	assert_int_equal(counter(VFMIG_C_PRECOPY_INFOS) - calls0, 3);
+	/* asked of the data fd, the answer is the device's */
+	assert_int_equal(agg_dev_state(probes, dev_of(mtty.fd), &st), 0);
+	assert_int_equal(st.precopy_initial, initial);
+	assert_int_equal(st.precopy_dirty, dirty);
 	assert_int_equal(real_reset(&mtty), 0);
 }
 
@@ -392,6 +404,128 @@ static void test_dma_logging_report_counted(void **state)
 		      truth, LOG_PAGES);
 }
 
+/* The device the probes follow data fd fd for, or 0. */
+static uint64_t data_fd_device(int fd)
+{
+	uint64_t key = dev_of(fd), dev = 0;
+
+	if (bpf_map_lookup_elem(probes_map_fd(probes, "data_fds"), &key, &dev))
+		return 0;
+	return dev;
+}
+
+struct stream_seen {
+	unsigned int reads, writes, sizes;
+	int64_t read_bytes, write_bytes;
+	uint64_t read_dev, write_dev, size;
+	bool mixed; /* an event of another device than the last one */
+};
+
+static int on_stream(void *ctx, const struct vfmig_event *e)
+{
+	struct stream_seen *s = ctx;
+
+	if (e->source != VFMIG_SRC_SYSCALL)
+		return 0;
+	if (e->type == VFMIG_EV_DATA_READ) {
+		s->mixed |= s->reads && s->read_dev != e->dev;
+		s->reads++;
+		s->read_bytes += e->result > 0 ? e->result : 0;
+		s->read_dev = e->dev;
+	} else if (e->type == VFMIG_EV_DATA_WRITE) {
+		s->mixed |= s->writes && s->write_dev != e->dev;
+		s->writes++;
+		s->write_bytes += e->result > 0 ? e->result : 0;
+		s->write_dev = e->dev;
+	} else if (e->type == VFMIG_EV_DATA_SIZE) {
+		s->sizes++;
+		s->size = e->a;
+	}
+	return 0;
+}
+
+static void poll_stream(struct stream_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_stream, s) > 0)
+		;
+}
+
+#define CHUNK 16
+
+/*
+ * mtty's STOP_COPY stream read from its data fd and written into a second
+ * mtty's RESUMING fd, by real read(2)/write(2): the bytes the syscall
+ * decoders count, on each device's account, are the bytes those calls
+ * returned; MIG_DATA_SIZE is counted, with the length the kernel gave; a
+ * closed data fd is forgotten.
+ */
+static void test_data_stream_bytes_counted(void **state)
+{
+	static char buf[1 << 16];
+	uint64_t size = 0, r0, w0, z0;
+	int64_t got = 0, wrote = 0, half;
+	unsigned int reads = 0;
+	struct stream_seen s;
+	struct real_dev b;
+	int fd;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(real_open(&b, VMTEST_MTTY_B, mtty.container), 0);
+	assert_int_equal(real_reset(&mtty), 0);
+	assert_int_equal(real_reset(&b), 0);
+	poll_stream(&s);
+	r0 = counter(VFMIG_C_DATA_READ_BYTES);
+	w0 = counter(VFMIG_C_DATA_WRITE_BYTES);
+	z0 = counter(VFMIG_C_DATA_SIZES);
+	assert_int_equal(real_data_size(&mtty, &size), 0);
+	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_STOP_COPY, &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(data_fd_device(fd), dev_of(mtty.fd));
+	do { /* in small reads, to the end */
+		n = read(fd, buf + got, CHUNK);
+		assert_true(n >= 0);
+		got += n;
+		reads++;
+	} while (n > 0 && got + CHUNK <= (int64_t)sizeof(buf));
+	assert_int_equal(n, 0);
+	close(fd);
+	assert_int_equal(data_fd_device(fd), 0);
+	assert_int_equal(got, size); /* the kernel's own size */
+	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
+	assert_int_equal(data_fd_device(fd), dev_of(b.fd));
+	half = got / 2;
+	n = write(fd, buf, half);
+	wrote += n > 0 ? n : 0;
+	n = write(fd, buf + half, got - half);
+	wrote += n > 0 ? n : 0;
+	close(fd);
+	assert_int_equal(wrote, got);
+	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
+	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
+
+	assert_int_equal(counter(VFMIG_C_DATA_READ_BYTES) - r0, got);
+	assert_int_equal(counter(VFMIG_C_DATA_WRITE_BYTES) - w0, wrote);
+	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - z0, 1);
+	poll_stream(&s);
+	assert_int_equal(s.reads, reads); /* the last one read 0 bytes: the end */
+	assert_int_equal(s.read_bytes, got);
+	assert_int_equal(s.read_dev, dev_of(mtty.fd));
+	assert_int_equal(s.writes, 2);
+	assert_int_equal(s.write_bytes, wrote);
+	assert_int_equal(s.write_dev, dev_of(b.fd));
+	assert_false(s.mixed);
+	assert_int_equal(s.sizes, 1);
+	assert_int_equal(s.size, size);
+	real_close(&b);
+	assert_int_equal(real_reset(&mtty), 0);
+	vmtest_report("probes: mtty STOP_COPY stream: MIG_DATA_SIZE said %llu bytes, %u read(2) "
+		      "returned %lld, 2 write(2) into the second mtty's RESUMING fd %lld: counted "
+		      "so by the read/write decoders, on each device's account",
+		      (unsigned long long)size, reads, (long long)got, (long long)wrote);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_info_calls_counted),
 		cmocka_unit_test(test_type1_dirty_bitmap_counted),
 		cmocka_unit_test(test_dma_logging_report_counted),
+		cmocka_unit_test(test_data_stream_bytes_counted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
