@@ -16,9 +16,11 @@
 #include "common/vfmig_test.h"
 
 #include <bpf/bpf.h>
+#include <sys/prctl.h>
 
 #include "emu/device.h"
 #include "probe/aggregate.h"
+#include "probe/devname.h"
 #include "vfio_real.h"
 
 #define NSTATES EMU_NR_STATES
@@ -526,6 +528,45 @@ static void test_data_stream_bytes_counted(void **state)
 		      (unsigned long long)size, reads, (long long)got, (long long)wrote);
 }
 
+/*
+ * The device fd mtty's group handed out (VFIO_GROUP_GET_DEVICE_FD, decoded
+ * when set-up opened it) is named by its mdev UUID, as this process asked
+ * for it; without what the probes saw, this kernel names it only where its
+ * fdinfo has vfio-device-syspath.
+ */
+static void test_device_name_is_the_mtty_uuid(void **state)
+{
+	struct vfmig_dev_name seen;
+	struct dev_owner o, bare;
+	char comm[16] = {0};
+
+	(void)state;
+	assert_int_equal(prctl(PR_GET_NAME, comm), 0);
+	assert_int_equal(agg_dev_seen(probes, dev_of(mtty.fd), &seen), 0);
+	assert_string_equal(seen.name, VMTEST_MTTY_A);
+	assert_string_equal(seen.comm, comm);
+	devname_resolve(&devname_host, dev_of(mtty.fd), NULL, &bare);
+	devname_resolve(&devname_host, dev_of(mtty.fd), &seen, &o);
+	assert_string_equal(o.name, VMTEST_MTTY_A);
+	assert_true(o.alive);
+	assert_int_equal(o.pid, getpid());
+	assert_int_equal(o.fd, mtty.fd);
+	assert_string_equal(o.comm, comm);
+	if (!strcmp(bare.from, "fdinfo")) {
+		assert_string_equal(bare.name, VMTEST_MTTY_A);
+		assert_string_equal(o.from, "fdinfo");
+	} else {
+		assert_string_equal(bare.name, DEVNAME_UNKNOWN);
+		assert_string_equal(o.from, "open");
+	}
+	vmtest_report("probes: device %d:%d named %s (from %s: %s), as VFIO_GROUP_GET_DEVICE_FD "
+		      "asked for it",
+		      getpid(), mtty.fd, o.name, o.from,
+		      strcmp(o.from, "open") ? "the kernel's fdinfo"
+					     : "the decoded open; this kernel's fdinfo has no "
+					       "vfio-device-syspath");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_type1_dirty_bitmap_counted),
 		cmocka_unit_test(test_dma_logging_report_counted),
 		cmocka_unit_test(test_data_stream_bytes_counted),
+		cmocka_unit_test(test_device_name_is_the_mtty_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
