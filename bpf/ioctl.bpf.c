@@ -15,6 +15,13 @@
  * page count. KVM's numbers encode a size and KVMIO (0xAE), so they are
  * unambiguous. A slot set before vfmig attached has no known size: its
  * bitmaps are not counted (a counter says how many), never guessed.
+ *
+ * A MIG_DEVICE_STATE SET that succeeds may return a data fd (STOP_COPY,
+ * PRE_COPY, RESUMING): (pid, data fd) is remembered as its device's, and
+ * read(2)/write(2) on it are counted as the device's data stream bytes until
+ * close(2), exec or the process's end forgets it. Every other read and write
+ * on the host leaves at a global count of such fds (0), or after one hash
+ * lookup.
  */
 #include "common.bpf.h"
 
@@ -27,6 +34,7 @@
 #define FEAT_PROBE (1u << 18)
 #define FEAT_MIG_DEVICE_STATE 2
 #define FEAT_DMA_LOGGING_REPORT 8
+#define FEAT_MIG_DATA_SIZE 9
 #define DIRTY_GET_BITMAP 4
 #define CMD_KVM_GET_DIRTY_LOG 0x4010ae42u   /* _IOW(KVMIO, 0x42, struct kvm_dirty_log) */
 #define CMD_KVM_SET_MEMSLOT 0x4020ae46u	    /* _IOW(KVMIO, 0x46, kvm_userspace_memory_region) */
@@ -43,7 +51,8 @@ enum kind {
 	K_KVM_MEMSLOT,
 	K_KVM_GET_LOG,
 	K_KVM_CLEAR_LOG,
-	K_DEVICE_FD
+	K_DEVICE_FD,
+	K_DATA_SIZE
 };
 
 struct call {
@@ -90,6 +99,31 @@ struct {
 	__type(value, struct call);
 } calls SEC(".maps");
 
+/* Migration data fds: pid << 32 | data fd -> the device (pid << 32 | device fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_DATA_FDS);
+	__type(key, __u64);
+	__type(value, __u64);
+} data_fds SEC(".maps");
+
+/* A read or write on a data fd, from entry to exit, per thread. */
+struct data_call {
+	__u64 dev, len;
+	__u32 fd;
+	bool write;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct data_call);
+} data_calls SEC(".maps");
+
+/* Entries in data_fds and data_calls: a read, write or close leaves at once while 0. */
+__s64 data_fds_open, data_calls_open;
+
 /* Three u64 fields (iova, length, page size) and the bitmap pointer, at arg + off. */
 static __always_inline void read_range(struct call *c, __u64 arg, __u32 off, __u32 bm_off)
 {
@@ -112,6 +146,8 @@ static __always_inline void decode_feature(struct call *c, __u32 flags)
 		c->to = state;
 	} else if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_GET)) {
 		c->kind = K_STATE_GET;
+	} else if (index == FEAT_MIG_DATA_SIZE && (flags & FEAT_GET) && !(flags & FEAT_PROBE)) {
+		c->kind = K_DATA_SIZE;
 	} else if (index == FEAT_DMA_LOGGING_REPORT && (flags & FEAT_GET)) {
 		/* vfio_device_feature_dma_logging_report: iova, length, page_size, bitmap */
 		c->kind = K_BITMAP;
@@ -198,7 +234,11 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 			bpf_probe_read_user(&c.pgsize, 8, (void *)(arg + 8 + 16));
 		}
 	} else if (cmd == CMD_PRECOPY_INFO) {
+		__u64 *dev = data_fds_open > 0 ? bpf_map_lookup_elem(&data_fds, &c.dev) : NULL;
+
 		c.kind = K_PRECOPY;
+		if (dev) /* asked of the data fd: the device's */
+			c.dev = *dev;
 	} else if (cmd == CMD_HWPT_GET_DIRTY) {
 		/* iommu_hwpt_get_dirty_bitmap: size, hwpt_id, flags, rsvd, iova, length, ps, data */
 		c.kind = K_BITMAP;
@@ -223,6 +263,38 @@ static __always_inline void exit_bitmap(struct call *c, long ret, __u64 lat)
 			      VFMIG_SRC_SYSCALL);
 }
 
+/* A SET that returned a data fd: (pid, fd) is the device's from now on. */
+static __always_inline void data_fd_opened(struct call *c)
+{
+	__s32 fd = -1;
+	__u64 key;
+
+	/* vfio_device_feature {argsz, flags} then vfio_device_feature_mig_state {state, data_fd} */
+	if (bpf_probe_read_user(&fd, 4, (void *)(c->arg + 8 + 4)) || fd < 0)
+		return;
+	key = (c->dev & ~0xffffffffull) | (__u32)fd;
+	if (!bpf_map_update_elem(&data_fds, &key, &c->dev, BPF_NOEXIST))
+		__sync_fetch_and_add(&data_fds_open, 1);
+	else
+		bpf_map_update_elem(&data_fds, &key, &c->dev, BPF_EXIST);
+}
+
+static __always_inline void exit_data_size(struct call *c, long ret)
+{
+	struct vfmig_event *e;
+	__u64 len = 0;
+
+	count(VFMIG_C_DATA_SIZES, 1);
+	if (!ret)
+		bpf_probe_read_user(&len, 8, (void *)(c->arg + 8));
+	e = event_new(VFMIG_EV_DATA_SIZE, VFMIG_SRC_SYSCALL, c->dev);
+	if (e) {
+		e->a = len;
+		e->result = ret;
+		event_send(e);
+	}
+}
+
 static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 {
 	struct vfmig_dev_state *st = dev_state(c->dev);
@@ -241,6 +313,8 @@ static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 	hist_add(c->dev, VFMIG_H_STATE_SET, from, c->to, ret, lat);
 	if (!ret && st)
 		st->state = c->to;
+	if (!ret)
+		data_fd_opened(c);
 	e = event_new(VFMIG_EV_STATE_SET, VFMIG_SRC_SYSCALL, c->dev);
 	if (e) {
 		e->from = from;
@@ -355,6 +429,8 @@ static __always_inline int decode_exit(long ret)
 		exit_kvm_clear_log(c, ret);
 	} else if (c->kind == K_DEVICE_FD) {
 		exit_device_fd(c, ret);
+	} else if (c->kind == K_DATA_SIZE) {
+		exit_data_size(c, ret);
 	} else if (c->kind == K_PRECOPY) {
 		count(VFMIG_C_PRECOPY_INFOS, 1);
 		st = dev_state(c->dev);
@@ -383,6 +459,156 @@ int tp__sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	return decode_exit(ctx->ret);
 }
 
+static __always_inline int data_enter(__u32 fd, __u64 len, bool write)
+{
+	__u64 id, key, *dev;
+	struct data_call c;
+	__u32 tid;
+
+	if (data_fds_open <= 0)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	key = (id & ~0xffffffffull) | fd;
+	dev = bpf_map_lookup_elem(&data_fds, &key);
+	if (!dev)
+		return 0;
+	c.dev = *dev;
+	c.len = len;
+	c.fd = fd;
+	c.write = write;
+	tid = (__u32)id;
+	if (!bpf_map_update_elem(&data_calls, &tid, &c, BPF_NOEXIST))
+		__sync_fetch_and_add(&data_calls_open, 1);
+	return 0;
+}
+
+static __always_inline int data_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct data_call *c;
+	struct vfmig_event *e;
+
+	if (data_calls_open <= 0)
+		return 0;
+	c = bpf_map_lookup_elem(&data_calls, &tid);
+	if (!c)
+		return 0;
+	if (ret > 0)
+		count(c->write ? VFMIG_C_DATA_WRITE_BYTES : VFMIG_C_DATA_READ_BYTES, ret);
+	e = event_new(c->write ? VFMIG_EV_DATA_WRITE : VFMIG_EV_DATA_READ, VFMIG_SRC_SYSCALL,
+		      c->dev);
+	if (e) {
+		e->a = c->len;
+		e->b = c->fd;
+		e->result = ret;
+		event_send(e);
+	}
+	if (!bpf_map_delete_elem(&data_calls, &tid))
+		__sync_fetch_and_add(&data_calls_open, -1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int tp__sys_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return data_enter(ctx->args[0], ctx->args[2], false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int tp__sys_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	return data_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int tp__sys_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return data_enter(ctx->args[0], ctx->args[2], true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int tp__sys_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return data_exit(ctx->ret);
+}
+
+static __always_inline void data_fd_forget(__u64 key)
+{
+	if (!bpf_map_delete_elem(&data_fds, &key))
+		__sync_fetch_and_add(&data_fds_open, -1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp__sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	if (data_fds_open > 0)
+		data_fd_forget((bpf_get_current_pid_tgid() & ~0xffffffffull) | (__u32)ctx->args[0]);
+	return 0;
+}
+
+#define FORGET_BATCH 16
+
+struct forget_ctx {
+	__u64 pid;
+	__u32 n;
+	__u64 keys[FORGET_BATCH];
+};
+
+static long collect_pid(struct bpf_map *map, __u64 *key, __u64 *dev, struct forget_ctx *f)
+{
+	if (*key >> 32 != f->pid)
+		return 0;
+	if (f->n >= FORGET_BATCH)
+		return 1;
+	f->keys[f->n++] = *key;
+	return 0;
+}
+
+/* One round: up to FORGET_BATCH of the process's data fds collected, then forgotten. */
+static long forget_round(__u32 round, struct forget_ctx *f)
+{
+	__u32 i;
+
+	f->n = 0;
+	bpf_for_each_map_elem(&data_fds, collect_pid, f, 0);
+	for (i = 0; i < FORGET_BATCH; i++) {
+		if (i >= f->n)
+			break;
+		data_fd_forget(f->keys[i]);
+	}
+	return f->n < FORGET_BATCH; /* 1: that was the last of them */
+}
+
+/* Every data fd of the current process, gone at once (exec closes them: O_CLOEXEC). */
+static __always_inline void data_fds_forget_process(void)
+{
+	struct forget_ctx f = {.pid = bpf_get_current_pid_tgid() >> 32};
+
+	bpf_loop(VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1, forget_round, &f, 0);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int tp__data_fds_exec(void *ctx)
+{
+	if (data_fds_open > 0)
+		data_fds_forget_process();
+	return 0;
+}
+
+/* A thread's exit: the process's fds go with its last thread. */
+SEC("tracepoint/sched/sched_process_exit")
+int tp__data_fds_exit(void *ctx)
+{
+	struct task_struct *task;
+
+	if (data_fds_open <= 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!BPF_CORE_READ(task, signal, live.counter))
+		data_fds_forget_process();
+	return 0;
+}
+
 /*
  * The same decoders for BPF_PROG_TEST_RUN on prepared inputs, for answers
  * this kernel cannot give (a filled bitmap, a state result):
@@ -393,4 +619,35 @@ int test__decode(struct bpf_raw_tracepoint_args *ctx)
 {
 	decode_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
 	return decode_exit((long)ctx->args[3]);
+}
+
+/*
+ * The loader's tests only: programs the kernel refuses when the loader's
+ * VFMIG_TEST_REFUSE_* knob in .rodata asks for it. Otherwise the branch is
+ * dead code to the verifier (.rodata is frozen, its values known), and they
+ * load as programs that return 0; they are never attached.
+ */
+SEC("raw_tp")
+int test__refused_by_verifier(void *ctx)
+{
+	__u32 idx = VFMIG_C_EVENTS;
+	__u64 *v;
+
+	if (!(filter.test_refuse & VFMIG_TEST_REFUSE_VERIFIER))
+		return 0;
+	v = bpf_map_lookup_elem(&counters, &idx);
+	return *v; /* no NULL check: the verifier must refuse it */
+}
+
+/* A tracepoint's record with a field no kernel has: its CO-RE relocation cannot resolve. */
+struct trace_event_raw_sys_exit___vfmig_test {
+	long no_such_field;
+} __attribute__((preserve_access_index));
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int test__core_unresolved(struct trace_event_raw_sys_exit___vfmig_test *ctx)
+{
+	if (!(filter.test_refuse & VFMIG_TEST_REFUSE_CORE))
+		return 0;
+	return ctx->no_such_field;
 }

@@ -38,11 +38,16 @@ static const char usage_text[] =
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
 	"  -i, --interval MS      stat: also print the counters' change every MS milliseconds\n"
 	"                         (with --json: one JSON object a line, \"type\":\"interval\")\n"
+	"      --prefer KIND      fentry (default) or kprobe: the source for a kernel function\n"
+	"                         that both can probe (fentry/fexit or kprobe/kretprobe)\n"
 	"  -j, --json             machine-readable output\n"
+	"  -v, --verbose          libbpf's messages (the verifier's log of a refused program) on\n"
+	"                         stderr; also VFMIG_DEBUG=1 (2: with libbpf's debug lines)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Examples:\n"
 	"  vfmigprof probes\n"
+	"  vfmigprof probes --prefer kprobe\n"
 	"  vfmigprof stat -- vfmig-emu migrate --mem 128m\n"
 	"  vfmigprof stat -i 1000 --json --cgroup /sys/fs/cgroup/machine.slice\n";
 
@@ -51,7 +56,8 @@ struct opts {
 	pid_t pid;
 	uint64_t dev;
 	unsigned int duration, interval_ms;
-	bool json;
+	bool json, verbose;
+	enum probe_prefer prefer;
 	char **prog;
 };
 
@@ -107,6 +113,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"cgroup", required_argument, NULL, 'C'},
 		{"interval", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"prefer", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -121,7 +129,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		argc--;
 	}
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "+:p:b:d:i:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:b:d:i:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = strtol(optarg, &end, 10);
@@ -156,6 +164,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "kprobe"))
+				o->prefer = PREFER_KPROBE;
+			else if (!strcmp(optarg, "fentry"))
+				o->prefer = PREFER_FENTRY;
+			else
+				return usage_error("--prefer '%s': use fentry or kprobe", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -293,7 +312,11 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 
 static int run(struct opts *o)
 {
-	struct probe_opts po = {.pid = o->pid, .dev = o->dev, .cgroup = o->cgroup};
+	struct probe_opts po = {.pid = o->pid,
+				.dev = o->dev,
+				.cgroup = o->cgroup,
+				.verbose = o->verbose,
+				.prefer = o->prefer};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, ret;

@@ -17,6 +17,7 @@
 #define VFMIG_DEV_NAME_LEN 64	    /* a VFIO device's name as asked of its group */
 #define VFMIG_MAX_KVM_SLOTS 4096    /* KVM memslot sizes remembered (least recently used go) */
 #define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
+#define VFMIG_MAX_DATA_FDS 1024	    /* migration data fds followed at once (read/write decoding) */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -46,8 +47,9 @@ enum vfmig_event_type {
 	VFMIG_EV_STATE_SET,    /* from, to, result, a = latency ns, b = state left in */
 	VFMIG_EV_FSM_STEP,     /* from, to, result, a = duration ns */
 	VFMIG_EV_PRECOPY_INFO, /* a = initial bytes, b = dirty bytes, result */
-	VFMIG_EV_DATA_SIZE,    /* a = stop-copy length */
-	VFMIG_EV_DATA_READ,    /* a = bytes asked, result = bytes or -errno */
+	VFMIG_EV_DATA_SIZE,    /* a = stop-copy length, result */
+	VFMIG_EV_DATA_READ,    /* a = bytes asked, result = bytes or -errno; syscalls: b = the
+				* data fd, dev = its device */
 	VFMIG_EV_DATA_WRITE,   /* likewise */
 	VFMIG_EV_RESET,	       /* from */
 	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */
@@ -170,11 +172,16 @@ struct vfmig_range {
 	__u32 id;
 };
 
+/* Loader tests only: test__ programs (and a map) the kernel is made to refuse. */
+#define VFMIG_TEST_REFUSE_VERIFIER 1 /* test__refused_by_verifier: a map value read unchecked */
+#define VFMIG_TEST_REFUSE_CORE 2     /* test__core_unresolved: a tracepoint field not in BTF */
+#define VFMIG_TEST_REFUSE_MAP 4	     /* the loader creates one family's map with 0 entries */
+
 /* Options the loader sets in .rodata before load. */
 struct vfmig_filter {
-	__u32 pid; /* 0: every process */
-	__u32 pad;
-	__u64 dev;    /* 0: every device */
+	__u32 pid;	   /* 0: every process */
+	__u32 test_refuse; /* 0; VFMIG_TEST_REFUSE_* bits in the loader's tests */
+	__u64 dev;	   /* 0: every device */
 	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
 };
 

@@ -128,6 +128,9 @@ static void test_bad_inputs_one_line(void **state)
 		{{"stat", "--cgroup", cg_file}, "is a file, not a directory"},
 		{{"frob"}, "vfmigprof: unknown command 'frob'"},
 		{{"stat"}, "vfmigprof: stat needs -- PROGRAM, -p PID, --cgroup PATH or --duration"},
+		{{"probes", "--prefer", "uprobe"},
+		 "vfmigprof: --prefer 'uprobe': use fentry or kprobe"},
+		{{"probes", "--prefer"}, "vfmigprof: option '--prefer' needs an argument"},
 		{{"stat", "--duration", "0"},
 		 "vfmigprof: --duration '0' is not a number of seconds"},
 	};

@@ -10,7 +10,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -293,6 +296,270 @@ static void test_prepared_get_device_fd(void **state)
 	assert_int_equal(strspn(got, "x"), 24);
 }
 
+/* Data stream events (reads, writes, MIG_DATA_SIZE) from the syscalls, and their sums. */
+struct data_seen {
+	int reads, writes, sizes, read_errors;
+	int64_t read_bytes, write_bytes;
+	uint64_t read_dev, write_dev, read_fd, write_fd, last_size;
+	int size_result;
+};
+
+static int on_data(void *ctx, const struct vfmig_event *e)
+{
+	struct data_seen *s = ctx;
+
+	if (e->source != VFMIG_SRC_SYSCALL)
+		return 0;
+	if (e->type == VFMIG_EV_DATA_READ) {
+		s->reads++;
+		s->read_bytes += e->result > 0 ? e->result : 0;
+		s->read_errors += e->result < 0;
+		s->read_dev = e->dev;
+		s->read_fd = e->b;
+	} else if (e->type == VFMIG_EV_DATA_WRITE) {
+		s->writes++;
+		s->write_bytes += e->result > 0 ? e->result : 0;
+		s->write_dev = e->dev;
+		s->write_fd = e->b;
+	} else if (e->type == VFMIG_EV_DATA_SIZE) {
+		s->sizes++;
+		s->last_size = e->a;
+		s->size_result = e->result;
+	}
+	return 0;
+}
+
+static void poll_data(struct data_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_data, s) > 0)
+		;
+}
+
+/* The data fds the probes follow for process pid; *dev_of_fd: the device of fd, if given. */
+static int data_fds_of(pid_t pid, int fd, uint64_t *dev_of_fd)
+{
+	int mfd = probes_map_fd(probes, "data_fds"), n = 0;
+	uint64_t key, next, dev;
+	void *prev = NULL;
+
+	assert_true(mfd >= 0);
+	while (!bpf_map_get_next_key(mfd, prev, &next)) {
+		key = next;
+		if (key >> 32 == (uint64_t)pid) {
+			n++;
+			if (dev_of_fd && (uint32_t)key == (uint32_t)fd &&
+			    !bpf_map_lookup_elem(mfd, &key, &dev))
+				*dev_of_fd = dev;
+		}
+		prev = &key;
+	}
+	return n;
+}
+
+/* A SET to state that the kernel answered ret, having returned data_fd. */
+static int prepared_set(enum vfio_device_mig_state to, int data_fd, long ret, int dev_fd)
+{
+	struct feature_state set = {
+		.hdr = {sizeof(set),
+			VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+		.mig = {.device_state = to, .data_fd = data_fd},
+	};
+
+	return run_decode(VFIO_DEVICE_FEATURE, &set, ret, dev_fd);
+}
+
+/*
+ * A data fd a SET returned (prepared: a pipe of this test's stands for it),
+ * then real read(2) and write(2) syscalls on it: the bytes counted are the
+ * bytes the syscalls returned, on the device's account; other fds are not
+ * counted; close(2) forgets it, and a new fd of the same number is not it.
+ */
+static void test_data_fd_bytes_counted(void **state)
+{
+	static char buf[8192];
+	uint64_t r0, w0, dev = 0;
+	int64_t wrote = 0, got = 0;
+	int pfd[2], q[2], zero, old, mine0, reads = 0;
+	struct data_seen s;
+	ssize_t n;
+	struct vfio_precopy_info pi = {sizeof(pi), 0, 111, 222};
+	struct vfmig_dev_state st;
+
+	(void)state;
+	NEED_PROBES();
+	assert_int_equal(pipe(pfd), 0);
+	mine0 = data_fds_of(getpid(), -1, NULL);
+	poll_data(&s);
+	/* STOP_COPY returned the read end to device fd 77, RESUMING the write end to 78 */
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_STOP_COPY, pfd[0], 0, 77), 0);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_RESUMING, pfd[1], 0, 78), 0);
+	/* refused, or no fd returned: nothing to follow */
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_STOP_COPY, 500, -EINVAL, 79), 0);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_STOP, -1, 0, 80), 0);
+	assert_int_equal(data_fds_of(getpid(), pfd[0], &dev), mine0 + 2);
+	assert_int_equal(dev, dev_of(77));
+	assert_int_equal(data_fds_of(getpid(), pfd[1], &dev), mine0 + 2);
+	assert_int_equal(dev, dev_of(78));
+
+	r0 = counter(VFMIG_C_DATA_READ_BYTES);
+	w0 = counter(VFMIG_C_DATA_WRITE_BYTES);
+	n = write(pfd[1], buf, 3000);
+	wrote += n > 0 ? n : 0;
+	n = write(pfd[1], buf, 1000);
+	wrote += n > 0 ? n : 0;
+	assert_int_equal(wrote, 4000);
+	while (got < wrote) {
+		n = read(pfd[0], buf, 1500);
+		assert_true(n > 0);
+		got += n;
+		reads++;
+	}
+	assert_int_equal(read(pfd[1], buf, 10), -1); /* the write end: EBADF, no bytes */
+	assert_int_equal(errno, EBADF);
+	zero = open("/dev/zero", O_RDONLY);
+	assert_int_equal(read(zero, buf, sizeof(buf)), sizeof(buf)); /* not a data fd */
+	close(zero);
+	assert_int_equal(counter(VFMIG_C_DATA_WRITE_BYTES) - w0, wrote);
+	assert_int_equal(counter(VFMIG_C_DATA_READ_BYTES) - r0, got);
+	poll_data(&s);
+	assert_int_equal(s.writes, 2);
+	assert_int_equal(s.write_bytes, wrote);
+	assert_int_equal(s.write_dev, dev_of(78));
+	assert_int_equal(s.write_fd, pfd[1]);
+	assert_int_equal(s.reads, reads + 1);
+	assert_int_equal(s.read_bytes, got);
+	assert_int_equal(s.read_errors, 1);
+
+	/* PRECOPY_INFO asked of a data fd is its device's */
+	assert_int_equal(run_decode(VFIO_MIG_GET_PRECOPY_INFO, &pi, 0, pfd[0]), 0);
+	assert_int_equal(agg_dev_state(probes, dev_of(77), &st), 0);
+	assert_int_equal(st.precopy_initial, 111);
+	assert_int_equal(st.precopy_dirty, 222);
+
+	/* close forgets; the next fd of that number is something else */
+	old = pfd[0];
+	close(pfd[0]);
+	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0 + 1);
+	assert_int_equal(pipe(q), 0);
+	assert_int_equal(q[0], old);
+	r0 = counter(VFMIG_C_DATA_READ_BYTES);
+	assert_int_equal(write(q[1], buf, 100), 100);
+	assert_int_equal(read(q[0], buf, 100), 100);
+	assert_int_equal(counter(VFMIG_C_DATA_READ_BYTES) - r0, 0);
+	close(q[0]);
+	close(q[1]);
+	close(pfd[1]);
+	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0);
+}
+
+/* Waits up to 2 s for pid's data fds to be forgotten; returns how many are left. */
+static int data_fds_left(pid_t pid)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int i, n = data_fds_of(pid, -1, NULL);
+
+	for (i = 0; n && i < 200; i++) {
+		nanosleep(&ts, NULL);
+		n = data_fds_of(pid, -1, NULL);
+	}
+	return n;
+}
+
+/* A child given data fds (prepared), that then execs or exits without closing them. */
+static pid_t child_with_data_fds(bool exec, int *ready, int *go)
+{
+	int up[2], down[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (prepared_set(VFIO_DEVICE_STATE_STOP_COPY, 0, 0, 40) ||
+		    prepared_set(VFIO_DEVICE_STATE_RESUMING, 2, 0, 41))
+			_exit(3);
+		if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(4);
+		if (exec)
+			execl("/bin/sleep", "sleep", "10", (char *)NULL);
+		_exit(0); /* the fds left open: the kernel closes them */
+	}
+	close(up[1]);
+	close(down[0]);
+	*ready = up[0];
+	*go = down[1];
+	return pid;
+}
+
+static void test_data_fds_forgotten_at_exec_and_exit(void **state)
+{
+	int ready, go, status;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	NEED_PROBES();
+	/* exit */
+	pid = child_with_data_fds(false, &ready, &go);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(data_fds_of(pid, -1, NULL), 2);
+	assert_int_equal(write(go, "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(data_fds_left(pid), 0);
+	close(ready);
+	close(go);
+	/* exec: the fds are O_CLOEXEC (as VFIO makes data fds), gone while the process lives */
+	pid = child_with_data_fds(true, &ready, &go);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(data_fds_of(pid, -1, NULL), 2);
+	assert_int_equal(write(go, "g", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 0); /* closed on exec */
+	assert_int_equal(data_fds_left(pid), 0);
+	assert_int_equal(kill(pid, 0), 0); /* still there: it was the exec */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(ready);
+	close(go);
+}
+
+/* MIG_DATA_SIZE: every call counted, the length the kernel returned in its event. */
+static void test_data_size_calls_counted(void **state)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_mig_data_size size;
+	} q = {{sizeof(q), VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}, {123456}};
+	int fd = open("/dev/null", O_RDONLY);
+	struct data_seen s;
+	uint64_t c0;
+
+	(void)state;
+	NEED_PROBES();
+	poll_data(&s);
+	c0 = counter(VFMIG_C_DATA_SIZES);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &q, 0, 77), 0);
+	poll_data(&s);
+	assert_int_equal(s.sizes, 1);
+	assert_int_equal(s.last_size, 123456);
+	assert_int_equal(s.size_result, 0);
+	/* a real call, refused here: counted, no length */
+	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &q), -1);
+	assert_int_equal(errno, ENOTTY);
+	poll_data(&s);
+	assert_int_equal(s.sizes, 1);
+	assert_int_equal(s.last_size, 0);
+	assert_int_equal(s.size_result, -ENOTTY);
+	/* PROBE asks whether the feature exists: no size asked */
+	q.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &q, 0, 77), 0);
+	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - c0, 2);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +569,9 @@ int main(void)
 		cmocka_unit_test(test_prepared_bitmaps_counted),
 		cmocka_unit_test(test_real_syscall_get_device_fd),
 		cmocka_unit_test(test_prepared_get_device_fd),
+		cmocka_unit_test(test_data_fd_bytes_counted),
+		cmocka_unit_test(test_data_fds_forgotten_at_exec_and_exit),
+		cmocka_unit_test(test_data_size_calls_counted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

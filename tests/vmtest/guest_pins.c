@@ -2,10 +2,10 @@
 /*
  * Runs inside the vmtest guest: vfio_pin_pages()/vfio_unpin_pages() for
  * real, through vfmig's test device (tests/vmtest/kmod), and type1's
- * pinned-page dirty tracking. The pin probes (fexit/fentry on this kernel)
- * must count exactly the calls and pages the device made, and the type1
- * bitmap decoder exactly the pages the kernel reported, which must be the
- * pages pinned while tracking was on.
+ * pinned-page dirty tracking. The pin probes (fexit/fentry on this kernel,
+ * kprobes when preferred) must count exactly the calls and pages the device
+ * made, and the type1 bitmap decoder exactly the pages the kernel reported,
+ * which must be the pages pinned while tracking was on.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,12 +61,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+static uint64_t counter_of(struct vfmig_probes *p, int idx)
+{
+	return probe_counter(p, idx);
+}
+
 static uint64_t counter(int idx)
 {
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+	return probe_counter(probes, idx);
 }
 
 static long dev_op(unsigned long cmd, uint64_t page, uint32_t npage)
@@ -115,36 +117,120 @@ static const struct {
 
 #define NPINS (sizeof(pins) / sizeof(pins[0]))
 
-static void test_pins_and_unpins_counted(void **state)
+static void pin_sources(struct vfmig_probes *p, struct probe_sources *s)
 {
-	uint64_t calls0 = counter(VFMIG_C_PIN_CALLS), pages0 = counter(VFMIG_C_PAGES_PINNED);
-	uint64_t ucalls0 = counter(VFMIG_C_UNPIN_CALLS), upages0 = counter(VFMIG_C_PAGES_UNPINNED);
-	uint64_t pinned = 0, unpinned = 0;
-	size_t i;
+	probe_sources(p, VFMIG_EV_PIN, VFMIG_EV_UNPIN, s);
+}
 
-	(void)state;
+/*
+ * The test device pins and unpins; each of the probe sets given counts
+ * exactly those calls and pages. Returns the vfio_pin_pages and
+ * vfio_unpin_pages calls made, the refused pin and the last unpins with them.
+ */
+static size_t pins_counted(struct vfmig_probes **ps, size_t nps, uint64_t *pinned,
+			   uint64_t *unpinned)
+{
+	uint64_t calls0[2], pages0[2], ucalls0[2], upages0[2];
+	size_t i, k;
+
+	assert_true(nps <= 2);
+	*pinned = *unpinned = 0;
+	for (k = 0; k < nps; k++) {
+		calls0[k] = counter_of(ps[k], VFMIG_C_PIN_CALLS);
+		pages0[k] = counter_of(ps[k], VFMIG_C_PAGES_PINNED);
+		ucalls0[k] = counter_of(ps[k], VFMIG_C_UNPIN_CALLS);
+		upages0[k] = counter_of(ps[k], VFMIG_C_PAGES_UNPINNED);
+	}
 	for (i = 0; i < NPINS; i++) {
 		assert_int_equal(dev_op(VFMIG_DMADEV_PIN, pins[i].page, pins[i].npage),
 				 pins[i].npage);
-		pinned += pins[i].npage;
+		*pinned += pins[i].npage;
 	}
 	/* a pin past the mapping is refused by type1, and counted as an error */
 	assert_true(dev_op(VFMIG_DMADEV_PIN, PAGES, 1) < 0);
 	for (i = 0; i < NPINS; i += 2) {
 		assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, pins[i].page, pins[i].npage), 0);
-		unpinned += pins[i].npage;
+		*unpinned += pins[i].npage;
 	}
-	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, NPINS + 1);
-	assert_int_equal(counter(VFMIG_C_PAGES_PINNED) - pages0, pinned);
-	assert_int_equal(counter(VFMIG_C_UNPIN_CALLS) - ucalls0, (NPINS + 1) / 2);
-	assert_int_equal(counter(VFMIG_C_PAGES_UNPINNED) - upages0, unpinned);
+	for (k = 0; k < nps; k++) {
+		assert_int_equal(counter_of(ps[k], VFMIG_C_PIN_CALLS) - calls0[k], NPINS + 1);
+		assert_int_equal(counter_of(ps[k], VFMIG_C_PAGES_PINNED) - pages0[k], *pinned);
+		assert_int_equal(counter_of(ps[k], VFMIG_C_UNPIN_CALLS) - ucalls0[k],
+				 (NPINS + 1) / 2);
+		assert_int_equal(counter_of(ps[k], VFMIG_C_PAGES_UNPINNED) - upages0[k], *unpinned);
+	}
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 0, 512), 0);
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, PAGES - 512, 512), 0);
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 512, 512), 0);
+	return NPINS + 1 + NPINS; /* the device lets go of each pin it holds by one unpin */
+}
+
+static void test_pins_and_unpins_counted(void **state)
+{
+	struct probe_sources src = {0};
+	uint64_t pinned, unpinned;
+	size_t calls;
+
+	(void)state;
+	pin_sources(probes, &src);
+	calls = pins_counted(&probes, 1, &pinned, &unpinned);
+	pin_sources(probes, &src);
+	assert_int_equal(src.fentry, calls);
+	assert_int_equal(src.kprobe + src.syscall + src.other, 0);
 	vmtest_report("pins: %zu vfio_pin_pages calls (%llu pages) and %zu vfio_unpin_pages "
-		      "(%llu pages) by the test device, counted exactly by the pin probes",
+		      "(%llu pages) by the test device, counted exactly by the pin probes "
+		      "(fexit/fentry: all %u events)",
 		      NPINS + 1, (unsigned long long)pinned, (NPINS + 1) / 2,
-		      (unsigned long long)unpinned);
+		      (unsigned long long)unpinned, src.fentry);
+}
+
+/*
+ * --prefer kprobe: a second set of probes on kprobe + kretprobe counts the
+ * same pins as the first on fexit/fentry, both exactly.
+ */
+static void test_kprobe_pins_counted(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .prefer = PREFER_KPROBE};
+	struct vfmig_probes *both[2] = {probes, NULL};
+	struct probe_sources src = {0}, fsrc = {0};
+	uint64_t pinned, unpinned;
+	char err[256];
+	size_t calls;
+	static const char *const on[] = {"kprobe__vfio_pin_pages", "kretprobe__vfio_pin_pages",
+					 "kprobe__vfio_unpin_pages"};
+	static const char *const off[] = {"fexit__vfio_pin_pages", "fentry__vfio_unpin_pages"};
+	const struct probe_row *r;
+	size_t i;
+
+	(void)state;
+	if (probes_open(&both[1], &o, err, sizeof(err)))
+		fail_msg("probes_open --prefer kprobe: %s", err);
+	for (i = 0; i < 3; i++) {
+		r = probe_row_of(both[1], on[i]);
+		assert_non_null(r);
+		assert_true(r->attached);
+	}
+	for (i = 0; i < 2; i++) {
+		r = probe_row_of(both[1], off[i]);
+		assert_non_null(r);
+		assert_false(r->attached);
+		assert_non_null(strstr(r->reason, "kprobe is used"));
+	}
+	pin_sources(probes, &fsrc);
+	pin_sources(both[1], &src);
+	calls = pins_counted(both, 2, &pinned, &unpinned);
+	pin_sources(probes, &fsrc);
+	pin_sources(both[1], &src);
+	assert_int_equal(src.kprobe, calls);
+	assert_int_equal(src.fentry + src.syscall + src.other, 0);
+	assert_int_equal(fsrc.fentry, calls);
+	vmtest_report("pins --prefer kprobe: kprobe+kretprobe on vfio_pin_pages and kprobe on "
+		      "vfio_unpin_pages count the same %zu pin calls (%llu pages) and %zu "
+		      "unpins (%llu pages) as fexit/fentry, both exactly (%u kprobe events, %u "
+		      "fentry)",
+		      NPINS + 1, (unsigned long long)pinned, (NPINS + 1) / 2,
+		      (unsigned long long)unpinned, src.kprobe, fsrc.fentry);
+	probes_close(both[1]);
 }
 
 /* Pages pinned while dirty tracking is on are what type1 reports, and what vfmig counts. */
@@ -185,6 +271,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pins_and_unpins_counted),
+		cmocka_unit_test(test_kprobe_pins_counted),
 		cmocka_unit_test(test_pinned_pages_are_the_dirty_bitmap),
 	};
 

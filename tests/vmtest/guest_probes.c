@@ -15,8 +15,12 @@
 
 #include "common/vfmig_test.h"
 
+#include <bpf/bpf.h>
+#include <sys/prctl.h>
+
 #include "emu/device.h"
 #include "probe/aggregate.h"
+#include "probe/devname.h"
 #include "vfio_real.h"
 
 #define NSTATES EMU_NR_STATES
@@ -50,24 +54,28 @@ static int teardown(void **state)
 	return 0;
 }
 
+static uint64_t counter_of(struct vfmig_probes *p, int idx)
+{
+	return probe_counter(p, idx);
+}
+
 static uint64_t counter(int idx)
 {
-	uint64_t c[VFMIG_C_NR];
+	return probe_counter(probes, idx);
+}
 
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+static const struct probe_row *row_of(struct vfmig_probes *p, const char *program)
+{
+	const struct probe_row *r = probe_row_of(p, program);
+
+	if (!r)
+		fail_msg("no row for %s", program);
+	return r;
 }
 
 static const struct probe_row *row(const char *program)
 {
-	const struct probe_row *rows;
-	int i, n = probes_table(probes, &rows);
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(rows[i].program, program))
-			return &rows[i];
-	fail_msg("no row for %s", program);
-	return NULL;
+	return row_of(probes, program);
 }
 
 /* On this kernel the kernel-side sources attach: fentry first, the kprobe says why not. */
@@ -116,10 +124,11 @@ static int kmsg_arcs(unsigned int arcs[NSTATES][NSTATES])
 }
 
 /* The probes' FSM step histograms summed over devices, per arc. */
-static int probe_arcs(unsigned int arcs[NSTATES][NSTATES], int kind, uint8_t *first_from)
+static int probe_arcs(struct vfmig_probes *p, unsigned int arcs[NSTATES][NSTATES], int kind,
+		      uint8_t *first_from)
 {
 	static struct agg_hist h[1024];
-	int i, n = agg_hists(probes, h, 1024), total = 0;
+	int i, n = agg_hists(p, h, 1024), total = 0;
 
 	memset(arcs, 0, sizeof(unsigned int) * NSTATES * NSTATES);
 	for (i = 0; i < n; i++) {
@@ -143,27 +152,35 @@ static const enum vfio_device_mig_state sequence[] = {
 	VFIO_DEVICE_STATE_RUNNING,
 };
 
+static void step_sources(struct vfmig_probes *p, struct probe_sources *s)
+{
+	probe_sources(p, VFMIG_EV_FSM_STEP, VFMIG_EV_FSM_STEP, s);
+}
+
 /*
- * Steps per arc from fexit(vfio_mig_get_next_state) equal the arcs mtty's
- * driver executed, and requests per (from, to) equal the requests made, the
- * first one from "unknown": nothing told the probes the state before it.
+ * Steps per arc seen by p (from vfio_mig_get_next_state, by fexit or by
+ * kprobe+kretprobe) equal the arcs mtty's driver executed, and requests per
+ * (from, to) equal the requests made, the first one from "unknown": nothing
+ * told p the state before it. Returns the arcs; their events' sources in src.
  */
-static void test_steps_and_requests_match_the_driver(void **state)
+static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct probe_sources *src)
 {
 	unsigned int seen[NSTATES][NSTATES], truth[NSTATES][NSTATES];
-	uint64_t sets0 = counter(VFMIG_C_STATE_SETS), errs0 = counter(VFMIG_C_STATE_SET_ERRORS);
-	uint64_t steps0 = counter(VFMIG_C_FSM_STEPS);
+	uint64_t sets0 = counter_of(p, VFMIG_C_STATE_SETS);
+	uint64_t errs0 = counter_of(p, VFMIG_C_STATE_SET_ERRORS);
+	uint64_t steps0 = counter_of(p, VFMIG_C_FSM_STEPS);
 	unsigned int reqs[NSTATES][NSTATES] = {}, got[NSTATES][NSTATES];
 	uint8_t first = 0;
-	size_t i, failed = 0;
+	size_t i;
 	int from, to, n, prev = -1;
 
-	(void)state;
-	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), 0);
+	*failed = 0;
+	assert_int_equal(probe_arcs(p, seen, VFMIG_H_FSM_STEP, NULL), 0);
+	step_sources(p, src);
 	kmsg_skip();
 	for (i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++) {
 		if (real_set_state(&mtty, sequence[i], NULL)) {
-			failed++;
+			(*failed)++;
 			continue;
 		}
 		if (prev >= 0)
@@ -172,31 +189,86 @@ static void test_steps_and_requests_match_the_driver(void **state)
 	}
 	n = kmsg_arcs(truth);
 	assert_true(n > 10);
-	assert_int_equal(probe_arcs(seen, VFMIG_H_FSM_STEP, NULL), n);
-	assert_int_equal(counter(VFMIG_C_FSM_STEPS) - steps0, n);
+	assert_int_equal(probe_arcs(p, seen, VFMIG_H_FSM_STEP, NULL), n);
+	assert_int_equal(counter_of(p, VFMIG_C_FSM_STEPS) - steps0, n);
 	for (from = 0; from < NSTATES; from++)
 		for (to = 0; to < NSTATES; to++)
 			assert_int_equal(seen[from][to], truth[from][to]);
-	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0,
+	assert_int_equal(counter_of(p, VFMIG_C_STATE_SETS) - sets0,
 			 sizeof(sequence) / sizeof(sequence[0]));
-	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - errs0, failed);
-	assert_int_equal(failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
+	assert_int_equal(counter_of(p, VFMIG_C_STATE_SET_ERRORS) - errs0, *failed);
+	assert_int_equal(*failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
 	/* successful requests per arc; the first from unknown */
-	probe_arcs(got, VFMIG_H_STATE_SET, &first);
+	probe_arcs(p, got, VFMIG_H_STATE_SET, &first);
 	assert_int_equal(first, VFMIG_STATE_UNKNOWN);
 	for (from = 0; from < NSTATES; from++)
 		for (to = 0; to < NSTATES; to++)
 			assert_true(got[from][to] >= reqs[from][to]);
 	assert_int_equal(real_reset(&mtty), 0);
+	step_sources(p, src);
+	return n;
+}
+
+static void test_steps_and_requests_match_the_driver(void **state)
+{
+	struct probe_sources src = {0};
+	size_t failed;
+	int n;
+
+	(void)state;
+	n = steps_match_the_driver(probes, &failed, &src);
+	assert_int_equal(src.fentry, n);
+	assert_int_equal(src.kprobe + src.syscall + src.other, 0);
 	vmtest_report(
 		"probes: %zu MIG_DEVICE_STATE requests (%zu refused) decoded at the syscall; "
 		"%d FSM arcs seen by fexit equal to the %d mtty_step_state logged, arc by arc",
 		sizeof(sequence) / sizeof(sequence[0]), failed, n, n);
 }
 
+/*
+ * The same with kprobes preferred (vfmigprof --prefer kprobe): a second set
+ * of probes, kprobe + kretprobe on vfio_mig_get_next_state instead of fexit,
+ * counts the same arcs; every step event it sent came from the kprobe.
+ */
+static void test_kprobe_steps_match_the_driver(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .prefer = PREFER_KPROBE};
+	const struct probe_row *kp, *krp, *fexit;
+	struct vfmig_probes *kprobes;
+	struct probe_sources src = {0};
+	char err[256];
+	size_t failed;
+	int n;
+
+	(void)state;
+	if (probes_open(&kprobes, &o, err, sizeof(err)))
+		fail_msg("probes_open --prefer kprobe: %s", err);
+	kp = row_of(kprobes, "kprobe__vfio_mig_get_next_state");
+	krp = row_of(kprobes, "kretprobe__vfio_mig_get_next_state");
+	fexit = row_of(kprobes, "fexit__vfio_mig_get_next_state");
+	assert_true(kp->attached);
+	assert_true(krp->attached);
+	assert_false(fexit->attached);
+	assert_non_null(strstr(fexit->reason, "kprobe is used"));
+	n = steps_match_the_driver(kprobes, &failed, &src);
+	assert_int_equal(src.kprobe, n);
+	assert_int_equal(src.fentry + src.syscall + src.other, 0);
+	vmtest_report("probes --prefer kprobe: %s and %s attached (%s off: %s); %d FSM arcs "
+		      "counted from the kprobe's events equal to the %d mtty_step_state logged, "
+		      "arc by arc",
+		      kp->program, krp->program, fexit->program, fexit->reason, n, n);
+	probes_close(kprobes);
+}
+
+static uint64_t dev_of(int fd)
+{
+	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+}
+
 static void test_precopy_info_calls_counted(void **state)
 {
 	uint64_t calls0 = counter(VFMIG_C_PRECOPY_INFOS), initial, dirty;
+	struct vfmig_dev_state st;
 	int fd, i, ok = 0;
 
 	(void)state;
@@ -206,6 +278,10 @@ static void test_precopy_info_calls_counted(void **state)
 	close(fd);
 	assert_int_equal(ok, 3);
 	assert_int_equal(counter(VFMIG_C_PRECOPY_INFOS) - calls0, 3);
+	/* asked of the data fd, the answer is the device's */
+	assert_int_equal(agg_dev_state(probes, dev_of(mtty.fd), &st), 0);
+	assert_int_equal(st.precopy_initial, initial);
+	assert_int_equal(st.precopy_dirty, dirty);
 	assert_int_equal(real_reset(&mtty), 0);
 }
 
@@ -330,14 +406,178 @@ static void test_dma_logging_report_counted(void **state)
 		      truth, LOG_PAGES);
 }
 
+/* The device the probes follow data fd fd for, or 0. */
+static uint64_t data_fd_device(int fd)
+{
+	uint64_t key = dev_of(fd), dev = 0;
+
+	if (bpf_map_lookup_elem(probes_map_fd(probes, "data_fds"), &key, &dev))
+		return 0;
+	return dev;
+}
+
+struct stream_seen {
+	unsigned int reads, writes, sizes;
+	int64_t read_bytes, write_bytes;
+	uint64_t read_dev, write_dev, size;
+	bool mixed; /* an event of another device than the last one */
+};
+
+static int on_stream(void *ctx, const struct vfmig_event *e)
+{
+	struct stream_seen *s = ctx;
+
+	if (e->source != VFMIG_SRC_SYSCALL)
+		return 0;
+	if (e->type == VFMIG_EV_DATA_READ) {
+		s->mixed |= s->reads && s->read_dev != e->dev;
+		s->reads++;
+		s->read_bytes += e->result > 0 ? e->result : 0;
+		s->read_dev = e->dev;
+	} else if (e->type == VFMIG_EV_DATA_WRITE) {
+		s->mixed |= s->writes && s->write_dev != e->dev;
+		s->writes++;
+		s->write_bytes += e->result > 0 ? e->result : 0;
+		s->write_dev = e->dev;
+	} else if (e->type == VFMIG_EV_DATA_SIZE) {
+		s->sizes++;
+		s->size = e->a;
+	}
+	return 0;
+}
+
+static void poll_stream(struct stream_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_stream, s) > 0)
+		;
+}
+
+#define CHUNK 16
+
+/*
+ * mtty's STOP_COPY stream read from its data fd and written into a second
+ * mtty's RESUMING fd, by real read(2)/write(2): the bytes the syscall
+ * decoders count, on each device's account, are the bytes those calls
+ * returned; MIG_DATA_SIZE is counted, with the length the kernel gave; a
+ * closed data fd is forgotten.
+ */
+static void test_data_stream_bytes_counted(void **state)
+{
+	static char buf[1 << 16];
+	uint64_t size = 0, r0, w0, z0;
+	int64_t got = 0, wrote = 0, half;
+	unsigned int reads = 0;
+	struct stream_seen s;
+	struct real_dev b;
+	int fd;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(real_open(&b, VMTEST_MTTY_B, mtty.container), 0);
+	assert_int_equal(real_reset(&mtty), 0);
+	assert_int_equal(real_reset(&b), 0);
+	poll_stream(&s);
+	r0 = counter(VFMIG_C_DATA_READ_BYTES);
+	w0 = counter(VFMIG_C_DATA_WRITE_BYTES);
+	z0 = counter(VFMIG_C_DATA_SIZES);
+	assert_int_equal(real_data_size(&mtty, &size), 0);
+	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_STOP_COPY, &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(data_fd_device(fd), dev_of(mtty.fd));
+	do { /* in small reads, to the end */
+		n = read(fd, buf + got, CHUNK);
+		assert_true(n >= 0);
+		got += n;
+		reads++;
+	} while (n > 0 && got + CHUNK <= (int64_t)sizeof(buf));
+	assert_int_equal(n, 0);
+	close(fd);
+	assert_int_equal(data_fd_device(fd), 0);
+	assert_int_equal(got, size); /* the kernel's own size */
+	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
+	assert_int_equal(data_fd_device(fd), dev_of(b.fd));
+	half = got / 2;
+	n = write(fd, buf, half);
+	wrote += n > 0 ? n : 0;
+	n = write(fd, buf + half, got - half);
+	wrote += n > 0 ? n : 0;
+	close(fd);
+	assert_int_equal(wrote, got);
+	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
+	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
+
+	assert_int_equal(counter(VFMIG_C_DATA_READ_BYTES) - r0, got);
+	assert_int_equal(counter(VFMIG_C_DATA_WRITE_BYTES) - w0, wrote);
+	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - z0, 1);
+	poll_stream(&s);
+	assert_int_equal(s.reads, reads); /* the last one read 0 bytes: the end */
+	assert_int_equal(s.read_bytes, got);
+	assert_int_equal(s.read_dev, dev_of(mtty.fd));
+	assert_int_equal(s.writes, 2);
+	assert_int_equal(s.write_bytes, wrote);
+	assert_int_equal(s.write_dev, dev_of(b.fd));
+	assert_false(s.mixed);
+	assert_int_equal(s.sizes, 1);
+	assert_int_equal(s.size, size);
+	real_close(&b);
+	assert_int_equal(real_reset(&mtty), 0);
+	vmtest_report("probes: mtty STOP_COPY stream: MIG_DATA_SIZE said %llu bytes, %u read(2) "
+		      "returned %lld, 2 write(2) into the second mtty's RESUMING fd %lld: counted "
+		      "so by the read/write decoders, on each device's account",
+		      (unsigned long long)size, reads, (long long)got, (long long)wrote);
+}
+
+/*
+ * The device fd mtty's group handed out (VFIO_GROUP_GET_DEVICE_FD, decoded
+ * when set-up opened it) is named by its mdev UUID, as this process asked
+ * for it; without what the probes saw, this kernel names it only where its
+ * fdinfo has vfio-device-syspath.
+ */
+static void test_device_name_is_the_mtty_uuid(void **state)
+{
+	struct vfmig_dev_name seen;
+	struct dev_owner o, bare;
+	char comm[16] = {0};
+
+	(void)state;
+	assert_int_equal(prctl(PR_GET_NAME, comm), 0);
+	assert_int_equal(agg_dev_seen(probes, dev_of(mtty.fd), &seen), 0);
+	assert_string_equal(seen.name, VMTEST_MTTY_A);
+	assert_string_equal(seen.comm, comm);
+	devname_resolve(&devname_host, dev_of(mtty.fd), NULL, &bare);
+	devname_resolve(&devname_host, dev_of(mtty.fd), &seen, &o);
+	assert_string_equal(o.name, VMTEST_MTTY_A);
+	assert_true(o.alive);
+	assert_int_equal(o.pid, getpid());
+	assert_int_equal(o.fd, mtty.fd);
+	assert_string_equal(o.comm, comm);
+	if (!strcmp(bare.from, "fdinfo")) {
+		assert_string_equal(bare.name, VMTEST_MTTY_A);
+		assert_string_equal(o.from, "fdinfo");
+	} else {
+		assert_string_equal(bare.name, DEVNAME_UNKNOWN);
+		assert_string_equal(o.from, "open");
+	}
+	vmtest_report("probes: device %d:%d named %s (from %s: %s), as VFIO_GROUP_GET_DEVICE_FD "
+		      "asked for it",
+		      getpid(), mtty.fd, o.name, o.from,
+		      strcmp(o.from, "open") ? "the kernel's fdinfo"
+					     : "the decoded open; this kernel's fdinfo has no "
+					       "vfio-device-syspath");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_sources_attach),
 		cmocka_unit_test(test_steps_and_requests_match_the_driver),
+		cmocka_unit_test(test_kprobe_steps_match_the_driver),
 		cmocka_unit_test(test_precopy_info_calls_counted),
 		cmocka_unit_test(test_type1_dirty_bitmap_counted),
 		cmocka_unit_test(test_dma_logging_report_counted),
+		cmocka_unit_test(test_data_stream_bytes_counted),
+		cmocka_unit_test(test_device_name_is_the_mtty_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

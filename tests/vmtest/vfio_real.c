@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "probe/aggregate.h"
 #include "vfio_real.h"
 
 static int ioctl_err(int fd, unsigned long cmd, void *arg)
@@ -237,4 +238,58 @@ void vmtest_report(const char *fmt, ...)
 	fputc('\n', f ? f : stdout);
 	if (f)
 		fclose(f);
+}
+
+uint64_t probe_counter(struct vfmig_probes *p, int idx)
+{
+	uint64_t c[VFMIG_C_NR];
+
+	if (agg_counters(p, c)) {
+		fprintf(stderr, "the probes' counters cannot be read\n");
+		abort();
+	}
+	return c[idx];
+}
+
+const struct probe_row *probe_row_of(struct vfmig_probes *p, const char *program)
+{
+	const struct probe_row *rows;
+	int i, n = probes_table(p, &rows);
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(rows[i].program, program))
+			return &rows[i];
+	}
+	return NULL;
+}
+
+struct sources_ctx {
+	uint16_t a, b;
+	struct probe_sources *s;
+};
+
+static int count_source(void *ctx, const struct vfmig_event *e)
+{
+	struct sources_ctx *c = ctx;
+
+	if (e->type != c->a && e->type != c->b)
+		return 0;
+	if (e->source == VFMIG_SRC_FENTRY)
+		c->s->fentry++;
+	else if (e->source == VFMIG_SRC_KPROBE)
+		c->s->kprobe++;
+	else if (e->source == VFMIG_SRC_SYSCALL)
+		c->s->syscall++;
+	else
+		c->s->other++;
+	return 0;
+}
+
+void probe_sources(struct vfmig_probes *p, uint16_t a, uint16_t b, struct probe_sources *s)
+{
+	struct sources_ctx c = {a, b, s};
+
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(p, 0, count_source, &c) > 0)
+		;
 }

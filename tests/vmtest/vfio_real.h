@@ -44,6 +44,21 @@ int real_bar0_read8(struct real_dev *d, unsigned int off, uint8_t *v);
 /* A line of what the bed covered, for scripts/vmtest.sh to print ($VMTEST_REPORT). */
 void vmtest_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* vfmig's probes as the guest tests read them. */
+struct vfmig_probes;
+struct probe_row;
+
+/* A counter summed over the CPUs (aborts when the map cannot be read). */
+uint64_t probe_counter(struct vfmig_probes *p, int idx);
+/* The table's row of program, or NULL. */
+const struct probe_row *probe_row_of(struct vfmig_probes *p, const char *program);
+
+/* The events of type a or b that p's ring buffer holds, by source; drains it. */
+struct probe_sources {
+	unsigned int fentry, kprobe, syscall, other;
+};
+void probe_sources(struct vfmig_probes *p, uint16_t a, uint16_t b, struct probe_sources *s);
+
 /* Reads the data fd to its end (0 or ENOMSG); returns bytes, or -errno. */
 long real_drain(int data_fd, void *buf, size_t cap, int *end_errno);
 

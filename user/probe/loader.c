@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "probe/host.h"
+#include "probe/loadlog.h"
 #include "probe/loader.h"
 
 #include "bitmap.skel.h"
@@ -86,6 +87,8 @@ struct vfmig_probes {
 	bool tracefs;
 	bool btf_parsed;
 	struct btf *btf[BTF_FILES];
+	char *kallsyms; /* read at the first kprobe's question, freed once loaded */
+	size_t kallsyms_len;
 };
 
 static struct probe_row *row(struct vfmig_probes *p, const char *fam, const char *prog)
@@ -115,20 +118,41 @@ static const char *target_of(const char *prog, char *kind, size_t klen)
 	return sep ? sep + 2 : prog;
 }
 
-static bool in_kallsyms(const char *sym)
+/* /proc/kallsyms, read once per open: each read walks every symbol, slow on a small VM. */
+static bool in_kallsyms(struct vfmig_probes *p, const char *sym)
 {
-	char line[512], name[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
+	size_t len = strlen(sym), cap = 0, n;
+	const char *at, *end;
+	FILE *f;
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym))
-			found = true;
+	if (!p->kallsyms) {
+		f = fopen("/proc/kallsyms", "r");
+		if (!f)
+			return false;
+		p->kallsyms_len = 0;
+		do {
+			if (p->kallsyms_len + 65536 + 1 > cap) {
+				char *grown = realloc(p->kallsyms, cap = cap * 2 + 65536 * 4);
+
+				if (!grown)
+					break;
+				p->kallsyms = grown;
+			}
+			n = fread(p->kallsyms + p->kallsyms_len, 1, 65536, f);
+			p->kallsyms_len += n;
+		} while (n);
+		fclose(f);
+		if (!p->kallsyms)
+			return false;
+		p->kallsyms[p->kallsyms_len] = 0;
 	}
-	fclose(f);
-	return found;
+	/* "ADDRESS TYPE NAME\n" or "ADDRESS TYPE NAME\t[MODULE]\n" */
+	end = p->kallsyms + p->kallsyms_len;
+	for (at = p->kallsyms; (at = memmem(at, end - at, sym, len)); at += len) {
+		if (at > p->kallsyms && at[-1] == ' ' && (at[len] == '\n' || at[len] == '\t'))
+			return true;
+	}
+	return false;
 }
 
 /* Kernel and VFIO module BTF, parsed once for every fentry decision. */
@@ -172,7 +196,7 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 	if (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) {
 		if (access(TRACEFS "/kprobe_events", F_OK))
 			return "kernel built without kprobes (no kprobe_events in tracefs)";
-		if (!in_kallsyms(target))
+		if (!in_kallsyms(p, target))
 			return snprintf(why, len,
 					"symbol %s not in /proc/kallsyms (module not loaded?)",
 					target),
@@ -202,8 +226,18 @@ static const char *missing_tracepoint(struct bpf_program *prog, char *why, size_
 	return why;
 }
 
-/* fentry wins over kprobe for the same function; the kprobe says so. */
-static bool fentry_chosen(struct bpf_object *obj, const char *target)
+static bool is_fentry(const char *kind)
+{
+	return !strcmp(kind, "fentry") || !strcmp(kind, "fexit");
+}
+
+static bool is_kprobe(const char *kind)
+{
+	return !strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe");
+}
+
+/* A program of that kind (fentry/fexit or kprobe/kretprobe) for target is still on. */
+static bool kind_on(struct bpf_object *obj, const char *target, bool fentry)
 {
 	struct bpf_program *prog;
 	char kind[16];
@@ -211,15 +245,21 @@ static bool fentry_chosen(struct bpf_object *obj, const char *target)
 	bpf_object__for_each_program (prog, obj) {
 		const char *t = target_of(bpf_program__name(prog), kind, sizeof(kind));
 
-		if ((!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) && !strcmp(t, target) &&
+		if ((fentry ? is_fentry(kind) : is_kprobe(kind)) && !strcmp(t, target) &&
 		    bpf_program__autoload(prog))
 			return true;
 	}
 	return false;
 }
 
+/*
+ * First what the host cannot run, and what the kernel refused before; then,
+ * of fentry and kprobe for one function, the one not preferred goes where
+ * the other is still on (fentry unless PREFER_KPROBE).
+ */
 static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_object *obj)
 {
+	bool prefer_fentry = p->opts.prefer != PREFER_KPROBE;
 	struct bpf_program *prog;
 	char kind[16], why[160];
 
@@ -227,20 +267,33 @@ static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_ob
 		const char *name = bpf_program__name(prog),
 			   *t = target_of(name, kind, sizeof(kind));
 		struct probe_row *r = row(p, f->name, name);
-		const char *no = r->reason[0] ? r->reason
-					      : unavailable(p, kind, t, why, sizeof(why));
+		const char *no = r->refused ? r->reason : unavailable(p, kind, t, why, sizeof(why));
 
 		if (!no && !strcmp(kind, "tp"))
 			no = missing_tracepoint(prog, why, sizeof(why));
-		if (!no && (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) &&
-		    fentry_chosen(obj, t))
-			no = "fentry is used for this function instead";
 		snprintf(r->source, sizeof(r->source), "%s", kind);
 		if (no) {
 			if (no != r->reason)
 				snprintf(r->reason, sizeof(r->reason), "%s", no);
 			bpf_program__set_autoload(prog, false);
+		} else {
+			r->reason[0] = 0; /* what an earlier try said of it no longer holds */
 		}
+	}
+	bpf_object__for_each_program (prog, obj) {
+		const char *name = bpf_program__name(prog),
+			   *t = target_of(name, kind, sizeof(kind));
+		struct probe_row *r = row(p, f->name, name);
+
+		bool fentry = is_fentry(kind);
+
+		if (!bpf_program__autoload(prog) || (!fentry && !is_kprobe(kind)) ||
+		    fentry == prefer_fentry || !kind_on(obj, t, prefer_fentry))
+			continue;
+		snprintf(r->reason, sizeof(r->reason), "%s",
+			 prefer_fentry ? "fentry is used for this function instead"
+				       : "kprobe is used for this function instead (preferred)");
+		bpf_program__set_autoload(prog, false);
 	}
 }
 
@@ -272,57 +325,95 @@ static void keep_shared(struct vfmig_probes *p, struct bpf_object *obj)
 	}
 }
 
+/* Test only: the map of one family the kernel is made to refuse (VFMIG_TEST_REFUSE_MAP). */
+#define TEST_REFUSED_MAP "vfio_map_inflight"
+
+static void test_knobs(struct vfmig_probes *p, struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, TEST_REFUSED_MAP);
+
+	if (m && (p->opts.test_refuse & VFMIG_TEST_REFUSE_MAP))
+		bpf_map__set_max_entries(m, 0);
+}
+
 /*
- * Opens and loads one family. When the kernel refuses a program that the
- * host seemed to offer (a verifier or attach-type refusal of fentry, say),
- * that program is switched off with the kernel's errno and the family is
- * loaded again without it.
+ * A family that cannot load at all: its programs' rows give way to one row
+ * saying why, in libbpf's words.
  */
-static int load_family(struct vfmig_probes *p, size_t fi, char *err, size_t errlen)
+static void family_failed(struct vfmig_probes *p, const char *fam, const char *why)
+{
+	struct probe_row *r;
+	int i, n = 0;
+
+	for (i = 0; i < p->nrows; i++) {
+		if (strcmp(p->rows[i].family, fam))
+			p->rows[n++] = p->rows[i];
+	}
+	p->nrows = n;
+	r = row(p, fam, "*");
+	snprintf(r->source, sizeof(r->source), "-");
+	r->refused = true;
+	snprintf(r->reason, sizeof(r->reason), "family not loaded: %s", why);
+}
+
+/*
+ * Opens and loads one family. When the kernel or libbpf refuses a program
+ * the host seemed to offer (the verifier, an attach target, a CO-RE
+ * relocation), libbpf's log names it and says why: that program alone is
+ * switched off with those words and the family loaded again without it.
+ * libbpf stops at the first program that fails: one more try each.
+ */
+static int load_family(struct vfmig_probes *p, size_t fi, char *why, size_t whylen)
 {
 	const struct family *f = &families[fi];
-	struct bpf_program *prog;
-	int tries, ret = 0;
+	struct loadlog *log = malloc(sizeof(*log));
+	int tries, ret = -ENOMEM;
 
-	for (tries = 0; tries < 4; tries++) {
+	for (tries = 0; log && tries < PROBE_MAX_ROWS; tries++) {
 		void *skel = f->open();
+		struct bpf_program *prog;
 		struct bpf_object *obj;
-		char kind[16];
-		bool retried = false;
+		const char *name;
 
-		if (!skel)
-			return snprintf(err, errlen, "opening the %s probes: %s", f->name,
-					strerror(errno)),
-			       -errno;
+		if (!skel) {
+			ret = -errno;
+			snprintf(why, whylen, "opening: %s", strerror(errno));
+			break;
+		}
 		obj = f->obj(skel);
 		f->filter(skel)->pid = p->opts.pid;
 		f->filter(skel)->dev = p->opts.dev;
 		f->filter(skel)->cgroup = p->cgroup_id;
+		f->filter(skel)->test_refuse = p->opts.test_refuse;
+		test_knobs(p, obj);
 		choose(p, f, obj);
+		loadlog_begin(log);
 		ret = share_maps(p, obj);
 		if (!ret)
 			ret = bpf_object__load(obj);
+		loadlog_end();
 		if (!ret) {
 			p->skels[fi] = skel;
 			keep_shared(p, obj);
-			return 0;
+			break;
 		}
-		bpf_object__for_each_program (prog, obj) {
-			const char *name = bpf_program__name(prog);
+		name = loadlog_failed(log);
+		prog = name ? bpf_object__find_program_by_name(obj, name) : NULL;
+		if (!prog || !bpf_program__autoload(prog)) {
+			snprintf(why, whylen, "%s", log->warn[0] ? log->warn : strerror(-ret));
+			f->destroy(skel);
+			break;
+		}
+		{
+			struct probe_row *r = row(p, f->name, name);
 
-			target_of(name, kind, sizeof(kind));
-			if (bpf_program__autoload(prog) && strcmp(kind, "usdt") &&
-			    strcmp(kind, "tp")) {
-				snprintf(row(p, f->name, name)->reason, sizeof(p->rows[0].reason),
-					 "load refused by the kernel: %s", strerror(-ret));
-				retried = true;
-			}
+			loadlog_reason(log, name, r->reason, sizeof(r->reason));
+			r->refused = true;
 		}
 		f->destroy(skel);
-		if (!retried)
-			break;
 	}
-	return snprintf(err, errlen, "loading the %s probes: %s", f->name, strerror(-ret)), ret;
+	free(log);
+	return ret;
 }
 
 static void attach_one(struct vfmig_probes *p, const struct family *f, struct bpf_program *prog)
@@ -394,7 +485,7 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 {
 	struct vfmig_probes *p;
 	struct bpf_program *prog;
-	size_t i;
+	size_t i, loaded = 0;
 	int ret;
 
 	*out = NULL;
@@ -417,10 +508,30 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	for (i = 0; i < SHARED_MAPS; i++)
 		p->shared_fd[i] = -1;
 	mount_tracefs(p);
+	loadlog_install(o->verbose);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	for (i = 0; i < NFAM && !ret; i++)
-		ret = load_family(p, i, err, errlen);
+	for (i = 0; i < NFAM; i++) {
+		char why[160];
+		int fret = load_family(p, i, why, sizeof(why));
+
+		if (!fret) {
+			loaded++;
+			continue;
+		}
+		family_failed(p, families[i].name, why);
+		if (!ret) {
+			ret = fret;
+			snprintf(err, errlen, "no probe family loaded: the %s probes: %s",
+				 families[i].name, why);
+		}
+	}
+	free(p->kallsyms);
+	p->kallsyms = NULL;
+	if (loaded)
+		ret = 0;
 	for (i = 0; i < NFAM && !ret; i++) {
+		if (!p->skels[i])
+			continue;
 		for (prog = bpf_object__next_program(families[i].obj(p->skels[i]), NULL); prog;
 		     prog = bpf_object__next_program(families[i].obj(p->skels[i]), prog))
 			attach_one(p, &families[i], prog);
@@ -457,6 +568,7 @@ void probes_close(struct vfmig_probes *p)
 	}
 	for (i = BTF_FILES; i-- > 0;)
 		btf__free(p->btf[i]); /* modules before the base they split from */
+	free(p->kallsyms);
 	free(p);
 }
 
@@ -480,8 +592,10 @@ int probes_map_fd(struct vfmig_probes *p, const char *name)
 		if (!strcmp(shared_maps[i], name))
 			return p->shared_fd[i];
 	}
-	for (i = 0; i < NFAM && !m; i++) /* a family's own map: the first of that name */
-		m = bpf_object__find_map_by_name(families[i].obj(p->skels[i]), name);
+	for (i = 0; i < NFAM && !m; i++) { /* a family's own map: the first of that name */
+		if (p->skels[i])
+			m = bpf_object__find_map_by_name(families[i].obj(p->skels[i]), name);
+	}
 	return m ? bpf_map__fd(m) : -1;
 }
 
@@ -503,8 +617,11 @@ int probes_test_run(struct vfmig_probes *p, const char *prog_name, const uint64_
 	struct bpf_program *prog = NULL;
 	size_t i;
 
-	for (i = 0; i < NFAM && !prog; i++)
-		prog = bpf_object__find_program_by_name(families[i].obj(p->skels[i]), prog_name);
+	for (i = 0; i < NFAM && !prog; i++) {
+		if (p->skels[i])
+			prog = bpf_object__find_program_by_name(families[i].obj(p->skels[i]),
+								prog_name);
+	}
 	if (!prog)
 		return -ENOENT;
 	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ? -errno : (int)opts.retval;

@@ -22,7 +22,14 @@
 struct probe_row {
 	char family[12], program[48], source[12];
 	bool attached;
+	bool refused;	  /* the kernel or libbpf refused it at load: reason has their words */
 	char reason[160]; /* why not, or where it attached */
+};
+
+/* Of fentry/fexit and kprobe/kretprobe on one function, the one used where both can be. */
+enum probe_prefer {
+	PREFER_FENTRY, /* cheaper, and arguments typed by BTF */
+	PREFER_KPROBE,
 };
 
 struct probe_opts {
@@ -31,11 +38,19 @@ struct probe_opts {
 	const char *cgroup; /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
 	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
+	enum probe_prefer prefer;
+	bool verbose;		  /* libbpf's messages on stderr (also VFMIG_DEBUG=1, 2: debug) */
+	unsigned int test_refuse; /* loader tests only: VFMIG_TEST_REFUSE_* */
 };
 
 struct vfmig_probes;
 
-/* 0, or -errno with a one-line reason in err ("needs CAP_BPF ...: run as root"). */
+/*
+ * 0, or -errno with a one-line reason in err ("needs CAP_BPF ...: run as root").
+ * A program the kernel refuses is switched off with its reason and its family
+ * loaded without it; a family that cannot load at all is one row in the
+ * table; it fails only when no family loads.
+ */
 int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err, size_t errlen);
 void probes_close(struct vfmig_probes *p);
 int probes_table(struct vfmig_probes *p, const struct probe_row **rows);
