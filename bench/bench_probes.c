@@ -719,7 +719,7 @@ static double account(const struct census *cs)
 		       costs[i].base * 1e6,
 		       (costs[i].base + costs[i].cost * costs[i].events) * 1e6);
 	printf("    %-7s %-32s %7.2f us/event  (BPF stats: %.0f ns/hit, an empty program %.0f)\n",
-	       "dirty", "page fault (raw tracepoint)", fault * 1e6, ns_per_hit(pf), empty);
+	       "dirty", "page fault (its handler)", fault * 1e6, ns_per_hit(pf), empty);
 	printf("  one migration's events (USDT: the source's hits; tracepoints: the migrating "
 	       "processes') x cost:\n");
 	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
@@ -734,8 +734,16 @@ static double account(const struct census *cs)
 				       (unsigned long long)cs->progs[i].cnt);
 		}
 		if (!strcmp(fams[f].family, "dirty")) {
-			printf(" + %llu page faults", (unsigned long long)cs->faults);
-			s += cs->faults * fault;
+			/*
+			 * A program on a perf tracepoint that returns 0 hides the event
+			 * from perf counters: then its own hits, every process's, bound
+			 * the migration's faults from above.
+			 */
+			uint64_t faults = cs->faults ? cs->faults : pf ? pf->cnt : 0;
+
+			printf(" + %llu page faults%s", (unsigned long long)faults,
+			       cs->faults ? "" : " (every process's: hidden from perf)");
+			s += faults * fault;
 		} else if (!strcmp(fams[f].family, "ioctl")) {
 			/* a decoded VFIO ioctl bounds the others from above */
 			printf(" + %llu ioctls + %llu syscalls (slow path)",
@@ -755,11 +763,15 @@ static double pct(double x, double base)
 	return (x / base - 1) * 100;
 }
 
-/* A slowdown: ratio of medians, and the per-round ratios' mean with its standard error. */
+/* A slowdown: ratio of medians, and the per-round differences' mean with its standard error. */
 struct slow {
 	double med, mean, se;
 };
 
+/*
+ * The per-round differences are taken against the pair's mean, (x - y) / ((x + y) / 2):
+ * symmetric, so run-to-run noise does not bias their mean upwards as x / y - 1 would.
+ */
 static struct slow slow_of(double v[][MAX_ROUNDS], int row, int base)
 {
 	struct slow r = {pct(bench_median(v[row], rounds, NULL, NULL),
@@ -769,7 +781,7 @@ static struct slow slow_of(double v[][MAX_ROUNDS], int row, int base)
 	int i;
 
 	for (i = 0; i < rounds; i++) {
-		d[i] = pct(v[row][i], v[base][i]);
+		d[i] = (v[row][i] - v[base][i]) / (v[row][i] + v[base][i]) * 200;
 		r.mean += d[i] / rounds;
 	}
 	for (i = 0; i < rounds; i++)
@@ -840,8 +852,8 @@ static void overhead(bool have_bt, double *base, struct slow sd[NMODES][2])
 		printf("  wall %7.1f ms (%.1f..%.1f)\n", med * 1e3, lo * 1e3, hi * 1e3);
 	}
 	*base = bench_median(v[UNPROBED], rounds, NULL, NULL);
-	printf("  slowdown against unprobed: ratio of medians; per round: mean of the ratios +- "
-	       "its standard error\n");
+	printf("  slowdown against unprobed: ratio of medians; per round: mean difference +- its "
+	       "standard error\n");
 	slowdown("noise floor", v, UNPROBED2, sd[UNPROBED2]);
 	slowdown("vfmig", v, VFMIG, sd[VFMIG]);
 	if (have_bt)
@@ -851,7 +863,7 @@ static void overhead(bool have_bt, double *base, struct slow sd[NMODES][2])
 /* One migration with both attached: the same events, counted by each. */
 static void same_counts(void)
 {
-	bool all = true;
+	bool all = true, race = false;
 	struct run r;
 	size_t i;
 
@@ -861,13 +873,24 @@ static void same_counts(void)
 	       "", "vfmig", "bpftrace");
 	for (i = 0; i < sizeof(total_rows) / sizeof(total_rows[0]); i++) {
 		uint64_t a = TOTAL(&r.t, i), b = TOTAL(&r.bt, i);
+		/*
+		 * Both tools' handlers run in turn on the one wp_arm hit: a vCPU write
+		 * between them is a fault the first to arm counts and the other not.
+		 */
+		bool fault_row = total_rows[i].off == offsetof(struct totals, faults) ||
+				 total_rows[i].off == offsetof(struct totals, window_faults);
+		bool near = fault_row && a != b && (a > b ? a - b : b - a) <= 2;
 
-		all &= a == b;
+		all &= a == b || near;
+		race |= near;
 		printf("    %-38s %14llu %14llu%s\n", total_rows[i].what, (unsigned long long)a,
-		       (unsigned long long)b, a == b ? "" : "  DIFFERENT");
+		       (unsigned long long)b,
+		       a == b ? ""
+		       : near ? "  (a write racing the arming)"
+			      : "  DIFFERENT");
 	}
-	printf("    %s\n",
-	       all ? "every count equal" : "counts DIFFER: the comparison is not like for like");
+	printf("    %s%s\n", all ? "every count equal" : "counts DIFFER: not like for like",
+	       race ? ", but for faults racing the arming between the two tools' handlers" : "");
 }
 
 static const char *met(bool ok)
