@@ -41,6 +41,17 @@ static inline int bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Square root without libm: Newton's iteration. */
+static inline double bench_sqrt(double x)
+{
+	double r = x > 1 ? x : 1;
+	int i;
+
+	for (i = 0; x > 0 && i < 64; i++)
+		r = (r + x / r) / 2;
+	return x > 0 ? r : 0;
+}
+
 /* Median of n samples (sorted copy); min and max through the pointers. */
 static inline double bench_median(const double *v, int n, double *min, double *max)
 {

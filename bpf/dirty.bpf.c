@@ -7,109 +7,137 @@
  * window. The emulated device announces its ranges (wp_arm / wp_disarm) and
  * each harvest through USDT; a harvest closes the window. On KVM hosts the
  * dirty-ring push tracepoint counts vCPU dirtying instead.
+ *
+ * The fault handler runs for every user page fault on the host, so it is
+ * attached as a raw tracepoint (no perf record is built) and leaves at once
+ * for reads and when nothing is watched; the watched ranges are a small
+ * global array it scans directly, without map lookups or callbacks.
  */
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>
 
-struct range_val {
-	struct vfmig_range r;
-	__u64 faults; /* in the current window */
+#define X86_PF_WRITE 2
+
+/*
+ * A watched range. A slot is claimed by compare-and-swap of its owner (a
+ * pid, 0 when free), counts faults only once end is set, and stops before
+ * it is released: the fault handler never matches a half-written slot.
+ */
+struct watched {
+	__u64 owner;
+	__u64 start, end; /* [start, end) */
+	__u64 faults;	  /* in the current window */
 	__u64 window;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VFMIG_MAX_RANGES);
-	__type(key, __u32);
-	__type(value, struct range_val);
-} ranges SEC(".maps");
+/* n shares a cache line with the first slot: one line read for most faults */
+static struct {
+	__u64 n; /* slots [0, n) may be in use: only grows */
+	struct watched w[VFMIG_MAX_RANGES];
+} tab;
 
-struct fault_ctx {
-	__u64 addr;
-	__u32 pid;
-};
-
-static long match_range(__u32 i, void *arg)
-{
-	struct fault_ctx *f = arg;
-	struct range_val *v = bpf_map_lookup_elem(&ranges, &i);
-
-	if (!v || !v->r.end)
-		return 1; /* slots fill from 0: the first empty one ends the list */
-	if (v->r.pid == f->pid && f->addr >= v->r.start && f->addr < v->r.end) {
-		__sync_fetch_and_add(&v->faults, 1);
-		count(VFMIG_C_WRITE_FAULTS, 1);
-		return 1;
-	}
-	return 0;
-}
+#define barrier() asm volatile("" ::: "memory")
 
 /*
- * The record of exceptions:page_fault_user as its tracefs format gives it.
- * Not the BTF type: it is trace_event_raw_x86_exceptions up to 6.12 and
- * trace_event_raw_exceptions later, with the same layout.
+ * Only processes the pid filter lets through arm ranges (wp_arm), so the
+ * owner comparison is the filter here. A fault is matched on its address
+ * first: the faults of other processes and outside the ranges cost the
+ * fault's arguments and one cache line of the table, not even a helper call.
  */
-struct page_fault_user_args {
-	__u64 common;
-	unsigned long address, ip, error_code;
-};
-
-SEC("tracepoint/exceptions/page_fault_user")
-int tp__page_fault_user(struct page_fault_user_args *ctx)
+SEC("raw_tp/page_fault_user")
+int raw_tp__page_fault_user(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct fault_ctx f = {ctx->address, bpf_get_current_pid_tgid() >> 32};
+	__u64 addr, n;
+	__u32 i;
 
-	if (!(ctx->error_code & 2)) /* X86_PF_WRITE */
+	/* TP_PROTO(unsigned long address, struct pt_regs *regs, unsigned long error_code) */
+	if (!(ctx->args[2] & X86_PF_WRITE))
 		return 0;
-	bpf_loop(VFMIG_MAX_RANGES, match_range, &f, 0);
-	return 0;
-}
+	n = tab.n;
+	if (!n)
+		return 0;
+	addr = ctx->args[0];
+	for (i = 0; i < VFMIG_MAX_RANGES && i < n; i++) {
+		struct watched *w = &tab.w[i];
 
-static long find_slot(__u32 i, void *arg)
-{
-	struct range_val *want = arg, *v = bpf_map_lookup_elem(&ranges, &i);
-
-	if (!v)
-		return 1;
-	if (!v->r.end || (v->r.pid == want->r.pid && v->r.start == want->r.start)) {
-		want->r.id = i;
-		return 1;
+		if (addr < w->start || addr >= w->end ||
+		    w->owner != bpf_get_current_pid_tgid() >> 32)
+			continue;
+		__sync_fetch_and_add(&w->faults, 1);
+		count(VFMIG_C_WRITE_FAULTS, 1);
+		break;
 	}
 	return 0;
 }
 
-static __always_inline __u32 slot_of(__u32 pid, __u64 start)
+/* The slot of pid's range at start, or VFMIG_MAX_RANGES. */
+static __always_inline __u32 slot_of(__u64 pid, __u64 start)
 {
-	struct range_val want = {.r = {.start = start, .pid = pid, .id = VFMIG_MAX_RANGES}};
+	__u64 n = tab.n;
+	__u32 i;
 
-	bpf_loop(VFMIG_MAX_RANGES, find_slot, &want, 0);
-	return want.r.id;
+	for (i = 0; i < VFMIG_MAX_RANGES && i < n; i++) {
+		if (tab.w[i].owner == pid && tab.w[i].start == start)
+			return i;
+	}
+	return VFMIG_MAX_RANGES;
+}
+
+/* A free slot, claimed for pid, with tab.n raised past it; VFMIG_MAX_RANGES if full. */
+static __always_inline __u32 claim(__u64 pid)
+{
+	__u64 n;
+	__u32 i, k;
+
+	for (i = 0; i < VFMIG_MAX_RANGES; i++) {
+		if (!tab.w[i].owner && !__sync_val_compare_and_swap(&tab.w[i].owner, 0, pid))
+			break;
+	}
+	if (i == VFMIG_MAX_RANGES)
+		return i;
+	for (k = 0; k < VFMIG_MAX_RANGES; k++) { /* each failed swap saw another claim grow it */
+		n = tab.n;
+		if (n > i || __sync_val_compare_and_swap(&tab.n, n, i + 1) == n)
+			break;
+	}
+	return i;
 }
 
 SEC("usdt")
 int BPF_USDT(usdt__wp_arm, __u64 start, __u64 len)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32, id;
-	struct range_val v = {.r = {start, start + len, pid}};
+	__u64 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 id;
 
 	if (filtered_out())
 		return 0;
 	id = slot_of(pid, start);
-	if (id < VFMIG_MAX_RANGES) {
-		v.r.id = id;
-		bpf_map_update_elem(&ranges, &id, &v, BPF_ANY);
-	}
+	if (id >= VFMIG_MAX_RANGES)
+		id = claim(pid);
+	if (id >= VFMIG_MAX_RANGES)
+		return 0;
+	tab.w[id].end = 0; /* re-armed: not counted while it changes */
+	barrier();
+	tab.w[id].start = start;
+	tab.w[id].faults = 0;
+	tab.w[id].window = 0;
+	barrier();
+	tab.w[id].end = start + len;
 	return 0;
 }
 
 SEC("usdt")
 int BPF_USDT(usdt__wp_disarm, __u64 start, __u64 len)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32, id = slot_of(pid, start);
-	struct range_val none = {};
+	__u32 id = slot_of(bpf_get_current_pid_tgid() >> 32, start);
 
-	if (id < VFMIG_MAX_RANGES)
-		bpf_map_update_elem(&ranges, &id, &none, BPF_ANY);
+	if (id >= VFMIG_MAX_RANGES)
+		return 0;
+	tab.w[id].end = 0;
+	barrier();
+	tab.w[id].start = 0;
+	barrier();
+	tab.w[id].owner = 0;
 	return 0;
 }
 
@@ -117,17 +145,16 @@ int BPF_USDT(usdt__wp_disarm, __u64 start, __u64 len)
 SEC("usdt")
 int BPF_USDT(usdt__harvest, __u64 start, __u64 ndirty)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32, id = slot_of(pid, start);
-	struct range_val *v = bpf_map_lookup_elem(&ranges, &id);
+	__u32 id = slot_of(bpf_get_current_pid_tgid() >> 32, start);
 	struct vfmig_event *e;
 	__u64 n;
 
-	if (!v || !v->r.end)
+	if (id >= VFMIG_MAX_RANGES || !tab.w[id].end)
 		return 0;
-	n = __sync_lock_test_and_set(&v->faults, 0);
+	n = __sync_lock_test_and_set(&tab.w[id].faults, 0);
 	e = event_new(VFMIG_EV_FAULT_WINDOW, VFMIG_SRC_USDT, start);
 	if (e) {
-		e->a = v->window++;
+		e->a = tab.w[id].window++;
 		e->b = n;
 		e->c = ndirty; /* what the harvester itself found, for comparison */
 		event_send(e);

@@ -86,11 +86,13 @@ int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* Every ioctl on the host ends here: a lock-free lookup first, the locked delete only for ours. */
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int tp__map_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_delete_elem(&vfio_map_inflight, &tid);
+	if (bpf_map_lookup_elem(&vfio_map_inflight, &tid))
+		bpf_map_delete_elem(&vfio_map_inflight, &tid);
 	return 0;
 }
