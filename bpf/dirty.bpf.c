@@ -165,6 +165,8 @@ int BPF_USDT(usdt__harvest, __u64 start, __u64 ndirty)
 SEC("tracepoint/kvm/kvm_dirty_ring_push")
 int tp__kvm_dirty_ring_push(void *ctx)
 {
+	if (filtered_out()) /* it runs in the vCPU thread: the filters apply */
+		return 0;
 	count(VFMIG_C_KVM_DIRTY_PUSH, 1);
 	return 0;
 }

@@ -46,16 +46,30 @@ static __always_inline bool vfio_in_flight(void)
 	return bpf_map_lookup_elem(&vfio_map_inflight, &tid) != NULL;
 }
 
+/*
+ * A mapping outside VFIO's ioctls is the host's (the DMA API), done in
+ * whatever context the driver runs: a process or cgroup filter cannot own it,
+ * so with a filter only VFIO's mappings, made by the filtered threads, count.
+ */
+static __always_inline int on_tracepoint(__u64 iova, __u64 size, bool unmap)
+{
+	bool vfio = vfio_in_flight();
+
+	if (!vfio && (filter.pid || filter.cgroup))
+		return 0;
+	return on_map(iova, size, unmap, vfio, VFMIG_SRC_TRACEPOINT);
+}
+
 SEC("tracepoint/iommu/map")
 int tp__iommu_map(struct trace_event_raw_map *ctx)
 {
-	return on_map(ctx->iova, ctx->size, false, vfio_in_flight(), VFMIG_SRC_TRACEPOINT);
+	return on_tracepoint(ctx->iova, ctx->size, false);
 }
 
 SEC("tracepoint/iommu/unmap")
 int tp__iommu_unmap(struct trace_event_raw_unmap *ctx)
 {
-	return on_map(ctx->iova, ctx->unmapped_size, true, vfio_in_flight(), VFMIG_SRC_TRACEPOINT);
+	return on_tracepoint(ctx->iova, ctx->unmapped_size, true);
 }
 
 SEC("usdt")
@@ -81,7 +95,7 @@ int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), cmd = ctx->args[1];
 
-	if (map_ioctl(cmd))
+	if (map_ioctl(cmd) && !filtered_out())
 		bpf_map_update_elem(&vfio_map_inflight, &tid, &cmd, BPF_ANY);
 	return 0;
 }
