@@ -31,8 +31,8 @@ static int setup(void **state)
 }
 
 struct seen {
-	struct vfmig_event last_set, last_open;
-	int sets, bitmaps, opens;
+	struct vfmig_event last_set, last_open, last_hang;
+	int sets, bitmaps, opens, hangs;
 	uint64_t dirty;
 };
 
@@ -51,6 +51,9 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	} else if (e->type == VFMIG_EV_DEVICE_FD) {
 		s->last_open = *e;
 		s->opens++;
+	} else if (e->type == VFMIG_EV_STOPCOPY_TO_PRECOPY) {
+		s->last_hang = *e;
+		s->hangs++;
 	}
 	return 0;
 }
@@ -108,24 +111,27 @@ static void test_real_syscall_dirty_pages_not_a_state(void **state)
 	close(fd);
 }
 
+/* f: a MIG_DEVICE_STATE GET or SET (flag) of state, data_fd -1. */
+static void mig_state(struct feature_state *f, uint32_t flag, uint32_t state)
+{
+	memset(f, 0, sizeof(*f));
+	f->hdr.argsz = sizeof(*f);
+	f->hdr.flags = flag | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	f->mig.device_state = state;
+	f->mig.data_fd = -1;
+}
+
 /* GET teaches the state; a SET then starts from it. */
 static void test_prepared_state_answers(void **state)
 {
-	struct feature_state get = {
-		.hdr = {sizeof(get),
-			VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
-		.mig = {.device_state = VFIO_DEVICE_STATE_RUNNING, .data_fd = -1},
-	};
-	struct feature_state set = {
-		.hdr = {sizeof(set),
-			VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
-		.mig = {.device_state = VFIO_DEVICE_STATE_PRE_COPY},
-	};
+	struct feature_state get, set;
 	uint64_t sets0;
 	struct seen s;
 
 	(void)state;
 	NEED_PROBES();
+	mig_state(&get, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_STATE_RUNNING);
+	mig_state(&set, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_STATE_PRE_COPY);
 	poll_all(&s);
 	sets0 = counter(VFMIG_C_STATE_SETS);
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
@@ -141,6 +147,60 @@ static void test_prepared_state_answers(void **state)
 	assert_int_equal(s.last_set.from, VFIO_DEVICE_STATE_STOP_COPY);
 	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_PRE_COPY);
 	assert_int_equal(s.last_set.result, -EINVAL);
+}
+
+struct feature_migration {
+	struct vfio_device_feature hdr;
+	struct vfio_device_feature_migration mig;
+};
+
+/*
+ * STOP_COPY -> PRE_COPY: flagged at syscall entry (unfixed kernels never
+ * return) when the device is known to be in STOP_COPY and has PRE_COPY or
+ * its features are unknown; not when its MIGRATION GET said no PRE_COPY.
+ */
+static void test_prepared_stopcopy_to_precopy_flagged(void **state)
+{
+	struct feature_state get, set;
+	struct feature_migration mig = {
+		.hdr = {sizeof(mig), VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION},
+		.mig = {.flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P},
+	};
+	uint64_t h0;
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	mig_state(&get, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_STATE_STOP_COPY);
+	mig_state(&set, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_STATE_PRE_COPY);
+	poll_all(&s);
+	/* device 81: features unknown; a GET says STOP_COPY, then SET PRE_COPY */
+	h0 = counter(VFMIG_C_HANG_RISK);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 81), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 81), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	poll_all(&s);
+	assert_int_equal(s.hangs, 1);
+	assert_int_equal(s.last_hang.from, VFIO_DEVICE_STATE_STOP_COPY);
+	assert_int_equal(s.last_hang.to, VFIO_DEVICE_STATE_PRE_COPY);
+	assert_int_equal(s.last_hang.dev, ((uint64_t)getpid() << 32) | 81);
+	/* device 82: MIGRATION GET says STOP_COPY | P2P, no PRE_COPY: never flagged */
+	h0 = counter(VFMIG_C_HANG_RISK);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &mig, 0, 82), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 82), 0);
+	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY_P2P;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 82), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 0);
+	/* device 83: MIGRATION GET says PRE_COPY: flagged, for PRE_COPY_P2P too */
+	mig.mig.flags |= VFIO_MIGRATION_PRE_COPY;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &mig, 0, 83), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 83), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 83), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	/* from a state not known: nothing to flag */
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 84), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	poll_all(&s);
 }
 
 /* A returned bitmap of each interface, counted bit for bit (and only within its range). */
@@ -566,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_real_syscall_state_set),
 		cmocka_unit_test(test_real_syscall_dirty_pages_not_a_state),
 		cmocka_unit_test(test_prepared_state_answers),
+		cmocka_unit_test(test_prepared_stopcopy_to_precopy_flagged),
 		cmocka_unit_test(test_prepared_bitmaps_counted),
 		cmocka_unit_test(test_real_syscall_get_device_fd),
 		cmocka_unit_test(test_prepared_get_device_fd),

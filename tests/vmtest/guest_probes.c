@@ -169,6 +169,7 @@ static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct
 	uint64_t sets0 = counter_of(p, VFMIG_C_STATE_SETS);
 	uint64_t errs0 = counter_of(p, VFMIG_C_STATE_SET_ERRORS);
 	uint64_t steps0 = counter_of(p, VFMIG_C_FSM_STEPS);
+	uint64_t hangs0 = counter_of(p, VFMIG_C_HANG_RISK);
 	unsigned int reqs[NSTATES][NSTATES] = {}, got[NSTATES][NSTATES];
 	uint8_t first = 0;
 	size_t i;
@@ -198,6 +199,8 @@ static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct
 			 sizeof(sequence) / sizeof(sequence[0]));
 	assert_int_equal(counter_of(p, VFMIG_C_STATE_SET_ERRORS) - errs0, *failed);
 	assert_int_equal(*failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
+	/* that STOP_COPY -> PRE_COPY: refused here, flagged at syscall entry all the same */
+	assert_int_equal(counter_of(p, VFMIG_C_HANG_RISK) - hangs0, 1);
 	/* successful requests per arc; the first from unknown */
 	probe_arcs(p, got, VFMIG_H_STATE_SET, &first);
 	assert_int_equal(first, VFMIG_STATE_UNKNOWN);
