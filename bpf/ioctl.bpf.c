@@ -142,15 +142,18 @@ static __always_inline void decode_feature(struct call *c, __u32 flags)
 {
 	__u32 index = flags & 0xffff, state = 0;
 
-	if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_SET) && !(flags & FEAT_PROBE)) {
+	/* PROBE asks whether the feature exists: no state, size or report passes */
+	if (flags & FEAT_PROBE)
+		return;
+	if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_SET)) {
 		bpf_probe_read_user(&state, 4, (void *)(c->arg + 8));
 		c->kind = K_STATE_SET;
 		c->to = state;
 	} else if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_GET)) {
 		c->kind = K_STATE_GET;
-	} else if (index == FEAT_MIG_DATA_SIZE && (flags & FEAT_GET) && !(flags & FEAT_PROBE)) {
+	} else if (index == FEAT_MIG_DATA_SIZE && (flags & FEAT_GET)) {
 		c->kind = K_DATA_SIZE;
-	} else if (index == FEAT_MIGRATION && (flags & FEAT_GET) && !(flags & FEAT_PROBE)) {
+	} else if (index == FEAT_MIGRATION && (flags & FEAT_GET)) {
 		c->kind = K_MIGRATION_GET;
 	} else if (index == FEAT_DMA_LOGGING_REPORT && (flags & FEAT_GET)) {
 		/* vfio_device_feature_dma_logging_report: iova, length, page_size, bitmap */
@@ -340,8 +343,9 @@ static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 	if (ret)
 		count(VFMIG_C_STATE_SET_ERRORS, 1);
 	hist_add(c->dev, VFMIG_H_STATE_SET, from, c->to, ret, lat);
-	if (!ret && st)
-		st->state = c->to;
+	/* a refused SET may have left the device at an intermediate arc's end: unknown */
+	if (st)
+		st->state = ret ? VFMIG_STATE_UNKNOWN : c->to;
 	if (!ret)
 		data_fd_opened(c);
 	e = event_new(VFMIG_EV_STATE_SET, VFMIG_SRC_SYSCALL, c->dev);

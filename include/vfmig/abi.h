@@ -147,7 +147,9 @@ struct vfmig_hist {
 /* What the probes last saw of a device. */
 struct vfmig_dev_state {
 	__u64 last_ns;
-	__u8 state; /* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded */
+	/* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded, and again after
+	 * a SET failed (the driver may have stopped at an intermediate arc's end) */
+	__u8 state;
 	__u8 features_known;
 	__u8 pad[2];
 	__u32 features; /* VFIO_MIGRATION_* once a MIGRATION GET was seen */

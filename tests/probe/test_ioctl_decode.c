@@ -138,6 +138,9 @@ static void test_prepared_state_answers(void **state)
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_STOP_COPY;
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	/* GET|PROBE asks whether the feature exists: its buffer says nothing of the state */
+	get.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY;
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 77), 0);
 	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0, 3);
@@ -147,6 +150,14 @@ static void test_prepared_state_answers(void **state)
 	assert_int_equal(s.last_set.from, VFIO_DEVICE_STATE_STOP_COPY);
 	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_PRE_COPY);
 	assert_int_equal(s.last_set.result, -EINVAL);
+	assert_int_equal(s.last_set.b, VFMIG_STATE_UNKNOWN);
+	/* a refused SET may have stopped at an intermediate arc: the next is from unknown */
+	set.mig.device_state = VFIO_DEVICE_STATE_RUNNING;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	poll_all(&s);
+	assert_int_equal(s.sets, 1);
+	assert_int_equal(s.last_set.from, VFMIG_STATE_UNKNOWN);
+	assert_int_equal(s.last_set.b, VFIO_DEVICE_STATE_RUNNING);
 }
 
 struct feature_migration {
@@ -250,6 +261,12 @@ static void test_prepared_bitmaps_counted(void **state)
 	want = bitmap_weight(bm, 640);
 	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG);
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
+	/* REPORT|PROBE asks whether logging reports exist: no bitmap comes back */
+	q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG);
+	log.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG) - q0, 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
 	poll_all(&s);
 	assert_int_equal(s.bitmaps, 3);
