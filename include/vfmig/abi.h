@@ -8,16 +8,16 @@
 #ifndef VFMIG_ABI_H
 #define VFMIG_ABI_H
 
-#define VFMIG_HIST_SLOTS 40	    /* log2 buckets of nanoseconds: up to ~550 s */
-#define VFMIG_MAX_DEVICES 1024	    /* per-device histogram and state entries */
-#define VFMIG_MAX_INFLIGHT 4096	    /* syscalls being decoded at once */
-#define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
-#define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
-#define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
-#define VFMIG_DEV_NAME_LEN 64	    /* a VFIO device's name as asked of its group */
-#define VFMIG_MAX_KVM_SLOTS 4096    /* KVM memslot sizes remembered (least recently used go) */
-#define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
-#define VFMIG_MAX_DATA_FDS 1024	    /* migration data fds followed at once (read/write decoding) */
+#define VFMIG_HIST_SLOTS 40	      /* log2 buckets of nanoseconds: up to ~550 s */
+#define VFMIG_MAX_DEVICES 1024	      /* per-device histogram and state entries */
+#define VFMIG_MAX_INFLIGHT 4096	      /* syscalls being decoded at once */
+#define VFMIG_MAX_RANGES 64	      /* write-protected ranges watched for faults */
+#define VFMIG_BITMAP_MAX_WORDS 262144 /* u64 words counted per bitmap query: 64 GiB at 4 KiB */
+#define VFMIG_STATE_UNKNOWN 255	      /* a device's state before it was seen */
+#define VFMIG_DEV_NAME_LEN 64	      /* a VFIO device's name as asked of its group */
+#define VFMIG_MAX_KVM_SLOTS 4096      /* KVM memslot sizes remembered (least recently used go) */
+#define VFMIG_CGROUP_MAX_DEPTH 64 /* cgroup levels the filter looks at: deeper ones never match */
+#define VFMIG_MAX_DATA_FDS 1024	  /* migration data fds followed at once (read/write decoding) */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -117,7 +117,7 @@ enum vfmig_counter {
 	VFMIG_C_KVM_CLEAR_LOG_CALLS, /* KVM_CLEAR_DIRTY_LOG, whatever the result */
 	VFMIG_C_KVM_CLEAR_LOG_ERRORS,
 	VFMIG_C_KVM_CLEARED_PAGES, /* bits set in the bitmaps of successful clears */
-	VFMIG_C_KVM_CLEAR_CUT,	   /* of those, counts cut short at VFMIG_BITMAP_MAX_WORDS */
+	VFMIG_C_KVM_CLEAR_CUT,	   /* of those, counts cut short (the bound, or a failed read) */
 	VFMIG_C_KVM_MEMSLOT_SETS,  /* KVM_SET_USER_MEMORY_REGION(2), whatever the result */
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */

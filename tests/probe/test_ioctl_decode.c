@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -32,7 +33,7 @@ static int setup(void **state)
 
 struct seen {
 	struct vfmig_event last_set, last_open, last_hang;
-	int sets, bitmaps, opens, hangs;
+	int sets, bitmaps, opens, hangs, cut;
 	uint64_t dirty;
 };
 
@@ -48,6 +49,7 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	} else if (e->type == VFMIG_EV_BITMAP) {
 		s->bitmaps++;
 		s->dirty += e->d;
+		s->cut += e->to;
 	} else if (e->type == VFMIG_EV_DEVICE_FD) {
 		s->last_open = *e;
 		s->opens++;
@@ -270,6 +272,54 @@ static void test_prepared_bitmaps_counted(void **state)
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
 	poll_all(&s);
 	assert_int_equal(s.bitmaps, 3);
+}
+
+struct type1_get {
+	struct vfio_iommu_type1_dirty_bitmap hdr;
+	struct vfio_iommu_type1_dirty_bitmap_get get;
+};
+
+/* One GET_BITMAP answered with t1's bitmap: want pages counted, cut short or not. */
+static void type1_counted(struct type1_get *t1, uint64_t want, int cut)
+{
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	uint64_t t0 = counter(VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1);
+	struct seen s;
+
+	poll_all(&s);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, t1, 0, 5), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
+	assert_int_equal(counter(VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1) - t0, cut);
+	poll_all(&s);
+	assert_int_equal(s.bitmaps, 1);
+	assert_int_equal(s.dirty, want);
+	assert_int_equal(s.cut, cut);
+}
+
+/*
+ * A 4 GiB range at 4 KiB (2^20 pages: 128 KiB of bits, past the old bound
+ * of 8192 words) counted whole; a bitmap whose second page cannot be read
+ * counted as far as the read worked, and said to be cut short.
+ */
+static void test_prepared_large_bitmap_counted(void **state)
+{
+	const size_t words = (4ull << 30) / 4096 / 64, page_words = 4096 / 8;
+	struct type1_get t1 = {{sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP},
+			       {0, 4ull << 30, {4096, words * 8, NULL}}};
+	uint64_t *bm, want;
+
+	(void)state;
+	NEED_PROBES();
+	bm = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(bm != MAP_FAILED);
+	want = fill_bitmap(bm, words, 4);
+	t1.get.bitmap.data = (__u64 *)bm;
+	type1_counted(&t1, want, 0);
+	/* the second page of the bitmap gone: the first page's bits, and cut short */
+	assert_int_equal(munmap(bm + page_words, words * 8 - 4096), 0);
+	t1.get.size = 2 * 4096ull * 8 * 4096;
+	type1_counted(&t1, bitmap_weight(bm, page_words * 64), 1);
+	munmap(bm, 4096);
 }
 
 static uint64_t dev_of(int fd)
@@ -645,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_prepared_state_answers),
 		cmocka_unit_test(test_prepared_stopcopy_to_precopy_flagged),
 		cmocka_unit_test(test_prepared_bitmaps_counted),
+		cmocka_unit_test(test_prepared_large_bitmap_counted),
 		cmocka_unit_test(test_real_syscall_get_device_fd),
 		cmocka_unit_test(test_prepared_get_device_fd),
 		cmocka_unit_test(test_data_fd_bytes_counted),
