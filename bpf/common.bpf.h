@@ -45,6 +45,14 @@ struct {
 	__type(value, struct vfmig_dev_state);
 } devices SEC(".maps");
 
+/* Device names: of a device fd opened through its group (ioctl), of a kernel device (state). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_dev_name);
+} dev_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

@@ -70,13 +70,6 @@ struct call {
 	char name[VFMIG_DEV_NAME_LEN]; /* K_DEVICE_FD */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VFMIG_MAX_DEVICES);
-	__type(key, __u64);
-	__type(value, struct vfmig_dev_name);
-} dev_names SEC(".maps");
-
 struct kvm_slot_key {
 	__u64 vm; /* pid << 32 | VM fd */
 	__u32 slot;

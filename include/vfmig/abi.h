@@ -64,10 +64,28 @@ enum vfmig_event_type {
 	VFMIG_EV_NR,
 };
 
+/*
+ * A device key is one of two kinds: (pid << 32 | fd) of a VFIO device fd,
+ * decoded at the syscall, or a kernel struct vfio_device pointer (fexit and
+ * kprobe sources) tagged with the top bit (kernel addresses have it on x86-64
+ * and arm64; set anyway). pid 0: an emulated device, its id (USDT).
+ */
+#define VFMIG_DEV_KERNEL (1ull << 63)
+
+static inline __u64 vfmig_dev_kernel(__u64 ptr)
+{
+	return ptr | VFMIG_DEV_KERNEL;
+}
+
+static inline int vfmig_dev_is_kernel(__u64 dev)
+{
+	return !!(dev & VFMIG_DEV_KERNEL);
+}
+
 /* A ring-buffer record: fixed size, so a reader can always skip one. */
 struct vfmig_event {
 	__u64 ts_ns;
-	__u64 dev; /* see vfmig_dev_key() in user/probe/ */
+	__u64 dev; /* a device key: see VFMIG_DEV_KERNEL */
 	__u64 a, b, c, d;
 	__u32 pid, tid;
 	__u16 type, source;
@@ -159,7 +177,9 @@ struct vfmig_dev_state {
 /*
  * A VFIO device fd (pid << 32 | fd) seen opened through its group: the name
  * asked for (the device's: PCI address, mdev UUID; options such as
- * vf_token cut off) and the opener. In the ioctl family's dev_names map.
+ * vf_token cut off) and the opener; or a kernel device (VFMIG_DEV_KERNEL):
+ * dev_name() of its struct device, read at the first step seen on it, and
+ * the task that made that step. In the shared dev_names map.
  */
 struct vfmig_dev_name {
 	char name[VFMIG_DEV_NAME_LEN];

@@ -163,6 +163,32 @@ static void step_sources(struct vfmig_probes *p, struct probe_sources *s)
  * (from, to) equal the requests made, the first one from "unknown": nothing
  * told p the state before it. Returns the arcs; their events' sources in src.
  */
+/*
+ * Every FSM step p saw is of a kernel device (tagged, not a bogus pid)
+ * named by the mtty's UUID, read from dev_name() at its first step.
+ */
+static void steps_device_is_the_mtty(struct vfmig_probes *p)
+{
+	static struct agg_hist h[1024];
+	int i, n = agg_hists(p, h, 1024), steps = 0;
+	struct vfmig_dev_name seen;
+	struct dev_owner o;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].key.kind != VFMIG_H_FSM_STEP)
+			continue;
+		steps++;
+		assert_true(vfmig_dev_is_kernel(h[i].key.dev));
+		assert_int_equal(agg_dev_seen(p, h[i].key.dev, &seen), 0);
+		assert_string_equal(seen.name, VMTEST_MTTY_A);
+		devname_resolve(&devname_host, h[i].key.dev, &seen, &o);
+		assert_string_equal(o.name, VMTEST_MTTY_A);
+		assert_string_equal(o.from, "kernel");
+		assert_int_equal(o.pid, 0);
+	}
+	assert_true(steps > 0);
+}
+
 static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct probe_sources *src)
 {
 	unsigned int seen[NSTATES][NSTATES], truth[NSTATES][NSTATES];
@@ -215,6 +241,7 @@ static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct
 		}
 	assert_int_equal(unknown, 3); /* the first; after ERROR and PRE_COPY refused */
 	assert_int_equal(total - sum, unknown);
+	steps_device_is_the_mtty(p);
 	assert_int_equal(real_reset(&mtty), 0);
 	step_sources(p, src);
 	return n;
