@@ -45,6 +45,14 @@ struct {
 	__type(value, struct vfmig_dev_state);
 } devices SEC(".maps");
 
+/* Device names: of a device fd opened through its group (ioctl), of a kernel device (state). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_dev_name);
+} dev_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -179,35 +187,92 @@ static __always_inline struct vfmig_event *event_new(__u16 type, __u16 source, _
 	return e;
 }
 
-struct bits_ctx {
-	const __u64 *bitmap;
-	__u64 nbits, dirty;
+#define BITS_CHUNK 64 /* u64 words read per bpf_probe_read_user */
+
+/* One chunk of a bitmap being counted: too large for the BPF stack. */
+struct bits_chunk {
+	__u64 w[BITS_CHUNK];
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bits_chunk);
+} bits_buf SEC(".maps");
+
+struct bits_ctx {
+	const __u64 *bitmap;
+	__u64 words, dirty; /* words counted (at most the bound) */
+	__u64 tail;	    /* the first word not in a whole chunk */
+	__u32 last_bits;    /* bits of the last word counted that are in the range: 1..64 */
+	bool failed;	    /* a read failed: the count stops there */
+};
+
+/* Whole chunk i: BITS_CHUNK words in one read, counted with no branch. */
+static long count_chunk(__u32 i, void *arg)
+{
+	struct bits_ctx *c = arg;
+	struct bits_chunk *b;
+	__u32 zero = 0, j;
+	__u64 dirty = 0;
+
+	b = bpf_map_lookup_elem(&bits_buf, &zero);
+	if (!b)
+		return 1;
+	if (bpf_probe_read_user(b->w, sizeof(b->w), c->bitmap + (__u64)i * BITS_CHUNK)) {
+		c->failed = true;
+		return 1;
+	}
+#pragma clang loop unroll(disable)
+	for (j = 0; j < BITS_CHUNK; j++)
+		dirty += __builtin_popcountll(b->w[j]);
+	c->dirty += dirty;
+	return 0;
+}
+
+/* Word tail + i, after the whole chunks, one read each; the last one masked. */
 static long count_word(__u32 i, void *arg)
 {
 	struct bits_ctx *c = arg;
-	__u64 word = 0, left = c->nbits - (__u64)i * 64;
+	__u64 word = 0, at = c->tail + i;
 
-	if ((__u64)i * 64 >= c->nbits || bpf_probe_read_user(&word, 8, c->bitmap + i))
+	if (at >= c->words || bpf_probe_read_user(&word, 8, c->bitmap + at)) {
+		c->failed = at < c->words;
 		return 1;
-	if (left < 64)
-		word &= (1ull << left) - 1;
+	}
+	if (at + 1 == c->words && c->last_bits < 64)
+		word &= (1ull << c->last_bits) - 1;
 	c->dirty += __builtin_popcountll(word);
 	return 0;
 }
 
 /*
  * Dirty pages in a user bitmap of nbits, counted at most
- * VFMIG_BITMAP_MAX_WORDS words far; *cut says when that bound was hit.
+ * VFMIG_BITMAP_MAX_WORDS words far, BITS_CHUNK words per read; *cut says
+ * when the count stopped short of nbits: the bound hit, or a read failed.
  */
 static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
 {
-	struct bits_ctx b = {(const __u64 *)bitmap, nbits, 0};
+	struct bits_ctx b = {.bitmap = (const __u64 *)bitmap, .last_bits = 64};
 	__u64 words = (nbits + 63) / 64;
 
-	*cut = words > VFMIG_BITMAP_MAX_WORDS;
-	bpf_loop(*cut ? VFMIG_BITMAP_MAX_WORDS : words, count_word, &b, 0);
+	if (words > VFMIG_BITMAP_MAX_WORDS) {
+		b.words = VFMIG_BITMAP_MAX_WORDS;
+	} else {
+		b.words = words;
+		if (nbits & 63)
+			b.last_bits = nbits & 63;
+	}
+	b.tail = b.words / BITS_CHUNK * BITS_CHUNK;
+	/* last_bits < 64 only when words % BITS_CHUNK: the masked word is a tail word,
+	 * unless the range ends on a chunk: then the last chunk is counted word by word */
+	if (b.last_bits < 64 && b.tail == b.words)
+		b.tail -= BITS_CHUNK;
+	bpf_loop(b.tail / BITS_CHUNK, count_chunk, &b, 0);
+	if (!b.failed)
+		bpf_loop(b.words - b.tail, count_word, &b, 0);
+	*cut = words > VFMIG_BITMAP_MAX_WORDS || b.failed;
 	return b.dirty;
 }
 

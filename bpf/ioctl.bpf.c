@@ -32,6 +32,7 @@
 #define FEAT_GET (1u << 16)
 #define FEAT_SET (1u << 17)
 #define FEAT_PROBE (1u << 18)
+#define FEAT_MIGRATION 1 /* vfio_device_feature_migration { __aligned_u64 flags; } */
 #define FEAT_MIG_DEVICE_STATE 2
 #define FEAT_DMA_LOGGING_REPORT 8
 #define FEAT_MIG_DATA_SIZE 9
@@ -52,7 +53,8 @@ enum kind {
 	K_KVM_GET_LOG,
 	K_KVM_CLEAR_LOG,
 	K_DEVICE_FD,
-	K_DATA_SIZE
+	K_DATA_SIZE,
+	K_MIGRATION_GET
 };
 
 struct call {
@@ -67,13 +69,6 @@ struct call {
 	bool cut;
 	char name[VFMIG_DEV_NAME_LEN]; /* K_DEVICE_FD */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VFMIG_MAX_DEVICES);
-	__type(key, __u64);
-	__type(value, struct vfmig_dev_name);
-} dev_names SEC(".maps");
 
 struct kvm_slot_key {
 	__u64 vm; /* pid << 32 | VM fd */
@@ -140,14 +135,19 @@ static __always_inline void decode_feature(struct call *c, __u32 flags)
 {
 	__u32 index = flags & 0xffff, state = 0;
 
-	if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_SET) && !(flags & FEAT_PROBE)) {
+	/* PROBE asks whether the feature exists: no state, size or report passes */
+	if (flags & FEAT_PROBE)
+		return;
+	if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_SET)) {
 		bpf_probe_read_user(&state, 4, (void *)(c->arg + 8));
 		c->kind = K_STATE_SET;
 		c->to = state;
 	} else if (index == FEAT_MIG_DEVICE_STATE && (flags & FEAT_GET)) {
 		c->kind = K_STATE_GET;
-	} else if (index == FEAT_MIG_DATA_SIZE && (flags & FEAT_GET) && !(flags & FEAT_PROBE)) {
+	} else if (index == FEAT_MIG_DATA_SIZE && (flags & FEAT_GET)) {
 		c->kind = K_DATA_SIZE;
+	} else if (index == FEAT_MIGRATION && (flags & FEAT_GET)) {
+		c->kind = K_MIGRATION_GET;
 	} else if (index == FEAT_DMA_LOGGING_REPORT && (flags & FEAT_GET)) {
 		/* vfio_device_feature_dma_logging_report: iova, length, page_size, bitmap */
 		c->kind = K_BITMAP;
@@ -215,6 +215,29 @@ static __always_inline bool kvm_cmd(__u32 cmd)
 	       cmd == CMD_KVM_SET_MEMSLOT || cmd == CMD_KVM_SET_MEMSLOT2;
 }
 
+/*
+ * STOP_COPY -> PRE_COPY(_P2P) on a device with PRE_COPY (or whose features
+ * are not known): unfixed kernels never return from this request, so it is
+ * flagged here, at entry, from the state the device is known to be in.
+ */
+static __always_inline void hang_risk(struct call *c)
+{
+	struct vfmig_dev_state *st = bpf_map_lookup_elem(&devices, &c->dev);
+	struct vfmig_event *e;
+
+	if (!st || st->state != VFIO_DEVICE_STATE_STOP_COPY ||
+	    (c->to != VFIO_DEVICE_STATE_PRE_COPY && c->to != VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
+	    (st->features_known && !(st->features & VFIO_MIGRATION_PRE_COPY)))
+		return;
+	count(VFMIG_C_HANG_RISK, 1);
+	e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, VFMIG_SRC_SYSCALL, c->dev);
+	if (e) {
+		e->from = st->state;
+		e->to = c->to;
+		event_send(e);
+	}
+}
+
 static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), hdr[2] = {};
@@ -252,6 +275,8 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 	}
 	if (c.kind == K_NONE || dev_out(c.dev))
 		return 0;
+	if (c.kind == K_STATE_SET)
+		hang_risk(&c);
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 	return 0;
 }
@@ -311,8 +336,9 @@ static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 	if (ret)
 		count(VFMIG_C_STATE_SET_ERRORS, 1);
 	hist_add(c->dev, VFMIG_H_STATE_SET, from, c->to, ret, lat);
-	if (!ret && st)
-		st->state = c->to;
+	/* a refused SET may have left the device at an intermediate arc's end: unknown */
+	if (st)
+		st->state = ret ? VFMIG_STATE_UNKNOWN : c->to;
 	if (!ret)
 		data_fd_opened(c);
 	e = event_new(VFMIG_EV_STATE_SET, VFMIG_SRC_SYSCALL, c->dev);
@@ -431,6 +457,12 @@ static __always_inline int decode_exit(long ret)
 		exit_device_fd(c, ret);
 	} else if (c->kind == K_DATA_SIZE) {
 		exit_data_size(c, ret);
+	} else if (c->kind == K_MIGRATION_GET) {
+		st = ret ? NULL : dev_state(c->dev);
+		if (st && !bpf_probe_read_user(v, 8, (void *)(c->arg + 8))) {
+			st->features = (__u32)v[0]; /* VFIO_MIGRATION_STOP_COPY, P2P, PRE_COPY */
+			st->features_known = 1;
+		}
 	} else if (c->kind == K_PRECOPY) {
 		count(VFMIG_C_PRECOPY_INFOS, 1);
 		st = dev_state(c->dev);

@@ -84,7 +84,7 @@ SEC("kprobe/vfio_pin_pages")
 int BPF_KPROBE(kprobe__vfio_pin_pages, void *dev, unsigned long arg2, int npage)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pin_call c = {(__u64)dev, pin_iova(arg2), npage};
+	struct pin_call c = {vfmig_dev_kernel((__u64)dev), pin_iova(arg2), npage};
 
 	if (!filtered_out())
 		bpf_map_update_elem(&pin_calls, &tid, &c, BPF_ANY);
@@ -107,18 +107,32 @@ int BPF_KRETPROBE(kretprobe__vfio_pin_pages, int ret)
 SEC("kprobe/vfio_unpin_pages")
 int BPF_KPROBE(kprobe__vfio_unpin_pages, void *dev, unsigned long arg2, int npage)
 {
-	return filtered_out() ? 0 : on_unpin((__u64)dev, pin_iova(arg2), npage, VFMIG_SRC_KPROBE);
+	return filtered_out() ? 0
+			      : on_unpin(vfmig_dev_kernel((__u64)dev), pin_iova(arg2), npage,
+					 VFMIG_SRC_KPROBE);
+}
+
+/*
+ * The device a tracing program's first argument points to, as a key: read
+ * as a number (the verifier allows no arithmetic on the typed pointer).
+ */
+static __always_inline __u64 arg0_dev(__u64 *ctx)
+{
+	__u64 dev = 0;
+
+	bpf_probe_read_kernel(&dev, sizeof(dev), ctx);
+	return vfmig_dev_kernel(dev);
 }
 
 SEC("fexit/vfio_pin_pages")
 int BPF_PROG(fexit__vfio_pin_pages, void *dev, unsigned long iova, int npage, int prot, void *pages,
 	     int ret)
 {
-	return filtered_out() ? 0 : on_pin((__u64)dev, iova, npage, ret, VFMIG_SRC_FENTRY);
+	return filtered_out() ? 0 : on_pin(arg0_dev(ctx), iova, npage, ret, VFMIG_SRC_FENTRY);
 }
 
 SEC("fentry/vfio_unpin_pages")
 int BPF_PROG(fentry__vfio_unpin_pages, void *dev, unsigned long iova, int npage)
 {
-	return filtered_out() ? 0 : on_unpin((__u64)dev, iova, npage, VFMIG_SRC_FENTRY);
+	return filtered_out() ? 0 : on_unpin(arg0_dev(ctx), iova, npage, VFMIG_SRC_FENTRY);
 }

@@ -210,7 +210,7 @@ int BPF_USDT(usdt__reset, __u32 dev, __u32 from)
  * request's ioctl returns, whose result is then the arc's.
  */
 struct kstep {
-	__u64 dev, ts;
+	__u64 dev, ts, device; /* device: the raw struct vfio_device pointer */
 	__u8 from, to;
 	__u16 src;
 };
@@ -244,10 +244,35 @@ static __always_inline void kstep_close(__u32 tid, __s32 result)
 		__sync_fetch_and_add(&open_ksteps, -1);
 }
 
+/* The kernel's own types, as far as the name is concerned (CO-RE: module BTF). */
+struct vfio_device___vfmig {
+	struct device *dev;
+} __attribute__((preserve_access_index));
+
+/*
+ * A kernel device's name, dev_name(device->dev): the PCI address or the
+ * mdev UUID, read once, at the first step seen on it.
+ */
+static __always_inline void kdev_name(__u64 key, void *device)
+{
+	struct vfio_device___vfmig *vd = device;
+	struct vfmig_dev_name n = {};
+	const char *name;
+
+	if (bpf_map_lookup_elem(&dev_names, &key))
+		return;
+	name = BPF_CORE_READ(vd, dev, kobj.name);
+	if (!name || bpf_probe_read_kernel_str(n.name, sizeof(n.name), name) < 0)
+		return;
+	n.opened_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	bpf_map_update_elem(&dev_names, &key, &n, BPF_NOEXIST);
+}
+
 static __always_inline int kstep_open(void *device, __u32 cur, void *next_fsm, int ret, __u16 src)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), next = 0;
-	struct kstep k = {.dev = (__u64)device, .from = cur, .src = src};
+	struct kstep k = {.dev = vfmig_dev_kernel((__u64)device), .from = cur, .src = src};
 
 	if (filtered_out())
 		return 0;
@@ -255,6 +280,7 @@ static __always_inline int kstep_open(void *device, __u32 cur, void *next_fsm, i
 	if (ret || bpf_probe_read_kernel(&next, sizeof(next), next_fsm))
 		return 0; /* no arc: the request is refused before any step */
 	k.to = next;
+	kdev_name(k.dev, device);
 	k.ts = bpf_ktime_get_ns();
 	if (!bpf_map_update_elem(&ksteps, &tid, &k, BPF_NOEXIST))
 		__sync_fetch_and_add(&open_ksteps, 1);
@@ -284,7 +310,10 @@ int BPF_KPROBE(kprobe__vfio_mig_get_next_state, void *device, __u32 cur, __u32 n
 	       void *next_fsm)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct kstep k = {.dev = (__u64)device, .from = cur, .src = VFMIG_SRC_KPROBE};
+	struct kstep k = {.dev = vfmig_dev_kernel((__u64)device),
+			  .device = (__u64)device,
+			  .from = cur,
+			  .src = VFMIG_SRC_KPROBE};
 	__u64 ptr = (__u64)next_fsm;
 
 	if (filtered_out())
@@ -308,7 +337,7 @@ int BPF_KRETPROBE(kretprobe__vfio_mig_get_next_state, int ret)
 		return 0;
 	open = *k;
 	kstep_close(tid, 0); /* ts 0: an arc not yet known is not counted */
-	kstep_open((void *)open.dev, open.from, (void *)*ptr, ret, VFMIG_SRC_KPROBE);
+	kstep_open((void *)open.device, open.from, (void *)*ptr, ret, VFMIG_SRC_KPROBE);
 	bpf_map_delete_elem(&next_ptrs, &tid);
 	return 0;
 }

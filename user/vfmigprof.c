@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfmigprof: attach vfmig's probes and report. Argument parsing and wiring only. */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +38,9 @@ static const char usage_text[] =
 	"  -b, --binary PATH      where the USDT probes are (default: PROGRAM, the process's\n"
 	"                         binary, or the vfmig-emu beside vfmigprof)\n"
 	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
-	"                         device fd (transitions and decoded ioctls)\n"
+	"                         device fd (its decoded ioctls: the syscall view; the kernel's\n"
+	"                         FSM steps and pins are of the kernel's device, named apart,\n"
+	"                         and not shown with -d PID:FD)\n"
 	"      --cgroup PATH      only processes in this cgroup v2 directory or below it\n"
 	"                         (e.g. /sys/fs/cgroup/machine.slice/NAME.scope)\n"
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
@@ -91,6 +99,8 @@ static int parse_dev(const char *s, uint64_t *dev)
 	unsigned long long a, b;
 	char tail;
 
+	if (!*s || strspn(s, "0123456789:") != strlen(s)) /* no sign, no blank */
+		return -1;
 	if (sscanf(s, "%llu:%llu%c", &a, &b, &tail) == 2 && a && a < (1ull << 32) &&
 	    b < (1ull << 32)) {
 		*dev = a << 32 | b;
@@ -118,6 +128,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	unsigned long long secs;
 	unsigned long ms;
 	char *end;
 	int c;
@@ -153,10 +164,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->binary = optarg;
 			break;
 		case 'D':
-			o->duration = strtoul(optarg, &end, 10);
-			if (*end || !o->duration)
-				return usage_error("--duration '%s' is not a number of seconds",
+			errno = 0;
+			secs = strtoull(optarg, &end, 10);
+			if (*end || !secs || secs > UINT_MAX || errno || strchr(optarg, '-'))
+				return usage_error("--duration '%s' is not a number of seconds "
+						   "(1 to 4294967295)",
 						   optarg);
+			o->duration = secs;
 			break;
 		case 'd':
 			if (parse_dev(optarg, &o->dev))
@@ -279,11 +293,109 @@ static int poll_ms(const struct opts *o, double next)
 	return left < 0 ? 0 : left > 100 ? 100 : (int)left + 1;
 }
 
+/* stat -p PID ends with PID: its pidfd readable (5.3), else no such process. */
+static bool gone(pid_t pid, int pidfd)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+
+	if (pidfd >= 0)
+		return poll(&p, 1, 0) > 0;
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+/*
+ * Whether path is an ELF file with a USDT note (.note.stapsdt) of provider
+ * "vfmig": 1 yes, 0 no, -1 not readable (errno).
+ */
+static int has_vfmig_usdt(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	struct stat st;
+	const char *m;
+	size_t i, off;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	m = st.st_size >= (off_t)sizeof(*eh) ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
+					     : MAP_FAILED;
+	close(fd);
+	if (m == MAP_FAILED)
+		return 0;
+	eh = (const Elf64_Ehdr *)m;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shoff + (size_t)eh->e_shnum * sizeof(*sh) > (size_t)st.st_size)
+		goto out;
+	sh = (const Elf64_Shdr *)(m + eh->e_shoff);
+	for (i = 0; i < eh->e_shnum && !found; i++) {
+		if (sh[i].sh_type != SHT_NOTE ||
+		    sh[i].sh_offset + sh[i].sh_size > (size_t)st.st_size)
+			continue;
+		for (off = 0; off + sizeof(Elf64_Nhdr) <= sh[i].sh_size && !found;) {
+			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(m + sh[i].sh_offset + off);
+			const char *name = (const char *)(n + 1);
+			const char *desc = name + ((n->n_namesz + 3) & ~3u);
+			size_t next = sizeof(*n) + ((n->n_namesz + 3) & ~3u) +
+				      ((n->n_descsz + 3) & ~3u);
+
+			if (off + next > sh[i].sh_size)
+				break;
+			/* NT_STAPSDT (3), "stapsdt": pc, base, semaphore, then the provider */
+			found = n->n_type == 3 && n->n_namesz == 8 && !memcmp(name, "stapsdt", 8) &&
+				n->n_descsz > 24 + 5 && !strncmp(desc + 24, "vfmig", 6);
+			off += next;
+		}
+	}
+out:
+	munmap((void *)m, st.st_size);
+	return found;
+}
+
+/*
+ * Refused before anything loads: PROGRAM not found, -b not readable or
+ * without vfmig's USDT probes. PROGRAM's own binary without them: one line
+ * says so, and the rest of the probes profile it.
+ */
+static int check_targets(const struct opts *o)
+{
+	char *path;
+	int has;
+
+	if (o->prog) {
+		path = find_program(o->prog[0]);
+		if (!path) {
+			fprintf(stderr, "vfmigprof: %s: %s\n", o->prog[0],
+				strchr(o->prog[0], '/') ? strerror(errno) : "not found in PATH");
+			return EXIT_USAGE;
+		}
+		if (!o->binary && has_vfmig_usdt(path) == 0)
+			fprintf(stderr, "vfmigprof: %s has no vfmig USDT probes: those stay off\n",
+				path);
+		free(path);
+	}
+	if (!o->binary)
+		return 0;
+	has = has_vfmig_usdt(o->binary);
+	if (has < 0) {
+		fprintf(stderr, "vfmigprof: -b %s: %s\n", o->binary, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!has) {
+		fprintf(stderr, "vfmigprof: -b %s: no vfmig USDT probes in it\n", o->binary);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int go)
 {
 	struct stat_report *r = report_new(p, o->json, stdout);
 	double t0 = now_s(), step = o->interval_ms / 1e3, next = t0 + step;
-	int status = 0;
+	int status = 0, pidfd = -1;
 
 	if (!r)
 		return 1;
@@ -291,7 +403,9 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 	signal(SIGTERM, on_signal);
 	if (child > 0 && write(go, "g", 1) != 1)
 		stop = 1;
-	while (!stop) {
+	if (o->pid)
+		pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
+	while (!stop && !(o->pid && gone(o->pid, pidfd))) {
 		probes_poll(p, poll_ms(o, next), NULL, NULL);
 		report_refresh_names(r);
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child)
@@ -307,6 +421,8 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 		report_interval(r, now_s() - t0);
 	report_total(r, now_s() - t0);
 	report_free(r);
+	if (pidfd >= 0)
+		close(pidfd);
 	return child > 0 && (!WIFEXITED(status) || WEXITSTATUS(status)) ? 1 : 0;
 }
 
@@ -368,5 +484,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfmigprof: %s\n", err);
 		return EXIT_USAGE;
 	}
-	return run(&o);
+	ret = check_targets(&o);
+	return ret ? ret : run(&o);
 }

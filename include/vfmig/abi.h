@@ -8,16 +8,16 @@
 #ifndef VFMIG_ABI_H
 #define VFMIG_ABI_H
 
-#define VFMIG_HIST_SLOTS 40	    /* log2 buckets of nanoseconds: up to ~550 s */
-#define VFMIG_MAX_DEVICES 1024	    /* per-device histogram and state entries */
-#define VFMIG_MAX_INFLIGHT 4096	    /* syscalls being decoded at once */
-#define VFMIG_MAX_RANGES 64	    /* write-protected ranges watched for faults */
-#define VFMIG_BITMAP_MAX_WORDS 8192 /* u64 words counted per bitmap query (512 MiB at 4 KiB) */
-#define VFMIG_STATE_UNKNOWN 255	    /* a device's state before it was seen */
-#define VFMIG_DEV_NAME_LEN 64	    /* a VFIO device's name as asked of its group */
-#define VFMIG_MAX_KVM_SLOTS 4096    /* KVM memslot sizes remembered (least recently used go) */
-#define VFMIG_CGROUP_MAX_DEPTH 64   /* cgroup levels the filter looks at: deeper ones never match */
-#define VFMIG_MAX_DATA_FDS 1024	    /* migration data fds followed at once (read/write decoding) */
+#define VFMIG_HIST_SLOTS 40	      /* log2 buckets of nanoseconds: up to ~550 s */
+#define VFMIG_MAX_DEVICES 1024	      /* per-device histogram and state entries */
+#define VFMIG_MAX_INFLIGHT 4096	      /* syscalls being decoded at once */
+#define VFMIG_MAX_RANGES 64	      /* write-protected ranges watched for faults */
+#define VFMIG_BITMAP_MAX_WORDS 262144 /* u64 words counted per bitmap query: 64 GiB at 4 KiB */
+#define VFMIG_STATE_UNKNOWN 255	      /* a device's state before it was seen */
+#define VFMIG_DEV_NAME_LEN 64	      /* a VFIO device's name as asked of its group */
+#define VFMIG_MAX_KVM_SLOTS 4096      /* KVM memslot sizes remembered (least recently used go) */
+#define VFMIG_CGROUP_MAX_DEPTH 64 /* cgroup levels the filter looks at: deeper ones never match */
+#define VFMIG_MAX_DATA_FDS 1024	  /* migration data fds followed at once (read/write decoding) */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -64,10 +64,28 @@ enum vfmig_event_type {
 	VFMIG_EV_NR,
 };
 
+/*
+ * A device key is one of two kinds: (pid << 32 | fd) of a VFIO device fd,
+ * decoded at the syscall, or a kernel struct vfio_device pointer (fexit and
+ * kprobe sources) tagged with the top bit (kernel addresses have it on x86-64
+ * and arm64; set anyway). pid 0: an emulated device, its id (USDT).
+ */
+#define VFMIG_DEV_KERNEL (1ull << 63)
+
+static inline __u64 vfmig_dev_kernel(__u64 ptr)
+{
+	return ptr | VFMIG_DEV_KERNEL;
+}
+
+static inline int vfmig_dev_is_kernel(__u64 dev)
+{
+	return !!(dev & VFMIG_DEV_KERNEL);
+}
+
 /* A ring-buffer record: fixed size, so a reader can always skip one. */
 struct vfmig_event {
 	__u64 ts_ns;
-	__u64 dev; /* see vfmig_dev_key() in user/probe/ */
+	__u64 dev; /* a device key: see VFMIG_DEV_KERNEL */
 	__u64 a, b, c, d;
 	__u32 pid, tid;
 	__u16 type, source;
@@ -117,7 +135,7 @@ enum vfmig_counter {
 	VFMIG_C_KVM_CLEAR_LOG_CALLS, /* KVM_CLEAR_DIRTY_LOG, whatever the result */
 	VFMIG_C_KVM_CLEAR_LOG_ERRORS,
 	VFMIG_C_KVM_CLEARED_PAGES, /* bits set in the bitmaps of successful clears */
-	VFMIG_C_KVM_CLEAR_CUT,	   /* of those, counts cut short at VFMIG_BITMAP_MAX_WORDS */
+	VFMIG_C_KVM_CLEAR_CUT,	   /* of those, counts cut short (the bound, or a failed read) */
 	VFMIG_C_KVM_MEMSLOT_SETS,  /* KVM_SET_USER_MEMORY_REGION(2), whatever the result */
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
@@ -147,7 +165,9 @@ struct vfmig_hist {
 /* What the probes last saw of a device. */
 struct vfmig_dev_state {
 	__u64 last_ns;
-	__u8 state; /* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded */
+	/* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded, and again after
+	 * a SET failed (the driver may have stopped at an intermediate arc's end) */
+	__u8 state;
 	__u8 features_known;
 	__u8 pad[2];
 	__u32 features; /* VFIO_MIGRATION_* once a MIGRATION GET was seen */
@@ -157,7 +177,9 @@ struct vfmig_dev_state {
 /*
  * A VFIO device fd (pid << 32 | fd) seen opened through its group: the name
  * asked for (the device's: PCI address, mdev UUID; options such as
- * vf_token cut off) and the opener. In the ioctl family's dev_names map.
+ * vf_token cut off) and the opener; or a kernel device (VFMIG_DEV_KERNEL):
+ * dev_name() of its struct device, read at the first step seen on it, and
+ * the task that made that step. In the shared dev_names map.
  */
 struct vfmig_dev_name {
 	char name[VFMIG_DEV_NAME_LEN];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
@@ -133,6 +134,16 @@ static void test_bad_inputs_one_line(void **state)
 		{{"probes", "--prefer"}, "vfmigprof: option '--prefer' needs an argument"},
 		{{"stat", "--duration", "0"},
 		 "vfmigprof: --duration '0' is not a number of seconds"},
+		{{"stat", "--duration", "-1"},
+		 "vfmigprof: --duration '-1' is not a number of seconds"},
+		{{"stat", "--duration", "4294967297"},
+		 "vfmigprof: --duration '4294967297' is not a number of seconds"},
+		{{"stat", "-d", "-3"}, "vfmigprof: -d '-3': use a device id or PID:FD"},
+		{{"stat", "--", "nosuchprog"}, "vfmigprof: nosuchprog: not found in PATH"},
+		{{"stat", "-b", "/nonexist", "--duration", "1"},
+		 "vfmigprof: -b /nonexist: No such file or directory"},
+		{{"stat", "-b", "/bin/true", "--duration", "1"},
+		 "vfmigprof: -b /bin/true: no vfmig USDT probes in it"},
 	};
 	static struct out o;
 	char mnt[PATH_MAX - 32];
@@ -150,6 +161,42 @@ static void test_bad_inputs_one_line(void **state)
 				 bad[i].args[1] ? bad[i].args[1] : "", o.status, o.err);
 		assert_string_equal(o.text, "");
 	}
+}
+
+/* A PROGRAM without vfmig's USDT notes: one line says so, and nothing of libbpf's. */
+static void test_program_without_usdt_one_line(void **state)
+{
+	static const char *const args[] = {"stat", "--", "/bin/true", NULL};
+	static struct out o;
+
+	(void)state;
+	run_tool((char *const *)args, &o);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(lines(o.err), 1);
+	assert_non_null(strstr(o.err, "has no vfmig USDT probes"));
+}
+
+/* stat -p PID ends when PID does, long before its --duration. */
+static void test_stat_pid_ends_with_the_process(void **state)
+{
+	char pid_s[16], *args[] = {"stat", "-p", pid_s, "--duration", "60", NULL};
+	static struct out o;
+	struct timespec t0, t1;
+	pid_t pid = fork();
+
+	(void)state;
+	assert_true(pid >= 0);
+	if (!pid) {
+		usleep(500 * 1000);
+		_exit(0);
+	}
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_tool(args, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(o.status, 0);
+	assert_true(t1.tv_sec - t0.tv_sec < 20);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
 }
 
 /*
@@ -290,6 +337,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_inputs_one_line),
+		cmocka_unit_test(test_program_without_usdt_one_line),
+		cmocka_unit_test(test_stat_pid_ends_with_the_process),
 		cmocka_unit_test(test_json_checker_refuses),
 		cmocka_unit_test(test_interval_json_lines),
 	};

@@ -217,6 +217,17 @@ static void test_resolve_gone_and_emulated(void **state)
 	devname_resolve(&roots, 5, NULL, &o);
 	assert_string_equal(o.name, "emu5");
 	assert_string_equal(o.from, "emu");
+	/* a kernel device: no pid, no fd (never a pid decoded from a pointer) */
+	devname_resolve(&roots, vfmig_dev_kernel(0xffff888012345600ull), &seen, &o);
+	assert_string_equal(o.name, "0000:3b:00.0");
+	assert_string_equal(o.from, "kernel");
+	assert_string_equal(o.comm, "qemu-system-x86");
+	assert_int_equal(o.pid, 0);
+	assert_int_equal(o.fd, 0);
+	devname_resolve(&roots, vfmig_dev_kernel(0x12345600ull), NULL, &o);
+	assert_string_equal(o.name, "unknown (kernel device: no name read)");
+	assert_int_equal(o.pid, 0);
+	assert_false(vfmig_dev_is_kernel(dev(100, 20)));
 }
 
 int main(void)

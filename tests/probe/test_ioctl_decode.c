@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -31,8 +32,8 @@ static int setup(void **state)
 }
 
 struct seen {
-	struct vfmig_event last_set, last_open;
-	int sets, bitmaps, opens;
+	struct vfmig_event last_set, last_open, last_hang;
+	int sets, bitmaps, opens, hangs, cut;
 	uint64_t dirty;
 };
 
@@ -48,9 +49,13 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	} else if (e->type == VFMIG_EV_BITMAP) {
 		s->bitmaps++;
 		s->dirty += e->d;
+		s->cut += e->to;
 	} else if (e->type == VFMIG_EV_DEVICE_FD) {
 		s->last_open = *e;
 		s->opens++;
+	} else if (e->type == VFMIG_EV_STOPCOPY_TO_PRECOPY) {
+		s->last_hang = *e;
+		s->hangs++;
 	}
 	return 0;
 }
@@ -108,30 +113,36 @@ static void test_real_syscall_dirty_pages_not_a_state(void **state)
 	close(fd);
 }
 
+/* f: a MIG_DEVICE_STATE GET or SET (flag) of state, data_fd -1. */
+static void mig_state(struct feature_state *f, uint32_t flag, uint32_t state)
+{
+	memset(f, 0, sizeof(*f));
+	f->hdr.argsz = sizeof(*f);
+	f->hdr.flags = flag | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	f->mig.device_state = state;
+	f->mig.data_fd = -1;
+}
+
 /* GET teaches the state; a SET then starts from it. */
 static void test_prepared_state_answers(void **state)
 {
-	struct feature_state get = {
-		.hdr = {sizeof(get),
-			VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
-		.mig = {.device_state = VFIO_DEVICE_STATE_RUNNING, .data_fd = -1},
-	};
-	struct feature_state set = {
-		.hdr = {sizeof(set),
-			VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
-		.mig = {.device_state = VFIO_DEVICE_STATE_PRE_COPY},
-	};
+	struct feature_state get, set;
 	uint64_t sets0;
 	struct seen s;
 
 	(void)state;
 	NEED_PROBES();
+	mig_state(&get, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_STATE_RUNNING);
+	mig_state(&set, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_STATE_PRE_COPY);
 	poll_all(&s);
 	sets0 = counter(VFMIG_C_STATE_SETS);
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_STOP_COPY;
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	/* GET|PROBE asks whether the feature exists: its buffer says nothing of the state */
+	get.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 77), 0);
 	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY;
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 77), 0);
 	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0, 3);
@@ -141,6 +152,68 @@ static void test_prepared_state_answers(void **state)
 	assert_int_equal(s.last_set.from, VFIO_DEVICE_STATE_STOP_COPY);
 	assert_int_equal(s.last_set.to, VFIO_DEVICE_STATE_PRE_COPY);
 	assert_int_equal(s.last_set.result, -EINVAL);
+	assert_int_equal(s.last_set.b, VFMIG_STATE_UNKNOWN);
+	/* a refused SET may have stopped at an intermediate arc: the next is from unknown */
+	set.mig.device_state = VFIO_DEVICE_STATE_RUNNING;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, 0, 77), 0);
+	poll_all(&s);
+	assert_int_equal(s.sets, 1);
+	assert_int_equal(s.last_set.from, VFMIG_STATE_UNKNOWN);
+	assert_int_equal(s.last_set.b, VFIO_DEVICE_STATE_RUNNING);
+}
+
+struct feature_migration {
+	struct vfio_device_feature hdr;
+	struct vfio_device_feature_migration mig;
+};
+
+/*
+ * STOP_COPY -> PRE_COPY: flagged at syscall entry (unfixed kernels never
+ * return) when the device is known to be in STOP_COPY and has PRE_COPY or
+ * its features are unknown; not when its MIGRATION GET said no PRE_COPY.
+ */
+static void test_prepared_stopcopy_to_precopy_flagged(void **state)
+{
+	struct feature_state get, set;
+	struct feature_migration mig = {
+		.hdr = {sizeof(mig), VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION},
+		.mig = {.flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P},
+	};
+	uint64_t h0;
+	struct seen s;
+
+	(void)state;
+	NEED_PROBES();
+	mig_state(&get, VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_STATE_STOP_COPY);
+	mig_state(&set, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_STATE_PRE_COPY);
+	poll_all(&s);
+	/* device 81: features unknown; a GET says STOP_COPY, then SET PRE_COPY */
+	h0 = counter(VFMIG_C_HANG_RISK);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 81), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 81), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	poll_all(&s);
+	assert_int_equal(s.hangs, 1);
+	assert_int_equal(s.last_hang.from, VFIO_DEVICE_STATE_STOP_COPY);
+	assert_int_equal(s.last_hang.to, VFIO_DEVICE_STATE_PRE_COPY);
+	assert_int_equal(s.last_hang.dev, ((uint64_t)getpid() << 32) | 81);
+	/* device 82: MIGRATION GET says STOP_COPY | P2P, no PRE_COPY: never flagged */
+	h0 = counter(VFMIG_C_HANG_RISK);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &mig, 0, 82), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 82), 0);
+	set.mig.device_state = VFIO_DEVICE_STATE_PRE_COPY_P2P;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 82), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 0);
+	/* device 83: MIGRATION GET says PRE_COPY: flagged, for PRE_COPY_P2P too */
+	mig.mig.flags |= VFIO_MIGRATION_PRE_COPY;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &mig, 0, 83), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &get, 0, 83), 0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 83), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	/* from a state not known: nothing to flag */
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &set, -EINVAL, 84), 0);
+	assert_int_equal(counter(VFMIG_C_HANG_RISK) - h0, 1);
+	poll_all(&s);
 }
 
 /* A returned bitmap of each interface, counted bit for bit (and only within its range). */
@@ -191,8 +264,62 @@ static void test_prepared_bitmaps_counted(void **state)
 	d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG);
 	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
+	/* REPORT|PROBE asks whether logging reports exist: no bitmap comes back */
+	q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG);
+	log.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 7), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG) - q0, 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG) - d0, want);
 	poll_all(&s);
 	assert_int_equal(s.bitmaps, 3);
+}
+
+struct type1_get {
+	struct vfio_iommu_type1_dirty_bitmap hdr;
+	struct vfio_iommu_type1_dirty_bitmap_get get;
+};
+
+/* One GET_BITMAP answered with t1's bitmap: want pages counted, cut short or not. */
+static void type1_counted(struct type1_get *t1, uint64_t want, int cut)
+{
+	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
+	uint64_t t0 = counter(VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1);
+	struct seen s;
+
+	poll_all(&s);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, t1, 0, 5), 0);
+	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
+	assert_int_equal(counter(VFMIG_C_BITMAP_TRUNCATED + VFMIG_IFACE_TYPE1) - t0, cut);
+	poll_all(&s);
+	assert_int_equal(s.bitmaps, 1);
+	assert_int_equal(s.dirty, want);
+	assert_int_equal(s.cut, cut);
+}
+
+/*
+ * A 4 GiB range at 4 KiB (2^20 pages: 128 KiB of bits, past the old bound
+ * of 8192 words) counted whole; a bitmap whose second page cannot be read
+ * counted as far as the read worked, and said to be cut short.
+ */
+static void test_prepared_large_bitmap_counted(void **state)
+{
+	const size_t words = (4ull << 30) / 4096 / 64, page_words = 4096 / 8;
+	struct type1_get t1 = {{sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP},
+			       {0, 4ull << 30, {4096, words * 8, NULL}}};
+	uint64_t *bm, want;
+
+	(void)state;
+	NEED_PROBES();
+	bm = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(bm != MAP_FAILED);
+	want = fill_bitmap(bm, words, 4);
+	t1.get.bitmap.data = (__u64 *)bm;
+	type1_counted(&t1, want, 0);
+	/* the second page of the bitmap gone: the first page's bits, and cut short */
+	assert_int_equal(munmap(bm + page_words, words * 8 - 4096), 0);
+	t1.get.size = 2 * 4096ull * 8 * 4096;
+	type1_counted(&t1, bitmap_weight(bm, page_words * 64), 1);
+	munmap(bm, 4096);
 }
 
 static uint64_t dev_of(int fd)
@@ -566,7 +693,9 @@ int main(void)
 		cmocka_unit_test(test_real_syscall_state_set),
 		cmocka_unit_test(test_real_syscall_dirty_pages_not_a_state),
 		cmocka_unit_test(test_prepared_state_answers),
+		cmocka_unit_test(test_prepared_stopcopy_to_precopy_flagged),
 		cmocka_unit_test(test_prepared_bitmaps_counted),
+		cmocka_unit_test(test_prepared_large_bitmap_counted),
 		cmocka_unit_test(test_real_syscall_get_device_fd),
 		cmocka_unit_test(test_prepared_get_device_fd),
 		cmocka_unit_test(test_data_fd_bytes_counted),

@@ -193,9 +193,19 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 	char path[PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
+	out->from = "";
+	if (vfmig_dev_is_kernel(dev)) { /* no pid, no fd: named by the probes, or unknown */
+		out->from = seen ? "kernel" : "";
+		snprintf(out->name, sizeof(out->name), "%.*s",
+			 seen ? VFMIG_DEV_NAME_LEN : (int)sizeof(out->name),
+			 seen ? seen->name : "unknown (kernel device: no name read)");
+		if (seen)
+			snprintf(out->comm, sizeof(out->comm), "%.*s", (int)sizeof(seen->comm),
+				 seen->comm);
+		return;
+	}
 	out->pid = dev >> 32;
 	out->fd = (uint32_t)dev;
-	out->from = "";
 	if (!out->pid) {
 		out->from = "emu";
 		snprintf(out->name, sizeof(out->name), "emu%u", out->fd);

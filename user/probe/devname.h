@@ -6,7 +6,9 @@
  * (/dev/vfio/devices/vfioX -> /sys/class/vfio-dev/vfioX/device), from the
  * kernel's fdinfo (vfio-device-syspath:, newer kernels), or from the
  * VFIO_GROUP_GET_DEVICE_FD the probes saw open it; else it is unknown, and
- * says why: never guessed. A KVM VM fd (whose dirty log is decoded) is
+ * says why: never guessed. A kernel device (VFMIG_DEV_KERNEL: fexit and
+ * kprobe sources) has no pid or fd: its name is dev_name() as the probes
+ * read it at its first step ("kernel"), or unknown. A KVM VM fd (whose dirty log is decoded) is
  * "kvm-vm". The owner is the process's comm, and for QEMU the
  * guest (libvirt domain) named by -name on its command line.
  *
@@ -34,7 +36,7 @@ extern const struct devname_roots devname_host; /* "/proc", "/sys" */
 
 struct dev_owner {
 	char name[128];	  /* PCI address, mdev UUID, emuN, or "unknown (why)" */
-	const char *from; /* "cdev", "fdinfo", "open" (seen by the probes), "emu" or "" */
+	const char *from; /* "cdev", "fdinfo", "open" (seen by the probes), "kernel", "emu" or "" */
 	char comm[16];	  /* "" when neither /proc nor the probes know it */
 	char domain[128]; /* QEMU's -name guest, "" if none */
 	uint32_t pid, fd; /* pid 0: an emulated device, fd its id */

@@ -40,7 +40,9 @@ int host_kernel_check(const char *release, bool has_btf, char *err, size_t errle
 		return -EINVAL;
 	}
 	if (major < HOST_MIN_MAJOR || (major == HOST_MIN_MAJOR && minor < HOST_MIN_MINOR)) {
-		snprintf(err, errlen, "kernel %s is older than %d.%d, the oldest vfmig supports",
+		snprintf(err, errlen,
+			 "kernel %s is older than %d.%d, the oldest vfmig supports (" HOST_MIN_WHY
+			 ")",
 			 release, HOST_MIN_MAJOR, HOST_MIN_MINOR);
 		return -EOPNOTSUPP;
 	}

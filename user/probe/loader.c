@@ -24,10 +24,11 @@
 
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
-#define SHARED_MAPS 4
+#define SHARED_MAPS 5
 #define BTF_FILES 3
 
-static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events"};
+static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events",
+						     "dev_names"};
 
 /* One probe family: its skeleton behind a uniform face. */
 struct family {

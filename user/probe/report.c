@@ -140,10 +140,12 @@ static const char *state(unsigned int s)
 	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
 }
 
-/* "PID:FD", or "emuN" for an emulated device. */
+/* "PID:FD", "kernel:ADDR" for a kernel device, or "emuN" for an emulated device. */
 static const char *dev_id(uint64_t dev, char *buf, size_t len)
 {
-	if (dev >> 32)
+	if (vfmig_dev_is_kernel(dev))
+		snprintf(buf, len, "kernel:%llx", (unsigned long long)dev);
+	else if (dev >> 32)
 		snprintf(buf, len, "%u:%u", (unsigned int)(dev >> 32), (unsigned int)dev);
 	else
 		snprintf(buf, len, "emu%u", (unsigned int)dev);
