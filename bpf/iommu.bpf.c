@@ -10,11 +10,17 @@
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>
 
+/* A map ioctl in flight on a thread: what, on which fd, since when. */
+struct map_call {
+	__u64 ts;
+	__u32 cmd, fd;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VFMIG_MAX_INFLIGHT);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct map_call);
 } vfio_map_inflight SEC(".maps");
 
 static __always_inline int on_map(__u64 iova, __u64 bytes, bool unmap, bool vfio, __u16 src)
@@ -94,9 +100,10 @@ SEC("tracepoint/syscalls/sys_enter_ioctl")
 int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), cmd = ctx->args[1];
+	struct map_call c = {bpf_ktime_get_ns(), cmd, ctx->args[0]};
 
 	if (map_ioctl(cmd) && !filtered_out())
-		bpf_map_update_elem(&vfio_map_inflight, &tid, &cmd, BPF_ANY);
+		bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_ANY);
 	return 0;
 }
 
@@ -105,8 +112,16 @@ SEC("tracepoint/syscalls/sys_exit_ioctl")
 int tp__map_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct map_call *c = bpf_map_lookup_elem(&vfio_map_inflight, &tid);
+	__u64 dev;
 
-	if (bpf_map_lookup_elem(&vfio_map_inflight, &tid))
-		bpf_map_delete_elem(&vfio_map_inflight, &tid);
+	if (!c)
+		return 0;
+	/* the container's or the iommufd's (pid, fd): where the mapping was asked */
+	dev = (bpf_get_current_pid_tgid() & ~0xffffffffull) | c->fd;
+	hist_add(dev, VFMIG_H_MAP, c->cmd == 0x3b72 || c->cmd == 0x3b86,
+		 c->cmd < 0x3b80 ? VFMIG_IFACE_TYPE1 : VFMIG_IFACE_IOMMUFD, ctx->ret,
+		 bpf_ktime_get_ns() - c->ts);
+	bpf_map_delete_elem(&vfio_map_inflight, &tid);
 	return 0;
 }

@@ -149,6 +149,7 @@ enum vfmig_hist_kind {
 	VFMIG_H_FSM_STEP,      /* one arc the driver executed */
 	VFMIG_H_BITMAP,	       /* a dirty-bitmap query; from = interface */
 	VFMIG_H_PRECOPY_INFO,
+	VFMIG_H_MAP, /* a map/unmap ioctl: from = 0 map, 1 unmap; to = interface */
 };
 
 struct vfmig_hist_key {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
@@ -122,6 +123,51 @@ static uint64_t counter(int idx)
 	return c[idx];
 }
 
+/* What the caller measured around each map/unmap ioctl: count, sum and max, per kind. */
+static struct caller_clock {
+	uint64_t n, sum_ns, max_ns;
+} caller[2];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int timed_ioctl(int unmap, unsigned long cmd, void *arg)
+{
+	uint64_t t0 = now_ns(), d;
+	int ret = ioctl(edu.container, cmd, arg);
+
+	d = now_ns() - t0;
+	caller[unmap].n++;
+	caller[unmap].sum_ns += d;
+	if (d > caller[unmap].max_ns)
+		caller[unmap].max_ns = d;
+	return ret;
+}
+
+/* The probes' map latency histograms, summed over devices: count, sum, max per kind. */
+static void probe_clock(struct caller_clock out[2])
+{
+	static struct agg_hist h[1024];
+	int i, n = agg_hists(probes, h, 1024);
+
+	memset(out, 0, 2 * sizeof(*out));
+	for (i = 0; i < n; i++) {
+		struct caller_clock *c = &out[h[i].key.from & 1];
+
+		if (h[i].key.kind != VFMIG_H_MAP || h[i].key.to != VFMIG_IFACE_TYPE1)
+			continue;
+		c->n += h[i].h.count;
+		c->sum_ns += h[i].h.sum_ns;
+		if (h[i].h.max_ns > c->max_ns)
+			c->max_ns = h[i].h.max_ns;
+	}
+}
+
 static void *map_dma(uint64_t iova, uint64_t size)
 {
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -134,7 +180,7 @@ static void *map_dma(uint64_t iova, uint64_t size)
 	};
 
 	assert_true(mem != MAP_FAILED);
-	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(timed_ioctl(0, VFIO_IOMMU_MAP_DMA, &map), 0);
 	return mem;
 }
 
@@ -143,7 +189,7 @@ static uint64_t unmap_dma(uint64_t iova, uint64_t size)
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap), .iova = iova, .size = size};
 
-	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	assert_int_equal(timed_ioctl(1, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
 	return unmap.size;
 }
 
@@ -153,7 +199,9 @@ static void test_map_and_unmap_bytes_are_vfios(void **state)
 	uint64_t mc0 = counter(VFMIG_C_MAP_CALLS), mb0 = counter(VFMIG_C_MAP_BYTES);
 	uint64_t uc0 = counter(VFMIG_C_UNMAP_CALLS), ub0 = counter(VFMIG_C_UNMAP_BYTES);
 	uint64_t hm0 = counter(VFMIG_C_HOST_MAP_CALLS), unmapped = 0;
+	struct caller_clock seen[2];
 	struct ftrace_truth t;
+	int k;
 	void *a, *b;
 
 	(void)state;
@@ -174,12 +222,20 @@ static void test_map_and_unmap_bytes_are_vfios(void **state)
 	assert_int_equal(counter(VFMIG_C_UNMAP_BYTES) - ub0, t.unmap_bytes);
 	/* all of them happened inside VFIO's ioctls: none counted as the host's */
 	assert_int_equal(counter(VFMIG_C_HOST_MAP_CALLS) - hm0, 0);
+	/* one latency sample per ioctl, each inside the time its caller saw it take */
+	probe_clock(seen);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(seen[k].n, caller[k].n);
+		assert_true(seen[k].sum_ns > 0 && seen[k].sum_ns <= caller[k].sum_ns);
+		assert_true(seen[k].max_ns <= caller[k].max_ns);
+	}
 	vmtest_report(
 		"iommu: vfio-pci (edu) behind VT-d: MAP_DMA %llu KiB in %llu iommu:map calls, "
 		"UNMAP_DMA %llu KiB in %llu iommu:unmap calls, counted as VFIO's exactly as "
-		"ftrace recorded them",
+		"ftrace recorded them; %llu map and %llu unmap latencies within the caller's clock",
 		(unsigned long long)t.map_bytes >> 10, (unsigned long long)t.maps,
-		(unsigned long long)t.unmap_bytes >> 10, (unsigned long long)t.unmaps);
+		(unsigned long long)t.unmap_bytes >> 10, (unsigned long long)t.unmaps,
+		(unsigned long long)seen[0].n, (unsigned long long)seen[1].n);
 }
 
 static int dirty_pages(uint32_t flags)
