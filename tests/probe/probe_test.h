@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "common/probe_util.h"
 #include "common/vfmig_test.h"
 
 #include "emu/bitmap.h"
@@ -41,10 +42,7 @@ static inline int teardown(void **state)
 
 static inline uint64_t counter(int idx)
 {
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+	return probe_counter(probes, idx);
 }
 
 /* The syscall decoders on prepared inputs (BPF_PROG_TEST_RUN): args = { fd, cmd, arg, ret }. */

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "common/probe_util.h"
 #include "common/vfmig_test.h"
 
 #include "emu/device.h"
@@ -74,26 +75,6 @@ static struct vfmig_probes *open_probes(unsigned int knobs, char *err_out, size_
 	if (ret)
 		fail_msg("probes_open: %s", err);
 	return p;
-}
-
-static const struct probe_row *row_of(struct vfmig_probes *p, const char *fam, const char *prog)
-{
-	const struct probe_row *rows;
-	int i, n = probes_table(p, &rows);
-
-	for (i = 0; i < n; i++) {
-		if (!strcmp(rows[i].family, fam) && !strcmp(rows[i].program, prog))
-			return &rows[i];
-	}
-	return NULL;
-}
-
-static uint64_t counter_of(struct vfmig_probes *p, int idx)
-{
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(p, c), 0);
-	return c[idx];
 }
 
 /* The offset of .rodata's filter in obj, from its BTF. */
@@ -186,8 +167,10 @@ static void workload(struct vfmig_probes *p, struct facts *f)
 		struct vfio_device_feature_mig_state mig;
 	} set = {{sizeof(set), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
 		 {VFIO_DEVICE_STATE_STOP, -1}};
-	uint64_t s0 = counter_of(p, VFMIG_C_STATE_SETS), st0 = counter_of(p, VFMIG_C_FSM_STEPS);
-	uint64_t c0 = counter_of(p, VFMIG_C_PIN_CALLS), pg0 = counter_of(p, VFMIG_C_PAGES_PINNED);
+	uint64_t s0 = probe_counter(p, VFMIG_C_STATE_SETS),
+		 st0 = probe_counter(p, VFMIG_C_FSM_STEPS);
+	uint64_t c0 = probe_counter(p, VFMIG_C_PIN_CALLS),
+		 pg0 = probe_counter(p, VFMIG_C_PAGES_PINNED);
 	uint64_t steps0;
 	int fd = open("/dev/null", O_RDONLY);
 
@@ -202,10 +185,10 @@ static void workload(struct vfmig_probes *p, struct facts *f)
 	/* a real syscall: ENOTTY here, decoded all the same (emulated sets are not syscalls) */
 	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &set), -1);
 	close(fd);
-	f->sets = counter_of(p, VFMIG_C_STATE_SETS) - s0;
-	f->steps = counter_of(p, VFMIG_C_FSM_STEPS) - st0;
-	f->pins = counter_of(p, VFMIG_C_PIN_CALLS) - c0;
-	f->pinned = counter_of(p, VFMIG_C_PAGES_PINNED) - pg0;
+	f->sets = probe_counter(p, VFMIG_C_STATE_SETS) - s0;
+	f->steps = probe_counter(p, VFMIG_C_FSM_STEPS) - st0;
+	f->pins = probe_counter(p, VFMIG_C_PIN_CALLS) - c0;
+	f->pinned = probe_counter(p, VFMIG_C_PAGES_PINNED) - pg0;
 	assert_int_equal(f->steps, emu_dev_steps_total(dev) - steps0);
 	emu_iommu_destroy(io);
 	emu_dev_destroy(dev);
@@ -221,7 +204,7 @@ static int same_rows_but(struct vfmig_probes *a, struct vfmig_probes *b, const c
 	for (i = 0; i < n; i++) {
 		if (!strcmp(rows[i].program, skip1) || !strcmp(rows[i].program, skip2))
 			continue;
-		r = row_of(a, rows[i].family, rows[i].program);
+		r = probe_row(a, rows[i].family, rows[i].program);
 		assert_non_null(r);
 		assert_int_equal(r->attached, rows[i].attached);
 		assert_string_equal(r->source, rows[i].source);
@@ -253,7 +236,7 @@ static void test_refused_programs_alone_are_off(void **state)
 	assert_string_equal(quiet, "");
 
 	/* the verifier's own words: its log for the program loaded alone here */
-	v = row_of(bad, "ioctl", "test__refused_by_verifier");
+	v = probe_row(bad, "ioctl", "test__refused_by_verifier");
 	assert_non_null(v);
 	assert_true(v->refused);
 	assert_false(v->attached);
@@ -265,7 +248,7 @@ static void test_refused_programs_alone_are_off(void **state)
 	assert_non_null(strstr(v->reason, line));
 
 	/* CO-RE: the field is not in this kernel's struct, and the reason says which */
-	c = row_of(bad, "ioctl", "test__core_unresolved");
+	c = probe_row(bad, "ioctl", "test__core_unresolved");
 	assert_non_null(c);
 	assert_true(c->refused);
 	vmlinux = btf__load_vmlinux_btf();
@@ -284,9 +267,9 @@ static void test_refused_programs_alone_are_off(void **state)
 	assert_string_equal(c->reason, want);
 
 	/* without the knob both load; every other row is as it is without the knobs */
-	r = row_of(good, "ioctl", "test__refused_by_verifier");
+	r = probe_row(good, "ioctl", "test__refused_by_verifier");
 	assert_false(r->refused);
-	assert_false(row_of(good, "ioctl", "test__core_unresolved")->refused);
+	assert_false(probe_row(good, "ioctl", "test__core_unresolved")->refused);
 	same = same_rows_but(bad, good, v->program, c->program);
 	assert_true(same > 20);
 	assert_int_equal(probes_attached(bad), probes_attached(good));
@@ -333,13 +316,13 @@ static void test_family_that_cannot_load_is_one_row(void **state)
 		assert_non_null(strstr(rows[i].reason, want));
 	}
 	assert_int_equal(iommu, 1);
-	assert_non_null(row_of(p, "state", "usdt__state_set_end"));
-	assert_true(row_of(p, "state", "usdt__state_set_end")->attached);
-	assert_true(row_of(p, "ioctl", "tp__sys_enter_ioctl")->attached);
+	assert_non_null(probe_row(p, "state", "usdt__state_set_end"));
+	assert_true(probe_row(p, "state", "usdt__state_set_end")->attached);
+	assert_true(probe_row(p, "ioctl", "tp__sys_enter_ioctl")->attached);
 	workload(p, &f);
 	assert_int_equal(f.sets, 3);
 	assert_int_equal(f.pinned, 5);
-	assert_int_equal(counter_of(p, VFMIG_C_MAP_BYTES), 0); /* the family that is not there */
+	assert_int_equal(probe_counter(p, VFMIG_C_MAP_BYTES), 0); /* the family that is not there */
 	probes_close(p);
 }
 

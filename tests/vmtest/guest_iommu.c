@@ -18,6 +18,7 @@
 
 #include "common/vfmig_test.h"
 
+#include "emu/bitmap.h"
 #include "probe/aggregate.h"
 #include "vfio_real.h"
 
@@ -117,10 +118,7 @@ static struct ftrace_truth ftrace_read(void)
 
 static uint64_t counter(int idx)
 {
-	uint64_t c[VFMIG_C_NR];
-
-	assert_int_equal(agg_counters(probes, c), 0);
-	return c[idx];
+	return probe_counter(probes, idx);
 }
 
 /* What the caller measured around each map/unmap ioctl: count, sum and max, per kind. */
@@ -238,40 +236,22 @@ static void test_map_and_unmap_bytes_are_vfios(void **state)
 		(unsigned long long)seen[0].n, (unsigned long long)seen[1].n);
 }
 
-static int dirty_pages(uint32_t flags)
-{
-	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp), .flags = flags};
-
-	return ioctl(edu.container, VFIO_IOMMU_DIRTY_PAGES, &dp) ? -errno : 0;
-}
-
 /* A container with an IOMMU-backed group reports every mapped page dirty. */
 static void test_unscoped_bitmap_counted_whole(void **state)
 {
 	static uint64_t bits[PAGES / 64];
-	uint64_t buf[8] = {};
-	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
-	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
 	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
-	unsigned int i, truth = 0;
+	unsigned int truth;
 	void *mem;
 
 	(void)state;
 	mem = map_dma(IOVA, SIZE);
-	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
-	get->argsz = sizeof(*get) + sizeof(*range);
-	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
-	range->iova = IOVA;
-	range->size = SIZE;
-	range->bitmap.pgsize = 4096;
-	range->bitmap.size = sizeof(bits);
-	range->bitmap.data = (void *)bits;
-	assert_int_equal(ioctl(edu.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
-	for (i = 0; i < PAGES / 64; i++)
-		truth += __builtin_popcountll(bits[i]);
+	assert_int_equal(real_dirty_pages(edu.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	assert_int_equal(real_get_bitmap(edu.container, IOVA, SIZE, bits), 0);
+	truth = bitmap_weight(bits, PAGES);
 	assert_int_equal(truth, PAGES);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, truth);
-	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+	assert_int_equal(real_dirty_pages(edu.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
 	assert_int_equal(unmap_dma(IOVA, SIZE), SIZE);
 	munmap(mem, SIZE);
 	vmtest_report("type1 with an IOMMU-backed group: GET_BITMAP reports all %u mapped pages "

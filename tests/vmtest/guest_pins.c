@@ -15,6 +15,7 @@
 
 #include "common/vfmig_test.h"
 
+#include "emu/bitmap.h"
 #include "kmod/vfmig_dmadev.h"
 #include "probe/aggregate.h"
 #include "vfio_real.h"
@@ -61,11 +62,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint64_t counter_of(struct vfmig_probes *p, int idx)
-{
-	return probe_counter(p, idx);
-}
-
 static uint64_t counter(int idx)
 {
 	return probe_counter(probes, idx);
@@ -79,33 +75,12 @@ static long dev_op(unsigned long cmd, uint64_t page, uint32_t npage)
 	return ret < 0 ? -errno : ret;
 }
 
-static int dirty_pages(uint32_t flags)
-{
-	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp), .flags = flags};
-
-	return ioctl(dmadev.container, VFIO_IOMMU_DIRTY_PAGES, &dp) ? -errno : 0;
-}
-
 /* GET_BITMAP over the whole mapping; returns the dirty pages the kernel reported. */
 static int get_bitmap(uint64_t *bits)
 {
-	uint64_t buf[8] = {};
-	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
-	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
-	unsigned int i, n = 0;
-
-	get->argsz = sizeof(*get) + sizeof(*range);
-	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
-	range->iova = IOVA;
-	range->size = SIZE;
-	range->bitmap.pgsize = 4096;
-	range->bitmap.size = PAGES / 8;
-	range->bitmap.data = (void *)bits;
 	memset(bits, 0, PAGES / 8);
-	assert_int_equal(ioctl(dmadev.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
-	for (i = 0; i < PAGES / 64; i++)
-		n += __builtin_popcountll(bits[i]);
-	return n;
+	assert_int_equal(real_get_bitmap(dmadev.container, IOVA, SIZE, bits), 0);
+	return bitmap_weight(bits, PAGES);
 }
 
 static const struct {
@@ -136,10 +111,10 @@ static size_t pins_counted(struct vfmig_probes **ps, size_t nps, uint64_t *pinne
 	assert_true(nps <= 2);
 	*pinned = *unpinned = 0;
 	for (k = 0; k < nps; k++) {
-		calls0[k] = counter_of(ps[k], VFMIG_C_PIN_CALLS);
-		pages0[k] = counter_of(ps[k], VFMIG_C_PAGES_PINNED);
-		ucalls0[k] = counter_of(ps[k], VFMIG_C_UNPIN_CALLS);
-		upages0[k] = counter_of(ps[k], VFMIG_C_PAGES_UNPINNED);
+		calls0[k] = probe_counter(ps[k], VFMIG_C_PIN_CALLS);
+		pages0[k] = probe_counter(ps[k], VFMIG_C_PAGES_PINNED);
+		ucalls0[k] = probe_counter(ps[k], VFMIG_C_UNPIN_CALLS);
+		upages0[k] = probe_counter(ps[k], VFMIG_C_PAGES_UNPINNED);
 	}
 	for (i = 0; i < NPINS; i++) {
 		assert_int_equal(dev_op(VFMIG_DMADEV_PIN, pins[i].page, pins[i].npage),
@@ -153,11 +128,12 @@ static size_t pins_counted(struct vfmig_probes **ps, size_t nps, uint64_t *pinne
 		*unpinned += pins[i].npage;
 	}
 	for (k = 0; k < nps; k++) {
-		assert_int_equal(counter_of(ps[k], VFMIG_C_PIN_CALLS) - calls0[k], NPINS + 1);
-		assert_int_equal(counter_of(ps[k], VFMIG_C_PAGES_PINNED) - pages0[k], *pinned);
-		assert_int_equal(counter_of(ps[k], VFMIG_C_UNPIN_CALLS) - ucalls0[k],
+		assert_int_equal(probe_counter(ps[k], VFMIG_C_PIN_CALLS) - calls0[k], NPINS + 1);
+		assert_int_equal(probe_counter(ps[k], VFMIG_C_PAGES_PINNED) - pages0[k], *pinned);
+		assert_int_equal(probe_counter(ps[k], VFMIG_C_UNPIN_CALLS) - ucalls0[k],
 				 (NPINS + 1) / 2);
-		assert_int_equal(counter_of(ps[k], VFMIG_C_PAGES_UNPINNED) - upages0[k], *unpinned);
+		assert_int_equal(probe_counter(ps[k], VFMIG_C_PAGES_UNPINNED) - upages0[k],
+				 *unpinned);
 	}
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 0, 512), 0);
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, PAGES - 512, 512), 0);
@@ -206,12 +182,12 @@ static void test_kprobe_pins_counted(void **state)
 	if (probes_open(&both[1], &o, err, sizeof(err)))
 		fail_msg("probes_open --prefer kprobe: %s", err);
 	for (i = 0; i < 3; i++) {
-		r = probe_row_of(both[1], on[i]);
+		r = probe_row(both[1], NULL, on[i]);
 		assert_non_null(r);
 		assert_true(r->attached);
 	}
 	for (i = 0; i < 2; i++) {
-		r = probe_row_of(both[1], off[i]);
+		r = probe_row(both[1], NULL, off[i]);
 		assert_non_null(r);
 		assert_false(r->attached);
 		assert_non_null(strstr(r->reason, "kprobe is used"));
@@ -244,7 +220,7 @@ static void test_pinned_pages_are_the_dirty_bitmap(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	assert_int_equal(real_dirty_pages(dmadev.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
 	first = get_bitmap(bits); /* nothing pinned yet: type1 reports pinned pages only */
 	for (i = 0; i < NPINS; i++) {
 		assert_int_equal(dev_op(VFMIG_DMADEV_PIN, pins[i].page, pins[i].npage),
@@ -261,7 +237,7 @@ static void test_pinned_pages_are_the_dirty_bitmap(void **state)
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 0, 512), 0);
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, 512, 512), 0);
 	assert_int_equal(dev_op(VFMIG_DMADEV_UNPIN, PAGES - 512, 512), 0);
-	assert_int_equal(dirty_pages(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+	assert_int_equal(real_dirty_pages(dmadev.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
 	vmtest_report("type1: %llu pages pinned under DIRTY_PAGES tracking, %d reported dirty by "
 		      "GET_BITMAP, %d counted by the decoder",
 		      (unsigned long long)pinned, reported, reported);

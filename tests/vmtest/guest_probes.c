@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <sys/prctl.h>
 
+#include "emu/bitmap.h"
 #include "emu/device.h"
 #include "probe/aggregate.h"
 #include "probe/devname.h"
@@ -54,11 +55,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint64_t counter_of(struct vfmig_probes *p, int idx)
-{
-	return probe_counter(p, idx);
-}
-
 static uint64_t counter(int idx)
 {
 	return probe_counter(probes, idx);
@@ -66,7 +62,7 @@ static uint64_t counter(int idx)
 
 static const struct probe_row *row_of(struct vfmig_probes *p, const char *program)
 {
-	const struct probe_row *r = probe_row_of(p, program);
+	const struct probe_row *r = probe_row(p, NULL, program);
 
 	if (!r)
 		fail_msg("no row for %s", program);
@@ -192,10 +188,10 @@ static void steps_device_is_the_mtty(struct vfmig_probes *p)
 static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct probe_sources *src)
 {
 	unsigned int seen[NSTATES][NSTATES], truth[NSTATES][NSTATES];
-	uint64_t sets0 = counter_of(p, VFMIG_C_STATE_SETS);
-	uint64_t errs0 = counter_of(p, VFMIG_C_STATE_SET_ERRORS);
-	uint64_t steps0 = counter_of(p, VFMIG_C_FSM_STEPS);
-	uint64_t hangs0 = counter_of(p, VFMIG_C_HANG_RISK);
+	uint64_t sets0 = probe_counter(p, VFMIG_C_STATE_SETS);
+	uint64_t errs0 = probe_counter(p, VFMIG_C_STATE_SET_ERRORS);
+	uint64_t steps0 = probe_counter(p, VFMIG_C_FSM_STEPS);
+	uint64_t hangs0 = probe_counter(p, VFMIG_C_HANG_RISK);
 	unsigned int reqs[NSTATES][NSTATES] = {}, got[NSTATES][NSTATES];
 	uint8_t first = 0;
 	size_t i;
@@ -221,16 +217,16 @@ static int steps_match_the_driver(struct vfmig_probes *p, size_t *failed, struct
 	n = kmsg_arcs(truth);
 	assert_true(n > 10);
 	assert_int_equal(probe_arcs(p, seen, VFMIG_H_FSM_STEP, NULL), n);
-	assert_int_equal(counter_of(p, VFMIG_C_FSM_STEPS) - steps0, n);
+	assert_int_equal(probe_counter(p, VFMIG_C_FSM_STEPS) - steps0, n);
 	for (from = 0; from < NSTATES; from++)
 		for (to = 0; to < NSTATES; to++)
 			assert_int_equal(seen[from][to], truth[from][to]);
-	assert_int_equal(counter_of(p, VFMIG_C_STATE_SETS) - sets0,
+	assert_int_equal(probe_counter(p, VFMIG_C_STATE_SETS) - sets0,
 			 sizeof(sequence) / sizeof(sequence[0]));
-	assert_int_equal(counter_of(p, VFMIG_C_STATE_SET_ERRORS) - errs0, *failed);
+	assert_int_equal(probe_counter(p, VFMIG_C_STATE_SET_ERRORS) - errs0, *failed);
 	assert_int_equal(*failed, 2); /* to ERROR, and STOP_COPY -> PRE_COPY (fixed kernel) */
 	/* that STOP_COPY -> PRE_COPY: refused here, flagged at syscall entry all the same */
-	assert_int_equal(counter_of(p, VFMIG_C_HANG_RISK) - hangs0, 1);
+	assert_int_equal(probe_counter(p, VFMIG_C_HANG_RISK) - hangs0, 1);
 	/* requests per arc, refused ones too, exactly; the rest from unknown */
 	total = probe_arcs(p, got, VFMIG_H_STATE_SET, &first);
 	assert_int_equal(first, VFMIG_STATE_UNKNOWN);
@@ -323,16 +319,6 @@ static void test_precopy_info_calls_counted(void **state)
 	assert_int_equal(real_reset(&mtty), 0);
 }
 
-static unsigned int popcount_words(const uint64_t *w, size_t n)
-{
-	unsigned int c = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		c += __builtin_popcountll(w[i]);
-	return c;
-}
-
 #define MAP_IOVA (1ull << 30)
 #define MAP_SIZE (2ull << 20)
 #define MAP_PAGES (MAP_SIZE / 4096)
@@ -354,38 +340,26 @@ static void test_type1_dirty_bitmap_counted(void **state)
 					       .size = MAP_SIZE};
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap), .iova = MAP_IOVA, .size = MAP_SIZE};
-	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp)};
 	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
 	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
-	uint64_t buf[sizeof(dp) / 8 + 8] = {}, bits[MAP_PAGES / 64];
-	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
-	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
+	uint64_t bits[MAP_PAGES / 64];
 
 	(void)state;
 	assert_true(mem != MAP_FAILED);
 	memset(bits, 0xa5, sizeof(bits));
 	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_MAP_DMA, &map), 0);
-	dp.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
-	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, &dp), 0);
-	get->argsz = sizeof(*get) + sizeof(*range);
-	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
-	range->iova = MAP_IOVA;
-	range->size = MAP_SIZE;
-	range->bitmap.pgsize = 4096;
-	range->bitmap.size = sizeof(bits);
-	range->bitmap.data = (void *)bits;
-	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, get), 0);
+	assert_int_equal(real_dirty_pages(mtty.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	assert_int_equal(real_get_bitmap(mtty.container, MAP_IOVA, MAP_SIZE, bits), 0);
 	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1) - q0, 1);
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0,
-			 popcount_words(bits, MAP_PAGES / 64));
-	dp.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
-	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_DIRTY_PAGES, &dp), 0);
+			 (unsigned int)bitmap_weight(bits, MAP_PAGES));
+	assert_int_equal(real_dirty_pages(mtty.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
 	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
 	assert_int_equal(unmap.size, MAP_SIZE);
 	munmap(mem, MAP_SIZE);
 	vmtest_report("probes: type1 MAP_DMA %llu KiB, DIRTY_PAGES START/GET_BITMAP/STOP: %u dirty "
 		      "pages in the returned bitmap, counted so by the decoder",
-		      MAP_SIZE >> 10, popcount_words(bits, MAP_PAGES / 64));
+		      MAP_SIZE >> 10, (unsigned int)bitmap_weight(bits, MAP_PAGES));
 }
 
 #define LOG_IOVA (1ull << 32)
@@ -421,7 +395,7 @@ static void test_dma_logging_report_counted(void **state)
 		0);
 	ret = real_feature(&mtty, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
 			   &rep, sizeof(rep));
-	truth = popcount_words(bits, LOG_PAGES / 64);
+	truth = bitmap_weight(bits, LOG_PAGES);
 	assert_int_equal(
 		real_feature(&mtty, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
 			     NULL, 0),

@@ -240,27 +240,27 @@ void vmtest_report(const char *fmt, ...)
 		fclose(f);
 }
 
-uint64_t probe_counter(struct vfmig_probes *p, int idx)
+int real_dirty_pages(int container, uint32_t flags)
 {
-	uint64_t c[VFMIG_C_NR];
+	struct vfio_iommu_type1_dirty_bitmap dp = {.argsz = sizeof(dp), .flags = flags};
 
-	if (agg_counters(p, c)) {
-		fprintf(stderr, "the probes' counters cannot be read\n");
-		abort();
-	}
-	return c[idx];
+	return ioctl_err(container, VFIO_IOMMU_DIRTY_PAGES, &dp);
 }
 
-const struct probe_row *probe_row_of(struct vfmig_probes *p, const char *program)
+int real_get_bitmap(int container, uint64_t iova, uint64_t size, uint64_t *bits)
 {
-	const struct probe_row *rows;
-	int i, n = probes_table(p, &rows);
+	uint64_t buf[8] = {};
+	struct vfio_iommu_type1_dirty_bitmap *get = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *range = (void *)get->data;
 
-	for (i = 0; i < n; i++) {
-		if (!strcmp(rows[i].program, program))
-			return &rows[i];
-	}
-	return NULL;
+	get->argsz = sizeof(*get) + sizeof(*range);
+	get->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	range->iova = iova;
+	range->size = size;
+	range->bitmap.pgsize = 4096;
+	range->bitmap.size = size / 4096 / 8;
+	range->bitmap.data = (void *)bits;
+	return ioctl_err(container, VFIO_IOMMU_DIRTY_PAGES, get);
 }
 
 struct sources_ctx {

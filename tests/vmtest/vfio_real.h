@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/probe_util.h"
 #include "vfmig/uapi.h"
 
 /* The mdev UUIDs the guest's init created (tests/vmtest/init). */
@@ -44,20 +45,16 @@ int real_bar0_read8(struct real_dev *d, unsigned int off, uint8_t *v);
 /* A line of what the bed covered, for scripts/vmtest.sh to print ($VMTEST_REPORT). */
 void vmtest_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* vfmig's probes as the guest tests read them. */
-struct vfmig_probes;
-struct probe_row;
-
-/* A counter summed over the CPUs (aborts when the map cannot be read). */
-uint64_t probe_counter(struct vfmig_probes *p, int idx);
-/* The table's row of program, or NULL. */
-const struct probe_row *probe_row_of(struct vfmig_probes *p, const char *program);
-
 /* The events of type a or b that p's ring buffer holds, by source; drains it. */
 struct probe_sources {
 	unsigned int fentry, kprobe, syscall, other;
 };
 void probe_sources(struct vfmig_probes *p, uint16_t a, uint16_t b, struct probe_sources *s);
+
+/* Type1 VFIO_IOMMU_DIRTY_PAGES with flags START or STOP on container. */
+int real_dirty_pages(int container, uint32_t flags);
+/* GET_BITMAP of [iova, iova + size) at 4 KiB into bits, left as the kernel returns it. */
+int real_get_bitmap(int container, uint64_t iova, uint64_t size, uint64_t *bits);
 
 /* Reads the data fd to its end (0 or ENOMSG); returns bytes, or -errno. */
 long real_drain(int data_fd, void *buf, size_t cap, int *end_errno);
