@@ -9,6 +9,12 @@
  * or PROBE, bits 16-18; DIRTY_PAGES sets exactly one of bits 0-2).
  * A device is (pid, fd) here; user space resolves it to a name.
  *
+ * Dirty tracking switched on and off is decoded the same way: type1
+ * DIRTY_PAGES START/STOP (flags 1, 2), DMA_LOGGING START/STOP (features 6,
+ * 7; START's ranges summed as passed, at most the kernel's 256) and
+ * iommufd's HWPT_SET_DIRTY_TRACKING: a start or stop of its interface, with
+ * its result and latency.
+ *
  * KVM's dirty log is decoded on the VM fd the same way: a memslot's size
  * (KVM_SET_USER_MEMORY_REGION/2) tells how many bits the bitmap
  * KVM_GET_DIRTY_LOG fills has, and KVM_CLEAR_DIRTY_LOG carries its own
