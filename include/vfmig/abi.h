@@ -142,6 +142,7 @@ enum vfmig_counter {
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
+	VFMIG_C_V1_STATE_WRITES,   /* of the state requests, v1 device_state writes */
 	VFMIG_C_NR,
 };
 
