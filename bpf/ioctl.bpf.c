@@ -158,14 +158,37 @@ static long add_len(__u32 i, void *arg)
 	return 0;
 }
 
-/* The lengths of n pairs at vec summed, at most max of them; *cut when not all n were. */
-static __always_inline __u64 sum_lens(__u64 vec, __u64 n, __u32 max, bool *cut)
+#define LENS_CUT (1ull << 63) /* in lens_summed's answer: not every pair was summed */
+#define LENS_BOUNDED 64	      /* pairs summed without bpf_loop: the verifier walks each pass */
+
+/*
+ * The lengths of the first n pairs at vec summed, at most max of them
+ * (LENS_BOUNDED without bpf_loop), LENS_CUT set when not all n were.
+ * Global, so that the verifier walks it once, not once per caller.
+ */
+__noinline __u64 lens_summed(__u64 vec, __u64 n, __u32 max)
 {
 	struct iov_sum s = {.vec = vec};
+	__u32 i, bound = max;
 
-	bpf_loop(n < max ? n : max, add_len, &s, 0);
-	*cut = s.failed || n > max;
-	return s.bytes;
+	if (has_bpf_loop()) {
+		bpf_loop(n < max ? n : max, add_len, &s, 0);
+	} else {
+		bound = max < LENS_BOUNDED ? max : LENS_BOUNDED;
+		for (i = 0; i < LENS_BOUNDED; i++) {
+			if (i >= n || i >= bound || add_len(i, &s))
+				break;
+		}
+	}
+	return (s.bytes & ~LENS_CUT) | (s.failed || n > bound ? LENS_CUT : 0);
+}
+
+static __always_inline __u64 sum_lens(__u64 vec, __u64 n, __u32 max, bool *cut)
+{
+	__u64 sum = lens_summed(vec, n, max);
+
+	*cut = sum & LENS_CUT;
+	return sum & ~LENS_CUT;
 }
 
 /* Three u64 fields (iova, length, page size) and the bitmap pointer, at arg + off. */
@@ -796,7 +819,16 @@ static __always_inline void data_fds_forget_process(void)
 {
 	struct forget_ctx f = {.pid = bpf_get_current_pid_tgid() >> 32};
 
-	bpf_loop(VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1, forget_round, &f, 0);
+	__u32 round;
+
+	if (has_bpf_loop()) {
+		bpf_loop(VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1, forget_round, &f, 0);
+		return;
+	}
+	for (round = 0; round < VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1; round++) {
+		if (forget_round(round, &f))
+			break;
+	}
 }
 
 SEC("tracepoint/sched/sched_process_exec")
