@@ -126,6 +126,7 @@ struct data_call {
 	__u64 in_dev, out_dev, len;
 	__s32 in_fd, out_fd;
 	__u8 via; /* enum vfmig_data_via */
+	bool cut; /* len is short of what a vectored call asked (its iovecs not all read) */
 };
 
 struct {
@@ -645,7 +646,6 @@ static __always_inline int data_enter(__s32 in_fd, __s32 out_fd, __u64 len, bool
 {
 	struct data_call c = {.in_fd = -1, .out_fd = -1, .via = via};
 	__u64 id, *in, *out;
-	bool cut;
 	__u32 tid;
 
 	if (data_fds_open <= 0)
@@ -663,7 +663,7 @@ static __always_inline int data_enter(__s32 in_fd, __s32 out_fd, __u64 len, bool
 	}
 	if (c.in_fd < 0 && c.out_fd < 0)
 		return 0;
-	c.len = vectored ? sum_lens(vec, len, UIO_MAXIOV, &cut) : len;
+	c.len = vectored ? sum_lens(vec, len, UIO_MAXIOV, &c.cut) : len;
 	tid = (__u32)id;
 	if (!bpf_map_update_elem(&data_calls, &tid, &c, BPF_NOEXIST))
 		__sync_fetch_and_add(&data_calls_open, 1);
@@ -682,6 +682,7 @@ static __always_inline void data_event(__u16 type, __u64 dev, struct data_call *
 	e->b = fd;
 	e->c = other < 0 ? ~0ull : (__u64)other;
 	e->from = c->via;
+	e->to = c->cut;
 	e->result = ret;
 	event_send(e);
 }

@@ -54,7 +54,7 @@ enum vfmig_event_type {
 				* the kernel has no bpf_loop), result = bytes or -errno;
 				* syscalls: b = the data fd, dev = its device, from = the syscall
 				* (vfmig_data_via), c = the call's other fd (splice, sendfile,
-				* copy_file_range; else ~0) */
+				* copy_file_range; else ~0), to = 1 when a fell short */
 	VFMIG_EV_DATA_WRITE,   /* likewise */
 	VFMIG_EV_RESET,	       /* from */
 	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */

@@ -660,6 +660,7 @@ static void test_prepared_tracking_answers(void **state)
 struct data_seen {
 	int reads, writes, sizes, read_errors;
 	int64_t read_bytes, write_bytes, write_asked;
+	int write_cut; /* writes whose bytes asked fell short */
 	uint64_t read_dev, write_dev, read_fd, write_fd, last_size;
 	int size_result;
 };
@@ -680,6 +681,7 @@ static int on_data(void *ctx, const struct vfmig_event *e)
 		s->writes++;
 		s->write_bytes += e->result > 0 ? e->result : 0;
 		s->write_asked += e->a;
+		s->write_cut += e->to;
 		s->write_dev = e->dev;
 		s->write_fd = e->b;
 	} else if (e->type == VFMIG_EV_DATA_SIZE) {
@@ -766,6 +768,7 @@ static void test_sums_bounded_without_bpf_loop(void **state)
 		;
 	assert_int_equal(s.data.writes, 1);
 	assert_int_equal(s.data.write_asked, first64);
+	assert_int_equal(s.data.write_cut, 1);
 	assert_int_equal(s.data.write_bytes, all);
 	assert_int_equal(s.track.n, 1);
 	assert_int_equal(s.track.e[0].to, 1 | 2);
@@ -914,6 +917,7 @@ static int on_io(void *ctx, const struct vfmig_event *e)
 		return 0;
 	assert_true(dev >= 0 && dev < IO_NDEV);
 	assert_true(e->from > 0 && e->from < VFMIG_VIA_NR);
+	assert_int_equal(e->to, 0); /* every iovec read: the bytes asked are whole */
 	a->bytes[dev][side] += e->result > 0 ? e->result : 0;
 	a->calls[e->from][side]++;
 	a->asked[e->from] += e->a;
