@@ -90,8 +90,7 @@ static uint64_t now_ns(void)
 /*
  * Requests per (from, to) equal those made, arc by arc; their latencies
  * (the device's set start to end, by USDT) lie within the time the caller
- * saw each arc's requests take: the device exposes no set timestamps of its
- * own, so that is the bound checked, bucket by bucket.
+ * saw each arc's requests take.
  */
 static void requests_match(const struct agg_hist *h, int nh, uint64_t dev,
 			   unsigned int reqs[NSTATES][NSTATES], uint64_t wall[NSTATES][NSTATES])
@@ -112,6 +111,73 @@ static void requests_match(const struct agg_hist *h, int nh, uint64_t dev,
 			assert_int_equal(got[from][to], reqs[from][to]);
 }
 
+#define MAX_REQS 16
+
+/* What one request took: seen by the caller, by the device, by the probes. */
+struct req_times {
+	uint8_t from, to;
+	int result;
+	uint64_t wall;	      /* the caller's clock around the call */
+	uint64_t inner;	      /* the device's: its first step's start to its last step's end */
+	uint64_t lat;	      /* the probes': the request's event */
+	size_t step0, nsteps; /* its steps, in the device's log */
+};
+
+struct req_events {
+	uint64_t dev;
+	size_t n;
+	uint64_t lat[MAX_REQS];
+};
+
+static int on_set_event(void *ctx, const struct vfmig_event *e)
+{
+	struct req_events *r = ctx;
+
+	if (e->type == VFMIG_EV_STATE_SET && e->source == VFMIG_SRC_USDT && e->dev == r->dev &&
+	    r->n < MAX_REQS)
+		r->lat[r->n++] = e->a;
+	return 0;
+}
+
+/*
+ * Each request's latency, as the probes measured it (the device's set
+ * start to end, by USDT), lies between the device's own timestamps of the
+ * steps it ran and the caller's clock around it; and the histograms hold,
+ * bucket by bucket, those latencies.
+ */
+static void requests_bracketed(const struct agg_hist *h, int nh, uint64_t dev, struct req_times *t,
+			       size_t n, const struct emu_step *steps)
+{
+	struct req_events ev = {.dev = dev};
+	size_t i, k;
+	int j, slot;
+
+	while (probes_poll(probes, 0, on_set_event, &ev) > 0)
+		;
+	assert_int_equal(ev.n, n);
+	for (i = 0; i < n; i++) {
+		t[i].lat = ev.lat[i];
+		t[i].inner = t[i].nsteps ? steps[t[i].step0 + t[i].nsteps - 1].t_end_ns -
+						   steps[t[i].step0].t_start_ns
+					 : 0;
+		assert_true(t[i].inner <= t[i].lat);
+		assert_true(t[i].lat <= t[i].wall);
+	}
+	for (j = 0; j < nh; j++) {
+		if (h[j].key.kind != VFMIG_H_STATE_SET || h[j].key.dev != dev)
+			continue;
+		for (slot = 0; slot < VFMIG_HIST_SLOTS; slot++) {
+			uint64_t want = 0;
+
+			for (k = 0; k < n; k++)
+				want += t[k].from == h[j].key.from && t[k].to == h[j].key.to &&
+					t[k].result == h[j].key.result &&
+					slot_of(t[k].lat) == (uint64_t)slot;
+			assert_int_equal(h[j].h.slots[slot], want);
+		}
+	}
+}
+
 /* Requests and steps per arc, and each step's latency bucket, equal the device's own log. */
 static void test_transitions_match_device_log(void **state)
 {
@@ -128,20 +194,30 @@ static void test_transitions_match_device_log(void **state)
 	size_t i, n, failed = 0;
 	int j, nh, fd;
 	enum vfio_device_mig_state cur;
-	uint64_t wall[NSTATES][NSTATES] = {}, t0;
+	uint64_t wall[NSTATES][NSTATES] = {}, t0, steps_before;
 	unsigned int reqs[NSTATES][NSTATES] = {};
+	struct req_times t[sizeof(seq) / sizeof(seq[0])];
 
 	(void)state;
 	NEED_PROBES();
+	drain();
 	assert_int_equal(emu_get_state(dev, &cur), 0);
+	assert_int_equal(emu_dev_steps_total(dev), 0);
 	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		reqs[cur][seq[i]]++;
+		steps_before = emu_dev_steps_total(dev);
 		t0 = now_ns();
-		if (emu_set_state(dev, seq[i], &fd))
+		t[i].result = emu_set_state(dev, seq[i], &fd) ? -errno : 0; /* as ioctl(2) */
+		t[i].wall = now_ns() - t0;
+		if (t[i].result)
 			failed++;
 		else if (fd >= 0)
 			emu_fd_close(fd);
-		wall[cur][seq[i]] += now_ns() - t0;
+		wall[cur][seq[i]] += t[i].wall;
+		t[i].from = cur;
+		t[i].to = seq[i];
+		t[i].step0 = steps_before;
+		t[i].nsteps = emu_dev_steps_total(dev) - steps_before;
 		assert_int_equal(emu_get_state(dev, &cur), 0);
 	}
 	n = emu_dev_steps(dev, steps, 64);
@@ -166,6 +242,7 @@ static void test_transitions_match_device_log(void **state)
 		assert_int_equal(got, same);
 	}
 	requests_match(h, nh, emu_dev_id(dev), reqs, wall);
+	requests_bracketed(h, nh, emu_dev_id(dev), t, sizeof(seq) / sizeof(seq[0]), steps);
 	emu_dev_destroy(dev);
 }
 
