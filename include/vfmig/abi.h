@@ -30,6 +30,7 @@ enum vfmig_source {
 
 /* Dirty-bitmap interfaces, as the emulated device numbers them in its USDT probes (1-3). */
 enum vfmig_iface {
+	VFMIG_IFACE_QEMU = 0,	 /* QEMU's own count (vfio_get_dirty_bitmap): interface not said */
 	VFMIG_IFACE_TYPE1 = 1,	 /* VFIO_IOMMU_DIRTY_PAGES GET_BITMAP (or unmap with bitmap) */
 	VFMIG_IFACE_DMA_LOG = 2, /* VFIO_DEVICE_FEATURE DMA_LOGGING_REPORT */
 	VFMIG_IFACE_IOMMUFD = 3, /* IOMMU_HWPT_GET_DIRTY_BITMAP */
@@ -68,7 +69,8 @@ enum vfmig_event_type {
  * A device key is one of two kinds: (pid << 32 | fd) of a VFIO device fd,
  * decoded at the syscall, or a kernel struct vfio_device pointer (fexit and
  * kprobe sources) tagged with the top bit (kernel addresses have it on x86-64
- * and arm64; set anyway). pid 0: an emulated device, its id (USDT).
+ * and arm64; set anyway). pid 0: an emulated device, its id (USDT). A device
+ * of QEMU's dtrace probes: VFMIG_DEV_QEMU below.
  */
 #define VFMIG_DEV_KERNEL (1ull << 63)
 
@@ -80,6 +82,29 @@ static inline __u64 vfmig_dev_kernel(__u64 ptr)
 static inline int vfmig_dev_is_kernel(__u64 dev)
 {
 	return !!(dev & VFMIG_DEV_KERNEL);
+}
+
+/*
+ * A device QEMU names in its dtrace probes ("0000:65:00.0", an mdev UUID):
+ * tagged with bit 62, the QEMU process's pid in bits 32..61 and a 32-bit
+ * FNV-1a hash of the name below; the name itself is in dev_names.
+ */
+#define VFMIG_DEV_QEMU (1ull << 62)
+#define VFMIG_DEV_QEMU_PID_MASK 0x3fffffffu
+
+static inline __u64 vfmig_dev_qemu(__u32 pid, __u32 name_hash)
+{
+	return VFMIG_DEV_QEMU | (__u64)(pid & VFMIG_DEV_QEMU_PID_MASK) << 32 | name_hash;
+}
+
+static inline int vfmig_dev_is_qemu(__u64 dev)
+{
+	return !vfmig_dev_is_kernel(dev) && (dev & VFMIG_DEV_QEMU);
+}
+
+static inline __u32 vfmig_dev_qemu_pid(__u64 dev)
+{
+	return (dev >> 32) & VFMIG_DEV_QEMU_PID_MASK;
 }
 
 /* A ring-buffer record: fixed size, so a reader can always skip one. */
@@ -140,6 +165,9 @@ enum vfmig_counter {
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
+	/* QEMU probe hits whose device or state name could not be read (its page not in
+	 * memory: BPF cannot fault it in): not counted anywhere else */
+	VFMIG_C_QEMU_UNREADABLE,
 	VFMIG_C_NR,
 };
 
