@@ -64,18 +64,13 @@ static __always_inline __u8 qemu_state(__u64 user_str)
 static __always_inline __u64 qemu_dev(__u64 user_name)
 {
 	struct vfmig_dev_name n = {};
-	__u32 h = 2166136261u, i; /* FNV-1a */
 	__u64 dev;
 
 	if (bpf_probe_read_user_str(n.name, sizeof(n.name), (const void *)user_name) <= 0) {
 		count(VFMIG_C_QEMU_UNREADABLE, 1);
 		return 0;
 	}
-	for (i = 0; i < VFMIG_DEV_NAME_LEN && n.name[i]; i++) {
-		h ^= (__u8)n.name[i];
-		h *= 16777619u;
-	}
-	dev = vfmig_dev_qemu(bpf_get_current_pid_tgid() >> 32, h);
+	dev = vfmig_dev_qemu(bpf_get_current_pid_tgid() >> 32, vfmig_name_hash(n.name));
 	if (!bpf_map_lookup_elem(&dev_names, &dev)) {
 		n.opened_ns = bpf_ktime_get_ns();
 		bpf_get_current_comm(n.comm, sizeof(n.comm));

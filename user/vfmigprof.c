@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
 	"                         device fd (its decoded ioctls: the syscall view; the kernel's\n"
 	"                         FSM steps and pins are of the kernel's device, named apart,\n"
-	"                         and not shown with -d PID:FD)\n"
+	"                         and not shown with -d PID:FD), or PID:NAME of a device QEMU's\n"
+	"                         probes name (1234:0000:65:00.0)\n"
 	"      --cgroup PATH      only processes in this cgroup v2 directory or below it\n"
 	"                         (e.g. /sys/fs/cgroup/machine.slice/NAME.scope)\n"
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
@@ -90,12 +91,21 @@ static int bad_option(const char *arg)
 	return usage_error("unknown option '%s'", optopt ? opt : arg);
 }
 
-/* "N" (an emulated device id) or "PID:FD" (a VFIO device fd of a process). */
+/*
+ * "N" (an emulated device id), "PID:FD" (a VFIO device fd of a process) or
+ * "PID:NAME" (a device QEMU's probes name, "1234:0000:65:00.0").
+ */
 static int parse_dev(const char *s, uint64_t *dev)
 {
 	unsigned long long a, b;
-	char tail;
+	char tail, *name;
 
+	a = strtoull(s, &name, 10);
+	if (name != s && *name == ':' && a && a <= VFMIG_DEV_QEMU_PID_MASK &&
+	    strspn(name + 1, "0123456789") != strlen(name + 1) && !strchr(s, ' ')) {
+		*dev = vfmig_dev_qemu(a, vfmig_name_hash(name + 1));
+		return 0;
+	}
 	if (!*s || strspn(s, "0123456789:") != strlen(s)) /* no sign, no blank */
 		return -1;
 	if (sscanf(s, "%llu:%llu%c", &a, &b, &tail) == 2 && a && a < (1ull << 32) &&
@@ -171,7 +181,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd':
 			if (parse_dev(optarg, &o->dev))
-				return usage_error("-d '%s': use a device id or PID:FD", optarg);
+				return usage_error("-d '%s': use a device id, PID:FD or PID:NAME",
+						   optarg);
 			break;
 		case 'j':
 			o->json = true;

@@ -92,6 +92,18 @@ static inline int vfmig_dev_is_kernel(__u64 dev)
 #define VFMIG_DEV_QEMU (1ull << 62)
 #define VFMIG_DEV_QEMU_PID_MASK 0x3fffffffu
 
+/* FNV-1a of a device name, its first VFMIG_DEV_NAME_LEN bytes at most: a QEMU key's low half. */
+static inline __u32 vfmig_name_hash(const char *name)
+{
+	__u32 h = 2166136261u, i;
+
+	for (i = 0; i < VFMIG_DEV_NAME_LEN && name[i]; i++) {
+		h ^= (__u8)name[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
 static inline __u64 vfmig_dev_qemu(__u32 pid, __u32 name_hash)
 {
 	return VFMIG_DEV_QEMU | (__u64)(pid & VFMIG_DEV_QEMU_PID_MASK) << 32 | name_hash;

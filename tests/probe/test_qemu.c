@@ -138,7 +138,7 @@ static int spawn(const char *name, int *go, int *out)
 }
 
 /* Attach to the fake, let it play, read what it fired and what the ring buffer carried. */
-static int play(const char *name)
+static int play(const char *name, const char *only)
 {
 	static char out[4096];
 	struct probe_opts o = {.binary = run.path};
@@ -151,6 +151,7 @@ static int play(const char *name)
 	if (spawn(name, &go, &rd))
 		return -1;
 	o.pid = run.pid;
+	o.dev = only ? qemu_key(only) : 0;
 	if (probes_setup(&o) || !probes) {
 		kill(run.pid, SIGKILL);
 		waitpid(run.pid, NULL, 0);
@@ -173,22 +174,30 @@ static int play(const char *name)
 }
 
 /*
- * The probes attached to that fake, which has played: each variant once,
- * for the tests that follow it (as non-root: the test says why it skips).
+ * The probes attached to that fake (to the requests of device only, when
+ * not NULL), which has played: once, for the tests that follow with the
+ * same (as non-root: the test says why it skips).
  */
-static void use(const char *fake)
+static void use_filtered(const char *fake, const char *only)
 {
-	static const char *playing;
+	static char playing[128];
+	char want[128];
 
 	if (geteuid())
 		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
-	if (probes && playing && !strcmp(playing, fake))
+	snprintf(want, sizeof(want), "%s %s", fake, only ? only : "");
+	if (probes && !strcmp(playing, want))
 		return;
 	probes_close(probes);
 	probes = NULL;
-	playing = fake;
-	assert_int_equal(play(fake), 0);
+	snprintf(playing, sizeof(playing), "%s", want);
+	assert_int_equal(play(fake, only), 0);
 	assert_non_null(probes);
+}
+
+static void use(const char *fake)
+{
+	use_filtered(fake, NULL);
 }
 
 /* Requests of one arc on one device with one result, by their histogram. */
@@ -438,6 +447,26 @@ static void test_80_requests_and_data(void **state)
 	counted(run.t.write_bytes, MIB + 2000, VFMIG_C_DATA_WRITE_BYTES);
 }
 
+/* -d: only the requests of that QEMU device (the destination's), by its key. */
+static void test_device_filter(void **state)
+{
+	static const struct arc_want want[] = {
+		{"0000:66:00.1", UNKNOWN, ST_RESUMING, 0, 0},
+		{"0000:66:00.1", ST_RESUMING, ST_RUNNING, 0, 300000},
+	};
+	struct vfmig_hist h;
+
+	(void)state;
+	use_filtered("fake_qemu", "0000:66:00.1");
+	assert_int_equal(run.t.sets, 5);
+	assert_int_equal(counter(VFMIG_C_STATE_SETS), 2);
+	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS), 0);
+	arcs_match(want, sizeof(want) / sizeof(want[0]), true);
+	assert_int_equal(arc(qemu_key(dev_a), ST_RUNNING, ST_PRE_COPY, 0, &h), 0);
+	assert_int_equal(run.ev.sets_a, 0);
+	assert_int_equal(run.ev.sets_b, 2);
+}
+
 /* A binary with no notes: each USDT row says whose note is missing, and QEMU's why. */
 static void test_no_notes_says_why(void **state)
 {
@@ -474,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_devices_named),
 		cmocka_unit_test(test_80_table_says_why),
 		cmocka_unit_test(test_80_requests_and_data),
+		cmocka_unit_test(test_device_filter),
 		cmocka_unit_test(test_no_notes_says_why),
 	};
 
