@@ -9,7 +9,8 @@
  *
  * Built twice: with QEMU 9.1's and later signatures, and with
  * -DFAKE_QEMU_8_0 with QEMU 8.0's (a state traced after success only,
- * vfio_get_dirty_bitmap without a dirty page count, no pre-copy sizes).
+ * vfio_get_dirty_bitmap without a dirty page count, no pre-copy sizes),
+ * plus one probe of the emulated device's (provider vfmig).
  */
 #define _SDT_HAS_SEMAPHORES 1
 #define SDT_USE_VARIADIC 1
@@ -37,6 +38,10 @@ SEMAPHORE(vfio_get_dirty_bitmap);
 #ifndef FAKE_QEMU_8_0
 SEMAPHORE(vfio_migration_set_device_state);
 SEMAPHORE(vfio_container_query_dirty_bitmap);
+#else
+/* One of the emulated device's probes too: a binary with both providers gets both attached. */
+__extension__ unsigned short vfmig_reset_semaphore __attribute__((unused))
+__attribute__((section(".probes")));
 #endif
 
 /* Fires when enabled, as QEMU's trace_*() do; true when it fired. */
@@ -78,7 +83,8 @@ static void warm(void)
 
 /* Ground truth: what fired. */
 static struct {
-	unsigned int sets, set_errors, precopy_infos, data_sizes, queries, probes_off, unreadable;
+	unsigned int sets, set_errors, precopy_infos, data_sizes, queries, probes_off, unreadable,
+		vfmig_resets;
 	uint64_t read_bytes, write_bytes, dirty_pages, last_init, last_dirty, max_set_ns;
 } g;
 
@@ -243,6 +249,11 @@ static void script(void)
 {
 	int fd = 17;
 
+	if (*(volatile unsigned short *)&vfmig_reset_semaphore) {
+		DTRACE_PROBE2(vfmig, reset, (uint32_t)7, (uint32_t)3); /* emulated device 7 */
+		g.vfmig_resets++;
+	}
+
 	request(dev_a, "STOP");
 	request(dev_a, "STOP_COPY");
 	pending(5 * MIB);
@@ -277,6 +288,7 @@ int main(void)
 	       g.read_bytes, g.write_bytes, g.dirty_pages);
 	printf("last_init %" PRIu64 "\nlast_dirty %" PRIu64 "\nmax_set_ns %" PRIu64 "\n",
 	       g.last_init, g.last_dirty, g.max_set_ns);
-	printf("probes_off %u\nunreadable %u\n", g.probes_off, g.unreadable);
+	printf("probes_off %u\nunreadable %u\nvfmig_resets %u\n", g.probes_off, g.unreadable,
+	       g.vfmig_resets);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "probe/devname.h"
 #include "probe/probe_test.h"
 #include "probe/report.h"
+#include "probe/usdt_notes.h"
 
 #define MIB (1024 * 1024)
 #define ST_STOP 1
@@ -38,7 +39,7 @@ static const char *const dev_a = "0000:65:00.0", *const dev_b = "0000:66:00.1";
 #define TRUTH(X)                                                                           \
 	X(sets) X(set_errors) X(precopy_infos) X(data_sizes) X(queries) X(probes_off)      \
 	X(unreadable) X(read_bytes) X(write_bytes) X(dirty_pages) X(last_init)             \
-	X(last_dirty) X(max_set_ns)
+	X(last_dirty) X(max_set_ns) X(vfmig_resets)
 /* clang-format on */
 #define TRUTH_FIELD(n) uint64_t n;
 
@@ -401,7 +402,10 @@ static void test_devices_named(void **state)
 	free(text);
 }
 
-/* 8.0: no set_device_state event (not in that version), a bitmap without a count refused. */
+/*
+ * 8.0: no set_device_state event (not in that version), a bitmap without a
+ * count refused; the emulated device's one probe in the same binary attached.
+ */
 static void test_80_table_says_why(void **state)
 {
 	const struct probe_row *bm, *dev;
@@ -418,6 +422,10 @@ static void test_80_table_says_why(void **state)
 	assert_non_null(strstr(dev->reason, "no qemu:vfio_migration_set_device_state note in "));
 	assert_non_null(strstr(dev->reason, "(not in this QEMU version)"));
 	assert_true(probe_row(probes, "qemu", "qemu__vfio_migration_set_state")->attached);
+	/* both providers' notes: both attach, each fed its own handlers */
+	assert_true(probe_row(probes, "state", "usdt__reset")->attached);
+	assert_false(probe_row(probes, "state", "usdt__state_set_end")->attached);
+	counted(run.t.vfmig_resets, 1, VFMIG_C_RESETS);
 	assert_int_equal(run.t.probes_off, 1); /* the refused probe: its semaphore never raised */
 	assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_QEMU), 0);
 }
@@ -467,6 +475,43 @@ static void test_device_filter(void **state)
 	assert_int_equal(run.ev.sets_b, 2);
 }
 
+/* The notes as readelf -n shows them: provider, name, argument sizes; every call site. */
+static void test_notes_read(void **state)
+{
+	int size[USDT_MAX_ARGS];
+	struct usdt_notes notes;
+	const struct usdt_note *n;
+	char *slash;
+
+	(void)state;
+	assert_int_equal(usdt_args_parse("8@%rdi -4@-20(%rbp) 1@$0 2@x", size, USDT_MAX_ARGS), 4);
+	assert_int_equal(size[0], 8);
+	assert_int_equal(size[1], 4);
+	assert_int_equal(size[2], 1);
+	assert_int_equal(size[3], 2);
+	assert_int_equal(usdt_notes_read("/nonexistent/qemu", &notes), -ENOENT);
+	assert_non_null(realpath("/proc/self/exe", run.path));
+	slash = strrchr(run.path, '/');
+	snprintf(slash + 1, sizeof(run.path) - (slash + 1 - run.path), "fake_qemu_80");
+	assert_int_equal(usdt_notes_read(run.path, &notes), 0);
+	/* (int fd, iova, size, bitmap_size, start): 8.0's */
+	n = usdt_notes_find(&notes, "qemu", "vfio_get_dirty_bitmap");
+	assert_non_null(n);
+	assert_int_equal(n->nargs, 5);
+	assert_int_equal(n->size[0], 4);
+	assert_int_equal(n->size[4], 8);
+	n = usdt_notes_find(&notes, "qemu", "vfio_migration_set_state");
+	assert_non_null(n);
+	assert_int_equal(n->nargs, 2);
+	assert_true(usdt_notes_have(&notes, "vfmig"));
+	assert_null(usdt_notes_find(&notes, "qemu", "vfio_migration_set_device_state"));
+	assert_true(notes.n >= 6); /* six probes, a note per call site (inlining may add) */
+	usdt_notes_free(&notes);
+	assert_int_equal(usdt_notes_read("/bin/true", &notes), 0);
+	assert_int_equal(notes.n, 0);
+	usdt_notes_free(&notes);
+}
+
 /* A binary with no notes: each USDT row says whose note is missing, and QEMU's why. */
 static void test_no_notes_says_why(void **state)
 {
@@ -504,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_80_table_says_why),
 		cmocka_unit_test(test_80_requests_and_data),
 		cmocka_unit_test(test_device_filter),
+		cmocka_unit_test(test_notes_read),
 		cmocka_unit_test(test_no_notes_says_why),
 	};
 

@@ -45,8 +45,6 @@ static void add_note(struct usdt_notes *out, const char *desc, size_t len)
 	args = name + strlen(name) + 1;
 	if (args >= end || !memchr(args, 0, end - args))
 		args = "";
-	if (usdt_notes_find(out, prov, name))
-		return;
 	grown = realloc(out->v, (out->n + 1) * sizeof(*out->v));
 	if (!grown)
 		return;

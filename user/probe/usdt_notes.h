@@ -19,7 +19,7 @@ struct usdt_note {
 	int size[USDT_MAX_ARGS]; /* bytes of each argument ("-4@%eax": 4) */
 };
 
-/* Each provider:name once (a probe has a note per call site, all of one signature). */
+/* One a call site: a probe fired from several places has as many (QEMU's: one signature). */
 struct usdt_notes {
 	struct usdt_note *v;
 	size_t n;
@@ -28,6 +28,7 @@ struct usdt_notes {
 /* 0 (a file that is not a 64-bit ELF has none), or -errno when path cannot be read. */
 int usdt_notes_read(const char *path, struct usdt_notes *out);
 void usdt_notes_free(struct usdt_notes *notes);
+/* The first note of provider:name, or NULL. */
 const struct usdt_note *usdt_notes_find(const struct usdt_notes *notes, const char *provider,
 					const char *name);
 bool usdt_notes_have(const struct usdt_notes *notes, const char *provider);
