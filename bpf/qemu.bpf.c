@@ -106,11 +106,10 @@ int qemu__vfio_migration_set_state(struct pt_regs *ctx)
 	struct vfmig_dev_state *st;
 	__u8 from, to;
 
+	bpf_map_delete_elem(&qemu_sets, &tid); /* a new request: the thread's last one is over */
 	to = dev && !bpf_usdt_arg(ctx, 1, &to_str) ? qemu_state(to_str) : VFMIG_STATE_UNKNOWN;
-	if (to == VFMIG_STATE_UNKNOWN) {
-		bpf_map_delete_elem(&qemu_sets, &tid); /* a request not read: none is open */
+	if (to == VFMIG_STATE_UNKNOWN)
 		return 0;
-	}
 	st = dev_state(dev);
 	from = st ? st->state : VFMIG_STATE_UNKNOWN;
 	if (bpf_usdt_arg_cnt(ctx) == 2)
@@ -232,7 +231,7 @@ static __always_inline int qemu_bitmap(struct pt_regs *ctx, __u32 at)
 	return 0;
 }
 
-/* 8.1: (int fd, iova, size, bitmap_size, start, dirty_pages); 8.2 to 9.2: no fd. */
+/* 8.1: (int fd, iova, size, bitmap_size, start, dirty_pages); later, until 10.x: no fd. */
 SEC("usdt")
 int qemu__vfio_get_dirty_bitmap(struct pt_regs *ctx)
 {

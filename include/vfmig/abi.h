@@ -177,8 +177,10 @@ enum vfmig_counter {
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
-	/* QEMU probe hits whose device or state name could not be read (its page not in
-	 * memory: BPF cannot fault it in): not counted anywhere else */
+	/*
+	 * QEMU probe hits whose device or state name could not be read (its
+	 * page not in memory: BPF cannot fault it in): counted nowhere else.
+	 */
 	VFMIG_C_QEMU_UNREADABLE,
 	VFMIG_C_NR,
 };

@@ -140,8 +140,10 @@ static const char *state(unsigned int s)
 	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
 }
 
-/* "PID:FD", "kernel:ADDR" for a kernel device, "PID:qemu" for one QEMU's probes named (the
- * name column tells a QEMU's devices apart), or "emuN" for an emulated device. */
+/*
+ * "PID:FD", "kernel:ADDR" for a kernel device, "PID:qemu" for one QEMU's probes
+ * named (the name column tells its devices apart), or "emuN" for an emulated one.
+ */
 static const char *dev_id(uint64_t dev, char *buf, size_t len)
 {
 	if (vfmig_dev_is_kernel(dev))
@@ -171,7 +173,7 @@ static void print_hists(struct stat_report *r, int n)
 {
 	static const char *const kinds[] = {"", "request", "step", "bitmap", "precopy_info", "map"};
 	static const char *const map_ops[] = {"map", "unmap"};
-	static const char *const ifaces[VFMIG_IFACE_NR] = {"qemu", "type1", "dma-log", "iommufd",
+	static const char *const ifaces[VFMIG_IFACE_NR] = {"?", "type1", "dma-log", "iommufd",
 							   "kvm"};
 	int i;
 
