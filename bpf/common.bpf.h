@@ -24,6 +24,17 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct vfmig_filter filter = {};
 
+/*
+ * bpf_loop came in 5.17; before, loops are bounded ones the verifier walks
+ * pass by pass. The loader says so in filter.no_bpf_loop (also to test
+ * that path on a newer kernel); the kernel's own list of helpers decides
+ * too, so that a wrong word from user space cannot load a dead call.
+ */
+static __always_inline bool has_bpf_loop(void)
+{
+	return !filter.no_bpf_loop && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VFMIG_C_NR);
@@ -248,17 +259,42 @@ static long count_word(__u32 i, void *arg)
 }
 
 /*
- * Dirty pages in a user bitmap of nbits, counted at most
- * VFMIG_BITMAP_MAX_WORDS words far, BITS_CHUNK words per read; *cut says
- * when the count stopped short of nbits: the bound hit, or a read failed.
+ * Without bpf_loop the verifier walks every pass of a loop: the chunks are
+ * bounded by VFMIG_BITMAP_BOUNDED_WORDS, the tail (at most one chunk's worth,
+ * see dirty_in_bitmap) by BITS_CHUNK words.
  */
-static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
+static __always_inline void count_bounded(struct bits_ctx *b)
+{
+	__u32 i;
+
+	for (i = 0; i < VFMIG_BITMAP_BOUNDED_WORDS / BITS_CHUNK; i++) {
+		if (i >= b->tail / BITS_CHUNK || count_chunk(i, b))
+			break;
+	}
+	for (i = 0; i < BITS_CHUNK && !b->failed; i++) {
+		if (count_word(i, b))
+			break;
+	}
+}
+
+#define DIRTY_CUT (1ull << 63) /* in dirty_in_bitmap's answer: the count stopped short */
+
+/*
+ * Dirty pages in a user bitmap of nbits, counted at most
+ * VFMIG_BITMAP_MAX_WORDS words far (VFMIG_BITMAP_BOUNDED_WORDS without
+ * bpf_loop), BITS_CHUNK words per read; DIRTY_CUT set when the count
+ * stopped short of nbits: the bound hit, or a read failed. Global, so that
+ * the verifier walks it once, not once per caller: without bpf_loop that
+ * walk is long.
+ */
+__noinline __u64 dirty_in_bitmap(__u64 bitmap, __u64 nbits)
 {
 	struct bits_ctx b = {.bitmap = (const __u64 *)bitmap, .last_bits = 64};
 	__u64 words = (nbits + 63) / 64;
+	__u64 bound = has_bpf_loop() ? VFMIG_BITMAP_MAX_WORDS : VFMIG_BITMAP_BOUNDED_WORDS;
 
-	if (words > VFMIG_BITMAP_MAX_WORDS) {
-		b.words = VFMIG_BITMAP_MAX_WORDS;
+	if (words > bound) {
+		b.words = bound;
 	} else {
 		b.words = words;
 		if (nbits & 63)
@@ -269,11 +305,22 @@ static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
 	 * unless the range ends on a chunk: then the last chunk is counted word by word */
 	if (b.last_bits < 64 && b.tail == b.words)
 		b.tail -= BITS_CHUNK;
-	bpf_loop(b.tail / BITS_CHUNK, count_chunk, &b, 0);
-	if (!b.failed)
-		bpf_loop(b.words - b.tail, count_word, &b, 0);
-	*cut = words > VFMIG_BITMAP_MAX_WORDS || b.failed;
-	return b.dirty;
+	if (has_bpf_loop()) {
+		bpf_loop(b.tail / BITS_CHUNK, count_chunk, &b, 0);
+		if (!b.failed)
+			bpf_loop(b.words - b.tail, count_word, &b, 0);
+	} else {
+		count_bounded(&b);
+	}
+	return b.dirty | (words > b.words || b.failed ? DIRTY_CUT : 0);
+}
+
+static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
+{
+	__u64 dirty = dirty_in_bitmap(bitmap, nbits);
+
+	*cut = dirty & DIRTY_CUT;
+	return dirty & ~DIRTY_CUT;
 }
 
 static __always_inline void event_send(struct vfmig_event *e)

@@ -616,7 +616,16 @@ static __always_inline void data_fds_forget_process(void)
 {
 	struct forget_ctx f = {.pid = bpf_get_current_pid_tgid() >> 32};
 
-	bpf_loop(VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1, forget_round, &f, 0);
+	__u32 round;
+
+	if (has_bpf_loop()) {
+		bpf_loop(VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1, forget_round, &f, 0);
+		return;
+	}
+	for (round = 0; round < VFMIG_MAX_DATA_FDS / FORGET_BATCH + 1; round++) {
+		if (forget_round(round, &f))
+			break;
+	}
 }
 
 SEC("tracepoint/sched/sched_process_exec")

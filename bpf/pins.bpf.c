@@ -128,11 +128,13 @@ SEC("fexit/vfio_pin_pages")
 int BPF_PROG(fexit__vfio_pin_pages, void *dev, unsigned long iova, int npage, int prot, void *pages,
 	     int ret)
 {
-	return filtered_out() ? 0 : on_pin(arg0_dev(ctx), iova, npage, ret, VFMIG_SRC_FENTRY);
+	return filtered_out() ? 0
+			      : on_pin(arg0_dev(ctx), pin_iova(iova), npage, ret, VFMIG_SRC_FENTRY);
 }
 
 SEC("fentry/vfio_unpin_pages")
 int BPF_PROG(fentry__vfio_unpin_pages, void *dev, unsigned long iova, int npage)
 {
-	return filtered_out() ? 0 : on_unpin(arg0_dev(ctx), iova, npage, VFMIG_SRC_FENTRY);
+	return filtered_out() ? 0
+			      : on_unpin(arg0_dev(ctx), pin_iova(iova), npage, VFMIG_SRC_FENTRY);
 }

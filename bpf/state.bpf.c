@@ -94,6 +94,295 @@ int BPF_USDT(usdt__reset, __u32 dev, __u32 from)
 }
 
 /*
+ * v1 (vendor drivers before 5.18, QEMU before 8.0): a request is a write of
+ * device_state bits, _RUNNING | _SAVING | _RESUMING, read here as the v2
+ * state each value became in v2 (RUNNING|SAVING is PRE_COPY), so that both
+ * protocols' requests land on the same arcs. Values no v1 state has
+ * (RESUMING with another bit) are requests for ERROR.
+ */
+#define V1_STATE_BITS 7
+
+static __always_inline __u8 v1_to_v2(__u32 bits)
+{
+	switch (bits & V1_STATE_BITS) {
+	case 0:
+		return 1; /* STOP */
+	case 1:
+		return 2; /* RUNNING */
+	case 2:
+		return VFIO_DEVICE_STATE_STOP_COPY;
+	case 3:
+		return VFIO_DEVICE_STATE_PRE_COPY;
+	case 4:
+		return 4; /* RESUMING */
+	default:
+		return 0; /* ERROR */
+	}
+}
+
+/* No hang check: v1 drivers take the bits as given, with no next-state loop. */
+static __always_inline int on_v1_start(__u64 dev)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct set_start s = {.ts = bpf_ktime_get_ns()};
+
+	if (!filtered_out() && !dev_out(dev))
+		bpf_map_update_elem(&set_starts, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+/* from_known false: the device's bits were never seen (attached after its last write). */
+static __always_inline int on_v1_end(__u64 dev, bool from_known, __u32 from_bits, __u32 bits,
+				     __s32 result, __u16 src)
+{
+	__u8 to = v1_to_v2(bits);
+
+	if (filtered_out() || dev_out(dev))
+		return 0;
+	count(VFMIG_C_V1_STATE_WRITES, 1);
+	return on_set_end(dev, from_known ? v1_to_v2(from_bits) : VFMIG_STATE_UNKNOWN, to, result,
+			  result ? VFMIG_STATE_UNKNOWN : to, src);
+}
+
+SEC("usdt")
+int BPF_USDT(usdt__v1_state_start, __u32 dev, __u32 from_bits, __u32 bits)
+{
+	return on_v1_start(dev);
+}
+
+SEC("usdt")
+int BPF_USDT(usdt__v1_state, __u32 dev, __u32 from_bits, __u32 bits, int result)
+{
+	return on_v1_end(dev, true, from_bits, bits, result, VFMIG_SRC_USDT);
+}
+
+/*
+ * v1 on a VFIO host, at the syscalls: a VFIO_DEVICE_GET_REGION_INFO answer
+ * whose type capability says MIGRATION_DEPRECATED gives the region's offset
+ * in the device fd; device_state is its first u32, written with pwrite64
+ * (a request) and read with pread64 (the current state).
+ */
+#define CMD_GET_REGION_INFO 0x3b6c /* _IO(';', 100 + 8) */
+#define REGION_INFO_FLAG_CAPS (1u << 3)
+#define REGION_INFO_CAP_TYPE 2
+#define REGION_TYPE_MIGRATION 3
+#define REGION_SUBTYPE_MIGRATION 1
+#define REGION_CAPS_WALKED 8 /* capabilities looked at per answer */
+
+struct region_info { /* struct vfio_region_info */
+	__u32 argsz, flags, index, cap_offset;
+	__u64 size, offset;
+};
+
+struct region_cap_type { /* struct vfio_region_info_cap_type */
+	__u16 id, version;
+	__u32 next, type, subtype;
+};
+
+struct v1_region {
+	__u64 offset; /* of the migration region in the device fd */
+	__u32 bits;   /* device_state last written or read */
+	bool known;
+};
+
+/* (pid << 32 | device fd) -> its migration region; close forgets it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct v1_region);
+} v1_regions SEC(".maps");
+
+enum v1_call_kind { V1_REGION_INFO = 1, V1_WRITE, V1_READ };
+
+struct v1_call {
+	__u64 dev, arg; /* arg: the region info, or the buffer read into */
+	__u32 kind, bits;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct v1_call);
+} v1_calls SEC(".maps");
+
+/* Gates that let every other ioctl, pwrite64 and pread64 on the host leave at once. */
+__s64 v1_info_calls;
+bool v1_regions_seen;
+
+static __always_inline __u64 fd_dev(__u32 fd)
+{
+	return (bpf_get_current_pid_tgid() & ~0xffffffffull) | fd;
+}
+
+static __always_inline void v1_call_put(struct v1_call *c)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&v1_calls, &tid, c, BPF_ANY);
+}
+
+/* The caller's call of kind, taken off the map; 0 when there is none. */
+static __always_inline int v1_call_take(__u32 kind, struct v1_call *out)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct v1_call *c = bpf_map_lookup_elem(&v1_calls, &tid);
+
+	if (!c || c->kind != kind)
+		return 0;
+	*out = *c;
+	bpf_map_delete_elem(&v1_calls, &tid);
+	return 1;
+}
+
+static __always_inline void region_info_enter(__u32 fd, __u64 arg)
+{
+	struct v1_call c = {.dev = fd_dev(fd), .arg = arg, .kind = V1_REGION_INFO};
+
+	if (filtered_out())
+		return;
+	v1_call_put(&c);
+	__sync_fetch_and_add(&v1_info_calls, 1);
+}
+
+/* Offset of the type capability that says MIGRATION_DEPRECATED, or 0. */
+static __always_inline __u32 migration_cap(__u64 arg, const struct region_info *ri)
+{
+	struct region_cap_type cap;
+	__u32 off = ri->cap_offset, i;
+
+	for (i = 0; i < REGION_CAPS_WALKED; i++) {
+		if (off < sizeof(*ri) || off + sizeof(cap) > ri->argsz ||
+		    bpf_probe_read_user(&cap, sizeof(cap), (void *)(arg + off)))
+			return 0;
+		if (cap.id == REGION_INFO_CAP_TYPE && cap.type == REGION_TYPE_MIGRATION &&
+		    cap.subtype == REGION_SUBTYPE_MIGRATION)
+			return off;
+		off = cap.next;
+	}
+	return 0;
+}
+
+static __always_inline void region_info_exit(long ret)
+{
+	struct v1_region r = {};
+	struct region_info ri;
+	struct v1_call c;
+
+	if (!v1_call_take(V1_REGION_INFO, &c))
+		return;
+	__sync_fetch_and_add(&v1_info_calls, -1);
+	if (ret || bpf_probe_read_user(&ri, sizeof(ri), (void *)c.arg) ||
+	    !(ri.flags & REGION_INFO_FLAG_CAPS) || !migration_cap(c.arg, &ri))
+		return;
+	r.offset = ri.offset;
+	bpf_map_update_elem(&v1_regions, &c.dev, &r, BPF_NOEXIST);
+	v1_regions_seen = true;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int tp__v1_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if ((__u32)ctx->args[1] == CMD_GET_REGION_INFO)
+		region_info_enter(ctx->args[0], ctx->args[2]);
+	return 0;
+}
+
+/* The device_state u32 of a known migration region, at pos: its region, else NULL. */
+static __always_inline struct v1_region *state_access(__u64 dev, __u64 count, __u64 pos)
+{
+	struct v1_region *r = bpf_map_lookup_elem(&v1_regions, &dev);
+
+	return r && pos == r->offset && count == sizeof(__u32) ? r : NULL;
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwrite64")
+int tp__v1_pwrite_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct v1_call c = {.dev = fd_dev(ctx->args[0]), .kind = V1_WRITE};
+
+	if (!v1_regions_seen || !state_access(c.dev, ctx->args[2], ctx->args[3]) ||
+	    bpf_probe_read_user(&c.bits, sizeof(c.bits), (void *)ctx->args[1]))
+		return 0;
+	v1_call_put(&c);
+	return on_v1_start(c.dev);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int tp__v1_pwrite_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct v1_region *r;
+	struct v1_call c;
+	__s32 result;
+
+	if (!v1_regions_seen || !v1_call_take(V1_WRITE, &c))
+		return 0;
+	r = bpf_map_lookup_elem(&v1_regions, &c.dev);
+	if (!r)
+		return 0;
+	/* a short write is no request the driver took */
+	result = ctx->ret == sizeof(__u32) ? 0 : ctx->ret < 0 ? ctx->ret : -EIO;
+	on_v1_end(c.dev, r->known, r->bits, c.bits, result, VFMIG_SRC_SYSCALL);
+	r->known = !result; /* a refused write may leave the device anywhere */
+	r->bits = c.bits;
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_pread64")
+int tp__v1_pread_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct v1_call c = {.dev = fd_dev(ctx->args[0]), .arg = ctx->args[1], .kind = V1_READ};
+
+	if (v1_regions_seen && !filtered_out() && state_access(c.dev, ctx->args[2], ctx->args[3]))
+		v1_call_put(&c);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_pread64")
+int tp__v1_pread_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct v1_region *r;
+	struct v1_call c;
+	__u32 bits;
+
+	if (!v1_regions_seen || !v1_call_take(V1_READ, &c) || ctx->ret != sizeof(bits) ||
+	    bpf_probe_read_user(&bits, sizeof(bits), (void *)c.arg))
+		return 0;
+	r = bpf_map_lookup_elem(&v1_regions, &c.dev);
+	if (!r)
+		return 0;
+	r->bits = bits;
+	r->known = true;
+	set_state(c.dev, v1_to_v2(bits));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp__v1_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 dev;
+
+	if (!v1_regions_seen)
+		return 0;
+	dev = fd_dev(ctx->args[0]);
+	bpf_map_delete_elem(&v1_regions, &dev);
+	return 0;
+}
+
+/*
+ * The tests' way to a GET_REGION_INFO answer this kernel cannot give:
+ * args = { fd, info, ret }.
+ */
+SEC("raw_tp")
+int test__v1_region_info(struct bpf_raw_tracepoint_args *ctx)
+{
+	region_info_enter(ctx->args[0], ctx->args[1]);
+	region_info_exit((long)ctx->args[2]);
+	return 0;
+}
+
+/*
  * The kernel's per-step helper: a v2 driver asks vfio_mig_get_next_state()
  * for the next arc (cur -> *next_fsm) before it executes it, once per arc.
  * The arc is known on return; it lasts until the driver asks again or the
@@ -232,11 +521,13 @@ int BPF_KRETPROBE(kretprobe__vfio_mig_get_next_state, int ret)
 	return 0;
 }
 
-/* The request's end closes its last arc, with the request's result. */
+/* The request's end closes its last arc, with the request's result; a region info answer. */
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int tp__kstep_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	if (open_ksteps > 0)
 		kstep_close((__u32)bpf_get_current_pid_tgid(), ctx->ret);
+	if (v1_info_calls > 0)
+		region_info_exit(ctx->ret);
 	return 0;
 }

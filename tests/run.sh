@@ -7,6 +7,11 @@ log=$(mktemp) skips=$(mktemp)
 trap 'rm -f "$log" "$skips"' EXIT
 expected=tests/expected-skips
 
+# The sum of the counts on cmocka's "[  WHAT  ] N test(s)" lines; empty when there is none.
+sum_of() {
+	sed -n "s/^\[ *$1 *\] \([0-9]*\) test.*/\1/p" "$2" | awk '{ n += $1 } END { if (NR) print n }'
+}
+
 for bin in "$@"; do
 	name=$(basename "$bin")
 	if ! "$bin" >"$log" 2>&1; then
@@ -14,9 +19,8 @@ for bin in "$@"; do
 		# a group set-up that fails runs no test and fails none: count the program
 		grep -q '^\[  FAILED  \] [1-9]' "$log" || echo "[  FAILED  ] 1 test(s): $name exited with failure" >>"$log"
 	fi
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	# a program may run several groups: each ends with its own summary
+	p=$(sum_of PASSED "$log") f=$(sum_of FAILED "$log") s=$(sum_of SKIPPED "$log")
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0})) skip=$((skip + ${s:-0}))
 	grep '^SKIP ' "$log" >>"$skips"
 	if grep -q '^\[  FAILED  \]\|^\[  ERROR   \]' "$log" || [ -z "$p$f" ]; then

@@ -411,7 +411,8 @@ static int run(struct opts *o)
 				.dev = o->dev,
 				.cgroup = o->cgroup,
 				.verbose = o->verbose,
-				.prefer = o->prefer};
+				.prefer = o->prefer,
+				.hide_helpers = getenv("VFMIG_HIDE_HELPERS")};
 	struct vfmig_probes *p;
 	char err[256], *bin = default_binary(o);
 	int go = -1, ret;

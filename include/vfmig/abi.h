@@ -13,9 +13,11 @@
 #define VFMIG_MAX_INFLIGHT 4096	      /* syscalls being decoded at once */
 #define VFMIG_MAX_RANGES 64	      /* write-protected ranges watched for faults */
 #define VFMIG_BITMAP_MAX_WORDS 262144 /* u64 words counted per bitmap query: 64 GiB at 4 KiB */
-#define VFMIG_STATE_UNKNOWN 255	      /* a device's state before it was seen */
-#define VFMIG_DEV_NAME_LEN 64	      /* a VFIO device's name as asked of its group */
-#define VFMIG_MAX_KVM_SLOTS 4096      /* KVM memslot sizes remembered (least recently used go) */
+/* The same without bpf_loop (before 5.17), where the verifier walks each pass: 1 GiB at 4 KiB */
+#define VFMIG_BITMAP_BOUNDED_WORDS 4096
+#define VFMIG_STATE_UNKNOWN 255	  /* a device's state before it was seen */
+#define VFMIG_DEV_NAME_LEN 64	  /* a VFIO device's name as asked of its group */
+#define VFMIG_MAX_KVM_SLOTS 4096  /* KVM memslot sizes remembered (least recently used go) */
 #define VFMIG_CGROUP_MAX_DEPTH 64 /* cgroup levels the filter looks at: deeper ones never match */
 #define VFMIG_MAX_DATA_FDS 1024	  /* migration data fds followed at once (read/write decoding) */
 
@@ -177,6 +179,7 @@ enum vfmig_counter {
 	VFMIG_C_EVENTS,		   /* records reserved in the ring buffer */
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
+	VFMIG_C_V1_STATE_WRITES,   /* of the state requests, v1 device_state writes */
 	/*
 	 * QEMU probe hits whose device or state name could not be read (its
 	 * page not in memory: BPF cannot fault it in): counted nowhere else.
@@ -248,6 +251,9 @@ struct vfmig_filter {
 	__u32 test_refuse; /* 0; VFMIG_TEST_REFUSE_* bits in the loader's tests */
 	__u64 dev;	   /* 0: every device */
 	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
+	/* 1: no bpf_loop here (kernels before 5.17): loops bounded at compile time instead */
+	__u32 no_bpf_loop;
+	__u32 reserved;
 };
 
 #endif

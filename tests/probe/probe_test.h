@@ -3,6 +3,7 @@
 #ifndef VFMIG_PROBE_TEST_H
 #define VFMIG_PROBE_TEST_H
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "common/probe_util.h"
@@ -25,6 +26,17 @@ static inline int probes_setup(const struct probe_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* Probes of this process with its own USDT notes (it links the emulated device). */
+static inline int probes_setup_self(void)
+{
+	static char self[4096];
+	struct probe_opts o = {.pid = getpid(), .binary = self};
+
+	if (!realpath("/proc/self/exe", self))
+		return -1;
+	return probes_setup(&o);
 }
 
 static inline int teardown(void **state)

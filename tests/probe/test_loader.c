@@ -343,6 +343,51 @@ static void test_debug_env_shows_libbpf(void **state)
 	probes_close(p);
 }
 
+/*
+ * What a 5.15 or 5.16 kernel gets, on this one: helpers it lacks hidden.
+ * Without bpf_loop the table says how far bitmaps are counted and every
+ * program still loads (bounded loops instead); a program that calls a
+ * missing helper is off before load, saying which, and the rest are as
+ * they were and count the same workload. A name that is no helper is
+ * refused in one line.
+ */
+static void test_hidden_helpers(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .binary = binary, .hide_helpers = "loopy"};
+	struct vfmig_probes *hidden, *plain;
+	const struct probe_row *host, *ex;
+	char err[256], quiet[4096];
+	struct facts f = {0};
+
+	(void)state;
+	NEED_ROOT();
+	assert_int_equal(probes_open(&hidden, &o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "VFMIG_HIDE_HELPERS: 'loopy' is not a BPF helper");
+	o.hide_helpers = "loop,bpf_get_current_comm";
+	if (probes_open(&hidden, &o, err, sizeof(err)))
+		fail_msg("probes_open: %s", err);
+	plain = open_probes(0, quiet, sizeof(quiet));
+	assert_null(probe_row(plain, "host", "bpf_loop"));
+	host = probe_row(hidden, "host", "bpf_loop");
+	assert_non_null(host);
+	assert_false(host->attached);
+	assert_string_equal(host->reason, "not in this kernel (hidden: VFMIG_HIDE_HELPERS): dirty "
+					  "bitmaps counted up to 4096 words (1024 MiB at 4 KiB "
+					  "pages) per query, the rest as cut short");
+	ex = probe_row(hidden, "ioctl", "tp__sys_exit_ioctl");
+	assert_false(ex->attached);
+	assert_false(ex->refused); /* off before load: the kernel was not asked */
+	assert_string_equal(ex->reason, "needs bpf_get_current_comm, which this kernel lacks "
+					"(hidden: VFMIG_HIDE_HELPERS)");
+	assert_true(probe_row(plain, "ioctl", "tp__sys_exit_ioctl")->attached);
+	assert_true(same_rows_but(hidden, plain, "tp__sys_exit_ioctl", "test__decode") > 30);
+	probes_close(plain);
+	workload(hidden, &f);
+	assert_int_equal(f.sets, 2); /* the device's two: the SET syscall counts at its exit */
+	assert_int_equal(f.pinned, 5);
+	probes_close(hidden);
+}
+
 /* The parser on a log as libbpf 1.1 prints a refused fexit and a missing BTF id. */
 static void test_log_parser(void **state)
 {
@@ -392,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_refused_programs_alone_are_off),
 		cmocka_unit_test(test_family_that_cannot_load_is_one_row),
 		cmocka_unit_test(test_debug_env_shows_libbpf),
+		cmocka_unit_test(test_hidden_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -294,6 +294,45 @@ static void test_kprobe_steps_match_the_driver(void **state)
 	probes_close(kprobes);
 }
 
+/*
+ * What a 5.15 or 5.16 kernel gets (no bpf_loop, bpf_get_func_arg or
+ * bpf_get_func_ret), on this one: those helpers hidden. The fexit is off
+ * before load, naming the helper; the kprobe pair takes its place and
+ * counts the same arcs.
+ */
+static void test_steps_without_5_17_helpers(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .hide_helpers = "loop,get_func_arg,get_func_ret"};
+	const struct probe_row *kp, *fexit, *host;
+	struct vfmig_probes *old;
+	struct probe_sources src = {0};
+	char err[256];
+	size_t failed;
+	int n;
+
+	(void)state;
+	if (probes_open(&old, &o, err, sizeof(err)))
+		fail_msg("probes_open without the 5.17 helpers: %s", err);
+	kp = row_of(old, "kprobe__vfio_mig_get_next_state");
+	fexit = row_of(old, "fexit__vfio_mig_get_next_state");
+	host = probe_row(old, "host", "bpf_loop");
+	assert_true(kp->attached);
+	assert_true(row_of(old, "kretprobe__vfio_mig_get_next_state")->attached);
+	assert_false(fexit->attached);
+	assert_false(fexit->refused);
+	assert_string_equal(fexit->reason, "needs bpf_get_func_arg, which this kernel lacks "
+					   "(hidden: VFMIG_HIDE_HELPERS)");
+	assert_non_null(host);
+	assert_non_null(strstr(host->reason, "4096 words"));
+	n = steps_match_the_driver(old, &failed, &src);
+	assert_int_equal(src.kprobe, n);
+	assert_int_equal(src.fentry + src.syscall + src.other, 0);
+	vmtest_report("probes without bpf_loop/bpf_get_func_arg (as on 5.15): %s off (%s); the "
+		      "kprobe pair counts %d FSM arcs equal to the %d mtty_step_state logged",
+		      fexit->program, fexit->reason, n, n);
+	probes_close(old);
+}
+
 static uint64_t dev_of(int fd)
 {
 	return (uint64_t)getpid() << 32 | (unsigned int)fd;
@@ -585,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_sources_attach),
 		cmocka_unit_test(test_steps_and_requests_match_the_driver),
 		cmocka_unit_test(test_kprobe_steps_match_the_driver),
+		cmocka_unit_test(test_steps_without_5_17_helpers),
 		cmocka_unit_test(test_precopy_info_calls_counted),
 		cmocka_unit_test(test_type1_dirty_bitmap_counted),
 		cmocka_unit_test(test_dma_logging_report_counted),

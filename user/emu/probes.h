@@ -13,7 +13,8 @@
  *   data_read(dev, fd, len, result)                read on a data fd
  *   data_write(dev, fd, len, result)               write on a data fd
  *   reset(dev, from)                               VFIO_DEVICE_RESET
- *   v1_state(dev, from_bits, to_bits, result)      v1 device_state write
+ *   v1_state_start(dev, from_bits, to_bits)        v1 device_state write entry
+ *   v1_state(dev, from_bits, to_bits, result)      its exit
  *   pin_pages(kind, iova, npage, result)           vfio_pin_pages
  *   unpin_pages(kind, iova, npage)                 vfio_unpin_pages
  *   iommu_map(kind, iova, size) / iommu_unmap      a mapping made or removed

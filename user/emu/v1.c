@@ -83,6 +83,7 @@ static int v1_set_state(struct emu_dev *dev, uint32_t bits)
 	struct emu_file *file;
 	int ret;
 
+	EMU_PROBE3(v1_state_start, dev->id, v1_bits(from), bits);
 	ret = v1_to_v2(bits, &to);
 	if (ret)
 		ret = emu_dev_fail(dev, EINVAL, "v1 device_state %#x is not a valid state", bits);

@@ -114,6 +114,7 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_EVENTS] = "events",
 	[VFMIG_C_DROPS] = "events_dropped",
 	[VFMIG_C_HANG_RISK] = "stopcopy_to_precopy_requests",
+	[VFMIG_C_V1_STATE_WRITES] = "v1_state_writes",
 	[VFMIG_C_QEMU_UNREADABLE] = "qemu_probes_unreadable",
 };
 

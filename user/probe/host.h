@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the host must offer before any probe is loaded: a kernel vfmig
- * supports (5.17 or later, for bpf_loop and bpf_get_func_arg; with BTF), and for the cgroup filter a cgroup v2
+ * supports (5.15 or later, with BTF), and for the cgroup filter a cgroup v2
  * directory. Each check answers 0, or -errno with one line saying what is
  * wrong and what to do.
  */
@@ -13,9 +13,10 @@
 #include <stdint.h>
 
 #define HOST_MIN_MAJOR 5
-#define HOST_MIN_MINOR 17
+#define HOST_MIN_MINOR 15
 /* Why HOST_MIN_MAJOR.HOST_MIN_MINOR: what the probes need from the kernel. */
-#define HOST_MIN_WHY "bpf_loop and bpf_get_func_arg, which the bitmap counts and fexit steps need"
+#define HOST_MIN_WHY \
+	"a long-term kernel with the module BTF and bpf_for_each_map_elem the probes use"
 #define HOST_BTF_PATH "/sys/kernel/btf/vmlinux"
 
 /* Pure: a kernel release string (uname -r) and whether its BTF is there. */

@@ -90,6 +90,7 @@ struct vfmig_probes {
 	uint64_t cgroup_id;
 	bool tracefs;
 	bool btf_parsed;
+	bool has_bpf_loop;
 	struct btf *btf[BTF_FILES];
 	char *kallsyms; /* read at the first kprobe's question, freed once loaded */
 	size_t kallsyms_len;
@@ -164,21 +165,122 @@ static bool in_kallsyms(struct vfmig_probes *p, const char *sym)
 static const char *const btf_files[BTF_FILES] = {"/sys/kernel/btf/vmlinux", "/sys/kernel/btf/vfio",
 						 "/sys/kernel/btf/vfio_iommu_type1"};
 
+static void parse_btf(struct vfmig_probes *p)
+{
+	size_t i;
+
+	if (p->btf_parsed)
+		return;
+	p->btf_parsed = true;
+	p->btf[0] = btf__parse(btf_files[0], NULL);
+	for (i = 1; p->btf[0] && i < BTF_FILES; i++)
+		p->btf[i] = btf__parse_split(btf_files[i], p->btf[0]);
+}
+
 static bool func_btf(struct vfmig_probes *p, const char *fn)
 {
 	size_t i;
 
-	if (!p->btf_parsed) {
-		p->btf_parsed = true;
-		p->btf[0] = btf__parse(btf_files[0], NULL);
-		for (i = 1; p->btf[0] && i < BTF_FILES; i++)
-			p->btf[i] = btf__parse_split(btf_files[i], p->btf[0]);
-	}
+	parse_btf(p);
 	for (i = 0; i < BTF_FILES; i++) {
 		if (p->btf[i] && btf__find_by_name_kind(p->btf[i], fn, BTF_KIND_FUNC) > 0)
 			return true;
 	}
 	return false;
+}
+
+/* BPF helper names by id, as far as the uapi headers we build with know them. */
+#define HELPER_NAME(name, ...) #name
+static const char *const helper_names[] = {__BPF_FUNC_MAPPER(HELPER_NAME)};
+#define NHELPERS (sizeof(helper_names) / sizeof(helper_names[0]))
+
+/* name is in the comma-separated list (of helper names, "bpf_" or not). */
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *at;
+
+	for (at = list; at && *at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
+		if (!strncmp(at, "bpf_", 4))
+			at += 4;
+		if (!strncmp(at, name, len) && (at[len] == ',' || !at[len]))
+			return true;
+	}
+	return false;
+}
+
+/* Each name in probe_opts.hide_helpers is a helper: 0, or -EINVAL naming the first that is not. */
+static int check_hidden(const char *list, char *err, size_t errlen)
+{
+	char name[48];
+	const char *at, *end;
+	size_t i;
+
+	for (at = list; at && *at; at = *end ? end + 1 : end) {
+		end = strchrnul(at, ',');
+		snprintf(name, sizeof(name), "%.*s", (int)(end - at), at);
+		for (i = 0; i < NHELPERS && !in_list(name, helper_names[i]); i++)
+			;
+		if (i == NHELPERS) {
+			snprintf(err, errlen, "VFMIG_HIDE_HELPERS: '%s' is not a BPF helper", name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The kernel has helper BPF_FUNC_<name>: by its own list (enum bpf_func_id
+ * in its BTF), unless hidden to test what older kernels get.
+ */
+static bool kernel_has_helper(struct vfmig_probes *p, const char *name)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	char want[64];
+	int id, i;
+
+	if (in_list(p->opts.hide_helpers, name))
+		return false;
+	parse_btf(p);
+	id = p->btf[0] ? btf__find_by_name_kind(p->btf[0], "bpf_func_id", BTF_KIND_ENUM) : -1;
+	if (id <= 0)
+		return true; /* cannot tell: the verifier will say */
+	t = btf__type_by_id(p->btf[0], id);
+	e = btf_enum(t);
+	snprintf(want, sizeof(want), "BPF_FUNC_%s", name);
+	for (i = 0; i < btf_vlen(t); i++, e++) {
+		if (!strcmp(btf__name_by_offset(p->btf[0], e->name_off), want))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A helper the program calls that this kernel lacks (bpf_loop aside: the
+ * programs bound their loops themselves without it), said in why.
+ */
+static const char *missing_helper(struct vfmig_probes *p, struct bpf_program *prog, char *why,
+				  size_t len)
+{
+	const struct bpf_insn *insn = bpf_program__insns(prog);
+	size_t i, n = bpf_program__insn_cnt(prog);
+
+	for (i = 0; i < n; i++) {
+		const char *name;
+
+		if (insn[i].code != (BPF_JMP | BPF_CALL) || insn[i].src_reg || insn[i].imm <= 0 ||
+		    (size_t)insn[i].imm >= NHELPERS || insn[i].imm == BPF_FUNC_loop)
+			continue;
+		name = helper_names[insn[i].imm];
+		if (kernel_has_helper(p, name))
+			continue;
+		snprintf(why, len, "needs bpf_%s, which this kernel lacks%s", name,
+			 in_list(p->opts.hide_helpers, name) ? " (hidden: VFMIG_HIDE_HELPERS)"
+							     : "");
+		return why;
+	}
+	return NULL;
 }
 
 static bool is_usdt(const char *kind)
@@ -322,6 +424,8 @@ static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_ob
 
 		if (!no && !strcmp(kind, "tp"))
 			no = missing_tracepoint(prog, why, sizeof(why));
+		if (!no)
+			no = missing_helper(p, prog, why, sizeof(why));
 		snprintf(r->source, sizeof(r->source), "%s", kind);
 		if (no) {
 			if (no != r->reason)
@@ -436,6 +540,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *why, size_t whyl
 		f->filter(skel)->dev = p->opts.dev;
 		f->filter(skel)->cgroup = p->cgroup_id;
 		f->filter(skel)->test_refuse = p->opts.test_refuse;
+		f->filter(skel)->no_bpf_loop = !p->has_bpf_loop;
 		test_knobs(p, obj);
 		choose(p, f, obj);
 		loadlog_begin(log);
@@ -524,6 +629,27 @@ static void mount_tracefs(struct vfmig_probes *p)
 	p->tracefs = !access(TRACEFS "/events", F_OK);
 }
 
+/*
+ * Without bpf_loop (before 5.17) the programs count bitmaps only so far:
+ * the table says so in a row of its own.
+ */
+static void bounded_loops(struct vfmig_probes *p)
+{
+	struct probe_row *r;
+
+	p->has_bpf_loop = kernel_has_helper(p, "loop");
+	if (p->has_bpf_loop)
+		return;
+	r = row(p, "host", "bpf_loop");
+	snprintf(r->source, sizeof(r->source), "-");
+	snprintf(r->reason, sizeof(r->reason),
+		 "not in this kernel%s: dirty bitmaps counted up to %d words (%d MiB at 4 KiB "
+		 "pages) per query, the rest as cut short",
+		 in_list(p->opts.hide_helpers, "loop") ? " (hidden: VFMIG_HIDE_HELPERS)"
+						       : " (before 5.17)",
+		 VFMIG_BITMAP_BOUNDED_WORDS, VFMIG_BITMAP_BOUNDED_WORDS * 64 * 4 / 1024);
+}
+
 static int check_privileges(char *err, size_t errlen)
 {
 	if (geteuid() == 0)
@@ -547,10 +673,14 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 		ret = check_privileges(err, errlen);
 	if (ret)
 		return ret;
+	ret = check_hidden(o->hide_helpers, err, errlen);
+	if (ret)
+		return ret;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->opts = *o;
+	bounded_loops(p);
 	if (o->cgroup) {
 		ret = host_cgroup_id(o->cgroup, &p->cgroup_id, err, errlen);
 		if (ret) {

@@ -41,6 +41,8 @@ struct probe_opts {
 	enum probe_prefer prefer;
 	bool verbose;		  /* libbpf's messages on stderr (also VFMIG_DEBUG=1, 2: debug) */
 	unsigned int test_refuse; /* loader tests only: VFMIG_TEST_REFUSE_* */
+	/* helpers ("loop,get_func_arg") to act as if the kernel lacked: what 5.15 gets */
+	const char *hide_helpers;
 };
 
 struct vfmig_probes;
