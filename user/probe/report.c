@@ -50,10 +50,10 @@ void report_table(struct vfmig_probes *p, bool json, FILE *out)
 	int i, n = probes_table(p, &rows);
 
 	if (!json) {
-		fprintf(out, "%-7s %-36s %-9s %-8s %s\n", "family", "program", "source", "status",
+		fprintf(out, "%-7s %-39s %-9s %-8s %s\n", "family", "program", "source", "status",
 			"where / why not");
 		for (i = 0; i < n; i++)
-			fprintf(out, "%-7s %-36s %-9s %-8s %s\n", rows[i].family, rows[i].program,
+			fprintf(out, "%-7s %-39s %-9s %-8s %s\n", rows[i].family, rows[i].program,
 				rows[i].source, rows[i].attached ? "attached" : "off",
 				rows[i].reason);
 		return;
