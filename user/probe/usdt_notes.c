@@ -45,10 +45,13 @@ static void add_note(struct usdt_notes *out, const char *desc, size_t len)
 	args = name + strlen(name) + 1;
 	if (args >= end || !memchr(args, 0, end - args))
 		args = "";
-	grown = realloc(out->v, (out->n + 1) * sizeof(*out->v));
-	if (!grown)
-		return;
-	out->v = grown;
+	if (out->n == out->cap) { /* a QEMU has thousands */
+		grown = realloc(out->v, (out->cap * 2 + 64) * sizeof(*out->v));
+		if (!grown)
+			return;
+		out->v = grown;
+		out->cap = out->cap * 2 + 64;
+	}
 	n = &out->v[out->n++];
 	memset(n, 0, sizeof(*n));
 	snprintf(n->provider, sizeof(n->provider), "%s", prov);
@@ -113,8 +116,7 @@ out:
 void usdt_notes_free(struct usdt_notes *notes)
 {
 	free(notes->v);
-	notes->v = NULL;
-	notes->n = 0;
+	memset(notes, 0, sizeof(*notes));
 }
 
 const struct usdt_note *usdt_notes_find(const struct usdt_notes *notes, const char *provider,

@@ -22,7 +22,7 @@ struct usdt_note {
 /* One a call site: a probe fired from several places has as many (QEMU's: one signature). */
 struct usdt_notes {
 	struct usdt_note *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* 0 (a file that is not a 64-bit ELF has none), or -errno when path cannot be read. */
