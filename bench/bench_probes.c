@@ -231,8 +231,8 @@ static const char bt_script[] =
 	"usdt:%1$s:vfmig:data_write /arg3 > 0/ { @write_bytes = sum(arg3); }"
 	"usdt:%1$s:vfmig:reset { @resets = count(); @state[arg0] = 2; }"
 	"usdt:%1$s:vfmig:pin_pages { @pins = count();"
-	" if (arg3 > 0) { @pinned = sum(arg3); } else { @pin_errors = count(); } }"
-	"usdt:%1$s:vfmig:unpin_pages { @unpins = count(); @unpinned = sum(arg2); }"
+	" if (arg4 > 0) { @pinned = sum(arg4); } else { @pin_errors = count(); } }"
+	"usdt:%1$s:vfmig:unpin_pages { @unpins = count(); @unpinned = sum(arg3); }"
 	"usdt:%1$s:vfmig:iommu_map { @maps = count(); @map_bytes = sum(arg2); }"
 	"usdt:%1$s:vfmig:iommu_unmap { @unmaps = count(); @unmap_bytes = sum(arg2); }"
 	"usdt:%1$s:vfmig:dirty_query_start { @q_t[tid] = nsecs; }"
@@ -532,9 +532,9 @@ static int size_call(struct cost_env *e)
 
 static int pin_call(struct cost_env *e)
 {
-	int ret = emu_pin_pages(e->io, 0x10000, 1, EMU_PROT_WRITE_PIN);
+	int ret = emu_pin_pages(e->io, emu_dev_id(e->dev), 0x10000, 1, EMU_PROT_WRITE_PIN);
 
-	emu_unpin_pages(e->io, 0x10000, 1);
+	emu_unpin_pages(e->io, emu_dev_id(e->dev), 0x10000, 1);
 	return ret != 1;
 }
 

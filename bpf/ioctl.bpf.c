@@ -9,6 +9,12 @@
  * or PROBE, bits 16-18; DIRTY_PAGES sets exactly one of bits 0-2).
  * A device is (pid, fd) here; user space resolves it to a name.
  *
+ * Dirty tracking switched on and off is decoded the same way: type1
+ * DIRTY_PAGES START/STOP (flags 1, 2), DMA_LOGGING START/STOP (features 6,
+ * 7; START's ranges summed as passed, at most the kernel's 256) and
+ * iommufd's HWPT_SET_DIRTY_TRACKING: a start or stop of its interface, with
+ * its result and latency.
+ *
  * KVM's dirty log is decoded on the VM fd the same way: a memslot's size
  * (KVM_SET_USER_MEMORY_REGION/2) tells how many bits the bitmap
  * KVM_GET_DIRTY_LOG fills has, and KVM_CLEAR_DIRTY_LOG carries its own
@@ -18,24 +24,33 @@
  *
  * A MIG_DEVICE_STATE SET that succeeds may return a data fd (STOP_COPY,
  * PRE_COPY, RESUMING): (pid, data fd) is remembered as its device's, and
- * read(2)/write(2) on it are counted as the device's data stream bytes until
- * close(2), exec or the process's end forgets it. Every other read and write
- * on the host leaves at a global count of such fds (0), or after one hash
- * lookup.
+ * every syscall that moves bytes through it is counted as the device's data
+ * stream bytes (read, readv, pread64, preadv, preadv2 and their writes;
+ * splice, sendfile and copy_file_range on either end: the bytes returned)
+ * until close(2), exec or the process's end forgets it. Every other such
+ * call on the host leaves at a global count of those fds (0), or after a
+ * hash lookup or two.
  */
 #include "common.bpf.h"
 
 #define CMD_GROUP_GET_DEVICE_FD 0x3b6a /* _IO(';', 100 + 6), argument: the name */
 #define CMD_FEATURE_OR_DIRTY 0x3b75
 #define CMD_PRECOPY_INFO 0x3b79
+#define CMD_HWPT_SET_DIRTY 0x3b8b /* IOMMU_HWPT_SET_DIRTY_TRACKING */
 #define CMD_HWPT_GET_DIRTY 0x3b8c
+#define HWPT_DIRTY_ENABLE 1
 #define FEAT_GET (1u << 16)
 #define FEAT_SET (1u << 17)
 #define FEAT_PROBE (1u << 18)
 #define FEAT_MIGRATION 1 /* vfio_device_feature_migration { __aligned_u64 flags; } */
 #define FEAT_MIG_DEVICE_STATE 2
+#define FEAT_DMA_LOGGING_START 6
+#define FEAT_DMA_LOGGING_STOP 7
 #define FEAT_DMA_LOGGING_REPORT 8
+#define LOG_MAX_RANGES 256 /* the kernel's (a page of ranges): more are refused, E2BIG */
 #define FEAT_MIG_DATA_SIZE 9
+#define DIRTY_START 1
+#define DIRTY_STOP 2
 #define DIRTY_GET_BITMAP 4
 #define CMD_KVM_GET_DIRTY_LOG 0x4010ae42u   /* _IOW(KVMIO, 0x42, struct kvm_dirty_log) */
 #define CMD_KVM_SET_MEMSLOT 0x4020ae46u	    /* _IOW(KVMIO, 0x46, kvm_userspace_memory_region) */
@@ -54,7 +69,8 @@ enum kind {
 	K_KVM_CLEAR_LOG,
 	K_DEVICE_FD,
 	K_DATA_SIZE,
-	K_MIGRATION_GET
+	K_MIGRATION_GET,
+	K_TRACKING
 };
 
 struct call {
@@ -62,6 +78,8 @@ struct call {
 	/*
 	 * K_BITMAP: range, page size, bitmap. KVM: guest address (memslot) or
 	 * first page (clear), bytes (memslot) or pages (clear), -, bitmap.
+	 * K_TRACKING (to: 1 start, 0 stop): DMA logging's ranges (iova), their
+	 * bytes (size), page size; iommufd's HWPT id (slot).
 	 */
 	__u64 iova, size, pgsize, bitmap;
 	__u64 dirty;		     /* K_KVM_CLEAR_LOG: bits set in the bitmap passed */
@@ -102,11 +120,13 @@ struct {
 	__type(value, __u64);
 } data_fds SEC(".maps");
 
-/* A read or write on a data fd, from entry to exit, per thread. */
+/* A call moving bytes on data fds, from entry to exit, per thread: read from in_fd,
+ * written to out_fd; -1 where that side is not a data fd (splice may have both). */
 struct data_call {
-	__u64 dev, len;
-	__u32 fd;
-	bool write;
+	__u64 in_dev, out_dev, len;
+	__s32 in_fd, out_fd;
+	__u8 via; /* enum vfmig_data_via */
+	bool cut; /* len is short of what a vectored call asked (its iovecs not all read) */
 };
 
 struct {
@@ -116,8 +136,61 @@ struct {
 	__type(value, struct data_call);
 } data_calls SEC(".maps");
 
-/* Entries in data_fds and data_calls: a read, write or close leaves at once while 0. */
+/* Entries in data_fds and data_calls: a data call or close leaves at once while 0. */
 __s64 data_fds_open, data_calls_open;
+
+struct iov_sum {
+	__u64 vec, bytes;
+	bool failed; /* a read failed: the sum stops there (no counter: the verifier would
+		      * follow each value of it) */
+};
+
+/* Entry i of an array of 16-byte {address, length} pairs (iovec, DMA logging range). */
+static long add_len(__u32 i, void *arg)
+{
+	struct iov_sum *s = arg;
+	__u64 pair[2];
+
+	if (bpf_probe_read_user(pair, sizeof(pair), (void *)(s->vec + (__u64)i * 16))) {
+		s->failed = true;
+		return 1;
+	}
+	s->bytes += pair[1];
+	return 0;
+}
+
+#define LENS_CUT (1ull << 63) /* in lens_summed's answer: not every pair was summed */
+#define LENS_BOUNDED 64	      /* pairs summed without bpf_loop: the verifier walks each pass */
+
+/*
+ * The lengths of the first n pairs at vec summed, at most max of them
+ * (LENS_BOUNDED without bpf_loop), LENS_CUT set when not all n were.
+ * Global, so that the verifier walks it once, not once per caller.
+ */
+__noinline __u64 lens_summed(__u64 vec, __u64 n, __u32 max)
+{
+	struct iov_sum s = {.vec = vec};
+	__u32 i, bound = max;
+
+	if (has_bpf_loop()) {
+		bpf_loop(n < max ? n : max, add_len, &s, 0);
+	} else {
+		bound = max < LENS_BOUNDED ? max : LENS_BOUNDED;
+		for (i = 0; i < LENS_BOUNDED; i++) {
+			if (i >= n || i >= bound || add_len(i, &s))
+				break;
+		}
+	}
+	return (s.bytes & ~LENS_CUT) | (s.failed || n > bound ? LENS_CUT : 0);
+}
+
+static __always_inline __u64 sum_lens(__u64 vec, __u64 n, __u32 max, bool *cut)
+{
+	__u64 sum = lens_summed(vec, n, max);
+
+	*cut = sum & LENS_CUT;
+	return sum & ~LENS_CUT;
+}
 
 /* Three u64 fields (iova, length, page size) and the bitmap pointer, at arg + off. */
 static __always_inline void read_range(struct call *c, __u64 arg, __u32 off, __u32 bm_off)
@@ -129,6 +202,26 @@ static __always_inline void read_range(struct call *c, __u64 arg, __u32 off, __u
 	c->size = v[1];
 	c->pgsize = v[2];
 	bpf_probe_read_user(&c->bitmap, 8, (void *)(arg + bm_off));
+}
+
+/*
+ * DMA logging START carries vfio_device_feature_dma_logging_control:
+ * page_size, num_ranges, reserved, ranges; the ranges ({iova, length}) are
+ * summed as passed, as far as the kernel would read them. STOP carries none.
+ */
+static __always_inline void decode_logging(struct call *c, bool start)
+{
+	__u64 v[3] = {};
+
+	c->kind = K_TRACKING;
+	c->iface = VFMIG_IFACE_DMA_LOG;
+	c->to = start;
+	if (!start)
+		return;
+	bpf_probe_read_user(v, sizeof(v), (void *)(c->arg + 8));
+	c->pgsize = v[0];
+	c->iova = (__u32)v[1];
+	c->size = sum_lens(v[2], c->iova, LOG_MAX_RANGES, &c->cut);
 }
 
 static __always_inline void decode_feature(struct call *c, __u32 flags)
@@ -148,6 +241,9 @@ static __always_inline void decode_feature(struct call *c, __u32 flags)
 		c->kind = K_DATA_SIZE;
 	} else if (index == FEAT_MIGRATION && (flags & FEAT_GET)) {
 		c->kind = K_MIGRATION_GET;
+	} else if ((index == FEAT_DMA_LOGGING_START || index == FEAT_DMA_LOGGING_STOP) &&
+		   (flags & FEAT_SET)) {
+		decode_logging(c, index == FEAT_DMA_LOGGING_START);
 	} else if (index == FEAT_DMA_LOGGING_REPORT && (flags & FEAT_GET)) {
 		/* vfio_device_feature_dma_logging_report: iova, length, page_size, bitmap */
 		c->kind = K_BITMAP;
@@ -255,6 +351,10 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 			c.iface = VFMIG_IFACE_TYPE1;
 			read_range(&c, arg, 8, 8 + 16 + 16);
 			bpf_probe_read_user(&c.pgsize, 8, (void *)(arg + 8 + 16));
+		} else if (hdr[1] == DIRTY_START || hdr[1] == DIRTY_STOP) {
+			c.kind = K_TRACKING;
+			c.iface = VFMIG_IFACE_TYPE1;
+			c.to = hdr[1] == DIRTY_START;
 		}
 	} else if (cmd == CMD_PRECOPY_INFO) {
 		__u64 *dev = data_fds_open > 0 ? bpf_map_lookup_elem(&data_fds, &c.dev) : NULL;
@@ -262,6 +362,15 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 		c.kind = K_PRECOPY;
 		if (dev) /* asked of the data fd: the device's */
 			c.dev = *dev;
+	} else if (cmd == CMD_HWPT_SET_DIRTY) {
+		/* iommu_hwpt_set_dirty_tracking: size, flags, hwpt_id, reserved */
+		__u32 v[3] = {};
+
+		bpf_probe_read_user(v, sizeof(v), (void *)arg);
+		c.kind = K_TRACKING;
+		c.iface = VFMIG_IFACE_IOMMUFD;
+		c.to = v[1] & HWPT_DIRTY_ENABLE;
+		c.slot = v[2];
 	} else if (cmd == CMD_HWPT_GET_DIRTY) {
 		/* iommu_hwpt_get_dirty_bitmap: size, hwpt_id, flags, rsvd, iova, length, ps, data */
 		c.kind = K_BITMAP;
@@ -286,6 +395,29 @@ static __always_inline void exit_bitmap(struct call *c, long ret, __u64 lat)
 	if (!ret)
 		report_bitmap(c->dev, c->iface, c->iova, c->size, c->pgsize, c->bitmap, lat,
 			      VFMIG_SRC_SYSCALL);
+}
+
+/* Dirty tracking switched on or off: per interface, with its latency and result. */
+static __always_inline void exit_tracking(struct call *c, long ret, __u64 lat)
+{
+	__u32 iface = c->iface < VFMIG_IFACE_NR ? c->iface : 0;
+	struct vfmig_event *e;
+
+	count((c->to ? VFMIG_C_TRACK_STARTS : VFMIG_C_TRACK_STOPS) + iface, 1);
+	if (ret)
+		count(VFMIG_C_TRACK_REFUSED + iface, 1);
+	hist_add(c->dev, VFMIG_H_TRACKING, iface, c->to, ret, lat);
+	e = event_new(VFMIG_EV_TRACKING, VFMIG_SRC_SYSCALL, c->dev);
+	if (!e)
+		return;
+	e->from = iface;
+	e->to = c->to | (c->cut ? 2 : 0);
+	e->result = ret;
+	e->a = lat;
+	e->b = c->pgsize;
+	e->c = iface == VFMIG_IFACE_IOMMUFD ? c->slot : c->iova;
+	e->d = c->size;
+	event_send(e);
 }
 
 /* A SET that returned a data fd: (pid, fd) is the device's from now on. */
@@ -457,6 +589,8 @@ static __always_inline int decode_exit(long ret)
 		exit_device_fd(c, ret);
 	} else if (c->kind == K_DATA_SIZE) {
 		exit_data_size(c, ret);
+	} else if (c->kind == K_TRACKING) {
+		exit_tracking(c, ret, lat);
 	} else if (c->kind == K_MIGRATION_GET) {
 		st = ret ? NULL : dev_state(c->dev);
 		if (st && !bpf_probe_read_user(v, 8, (void *)(c->arg + 8))) {
@@ -491,78 +625,148 @@ int tp__sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	return decode_exit(ctx->ret);
 }
 
-static __always_inline int data_enter(__u32 fd, __u64 len, bool write)
+/* The device of (pid, fd) when fd is a data fd, or NULL; fd < 0: the call has no such side. */
+static __always_inline __u64 *data_fd_dev(__u64 pid, __s32 fd)
 {
-	__u64 id, key, *dev;
-	struct data_call c;
+	__u64 key = pid | (__u32)fd;
+
+	return fd < 0 ? NULL : bpf_map_lookup_elem(&data_fds, &key);
+}
+
+#define UIO_MAXIOV 1024 /* readv/writev refuse more iovecs (EINVAL) */
+
+/*
+ * A call that may move bytes on data fds: in_fd is read from, out_fd written
+ * to (-1: none). len is the bytes asked; of a vectored call, the count of
+ * the iovecs at vec. Every other call on the host leaves at the global
+ * count, or after a lookup.
+ */
+static __always_inline int data_enter(__s32 in_fd, __s32 out_fd, __u64 len, bool vectored,
+				      __u64 vec, __u8 via)
+{
+	struct data_call c = {.in_fd = -1, .out_fd = -1, .via = via};
+	__u64 id, *in, *out;
 	__u32 tid;
 
 	if (data_fds_open <= 0)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	key = (id & ~0xffffffffull) | fd;
-	dev = bpf_map_lookup_elem(&data_fds, &key);
-	if (!dev)
+	in = data_fd_dev(id & ~0xffffffffull, in_fd);
+	if (in) {
+		c.in_dev = *in;
+		c.in_fd = in_fd;
+	}
+	out = data_fd_dev(id & ~0xffffffffull, out_fd);
+	if (out) {
+		c.out_dev = *out;
+		c.out_fd = out_fd;
+	}
+	if (c.in_fd < 0 && c.out_fd < 0)
 		return 0;
-	c.dev = *dev;
-	c.len = len;
-	c.fd = fd;
-	c.write = write;
+	c.len = vectored ? sum_lens(vec, len, UIO_MAXIOV, &c.cut) : len;
 	tid = (__u32)id;
 	if (!bpf_map_update_elem(&data_calls, &tid, &c, BPF_NOEXIST))
 		__sync_fetch_and_add(&data_calls_open, 1);
 	return 0;
 }
 
+/* One side of a finished call: the data fd's device, the bytes asked and moved. */
+static __always_inline void data_event(__u16 type, __u64 dev, struct data_call *c, __s32 fd,
+				       __s32 other, long ret)
+{
+	struct vfmig_event *e = event_new(type, VFMIG_SRC_SYSCALL, dev);
+
+	if (!e)
+		return;
+	e->a = c->len;
+	e->b = fd;
+	e->c = other < 0 ? ~0ull : (__u64)other;
+	e->from = c->via;
+	e->to = c->cut;
+	e->result = ret;
+	event_send(e);
+}
+
+/* The bytes a call returned are the bytes it moved, out of in_fd and into out_fd. */
 static __always_inline int data_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct data_call *c;
-	struct vfmig_event *e;
 
 	if (data_calls_open <= 0)
 		return 0;
 	c = bpf_map_lookup_elem(&data_calls, &tid);
 	if (!c)
 		return 0;
-	if (ret > 0)
-		count(c->write ? VFMIG_C_DATA_WRITE_BYTES : VFMIG_C_DATA_READ_BYTES, ret);
-	e = event_new(c->write ? VFMIG_EV_DATA_WRITE : VFMIG_EV_DATA_READ, VFMIG_SRC_SYSCALL,
-		      c->dev);
-	if (e) {
-		e->a = c->len;
-		e->b = c->fd;
-		e->result = ret;
-		event_send(e);
+	if (c->in_fd >= 0) {
+		if (ret > 0)
+			count(VFMIG_C_DATA_READ_BYTES, ret);
+		data_event(VFMIG_EV_DATA_READ, c->in_dev, c, c->in_fd, c->out_fd, ret);
+	}
+	if (c->out_fd >= 0) {
+		if (ret > 0)
+			count(VFMIG_C_DATA_WRITE_BYTES, ret);
+		data_event(VFMIG_EV_DATA_WRITE, c->out_dev, c, c->out_fd, c->in_fd, ret);
 	}
 	if (!bpf_map_delete_elem(&data_calls, &tid))
 		__sync_fetch_and_add(&data_calls_open, -1);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_read")
-int tp__sys_enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return data_enter(ctx->args[0], ctx->args[2], false);
-}
+#define DATA_EXIT(call)                                               \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                    \
+	int tp__sys_exit_##call(struct trace_event_raw_sys_exit *ctx) \
+	{                                                             \
+		return data_exit(ctx->ret);                           \
+	}
 
-SEC("tracepoint/syscalls/sys_exit_read")
-int tp__sys_exit_read(struct trace_event_raw_sys_exit *ctx)
-{
-	return data_exit(ctx->ret);
-}
+/* read, pread64 (fd, buf, count[, pos]); readv, preadv(2) (fd, vec, vlen, ...); writes alike */
+#define DATA_ENTER_IO(call, out, vectored, via)                                         \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                     \
+	int tp__sys_enter_##call(struct trace_event_raw_sys_enter *ctx)                 \
+	{                                                                               \
+		__s32 fd = ctx->args[0];                                                \
+                                                                                        \
+		return data_enter(out ? -1 : fd, out ? fd : -1, ctx->args[2], vectored, \
+				  ctx->args[1], via);                                   \
+	}                                                                               \
+	DATA_EXIT(call)
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int tp__sys_enter_write(struct trace_event_raw_sys_enter *ctx)
-{
-	return data_enter(ctx->args[0], ctx->args[2], true);
-}
+DATA_ENTER_IO(read, false, false, VFMIG_VIA_READ)
+DATA_ENTER_IO(write, true, false, VFMIG_VIA_WRITE)
+DATA_ENTER_IO(readv, false, true, VFMIG_VIA_READV)
+DATA_ENTER_IO(writev, true, true, VFMIG_VIA_WRITEV)
+DATA_ENTER_IO(pread64, false, false, VFMIG_VIA_PREAD64)
+DATA_ENTER_IO(pwrite64, true, false, VFMIG_VIA_PWRITE64)
+DATA_ENTER_IO(preadv, false, true, VFMIG_VIA_PREADV)
+DATA_ENTER_IO(pwritev, true, true, VFMIG_VIA_PWRITEV)
+DATA_ENTER_IO(preadv2, false, true, VFMIG_VIA_PREADV2)
+DATA_ENTER_IO(pwritev2, true, true, VFMIG_VIA_PWRITEV2)
 
-SEC("tracepoint/syscalls/sys_exit_write")
-int tp__sys_exit_write(struct trace_event_raw_sys_exit *ctx)
+/* splice(fd_in, off_in, fd_out, off_out, len, flags): either end may be a data fd */
+SEC("tracepoint/syscalls/sys_enter_splice")
+int tp__sys_enter_splice(struct trace_event_raw_sys_enter *ctx)
 {
-	return data_exit(ctx->ret);
+	return data_enter(ctx->args[0], ctx->args[2], ctx->args[4], false, 0, VFMIG_VIA_SPLICE);
 }
+DATA_EXIT(splice)
+
+/* copy_file_range(fd_in, off_in, fd_out, off_out, len, flags) */
+SEC("tracepoint/syscalls/sys_enter_copy_file_range")
+int tp__sys_enter_copy_file_range(struct trace_event_raw_sys_enter *ctx)
+{
+	return data_enter(ctx->args[0], ctx->args[2], ctx->args[4], false, 0,
+			  VFMIG_VIA_COPY_FILE_RANGE);
+}
+DATA_EXIT(copy_file_range)
+
+/* sendfile64(out_fd, in_fd, offset, count): x86-64's sendfile */
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int tp__sys_enter_sendfile64(struct trace_event_raw_sys_enter *ctx)
+{
+	return data_enter(ctx->args[1], ctx->args[0], ctx->args[3], false, 0, VFMIG_VIA_SENDFILE);
+}
+DATA_EXIT(sendfile64)
 
 static __always_inline void data_fd_forget(__u64 key)
 {

@@ -58,16 +58,18 @@ static __always_inline int on_unpin(__u64 dev, __u64 iova, __s32 npage, __u16 sr
 	return 0;
 }
 
+/* The emulated device's pins: dev is its id, a device key as the state probes' are. */
 SEC("usdt")
-int BPF_USDT(usdt__pin_pages, __u32 kind, __u64 iova, int npage, int result)
+int BPF_USDT(usdt__pin_pages, __u32 dev, __u32 kind, __u64 iova, int npage, int result)
 {
-	return filtered_out() ? 0 : on_pin(0, iova, npage, result, VFMIG_SRC_USDT);
+	return filtered_out() || dev_out(dev) ? 0
+					      : on_pin(dev, iova, npage, result, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__unpin_pages, __u32 kind, __u64 iova, int npage)
+int BPF_USDT(usdt__unpin_pages, __u32 dev, __u32 kind, __u64 iova, int npage)
 {
-	return filtered_out() ? 0 : on_unpin(0, iova, npage, VFMIG_SRC_USDT);
+	return filtered_out() || dev_out(dev) ? 0 : on_unpin(dev, iova, npage, VFMIG_SRC_USDT);
 }
 
 static __always_inline __u64 pin_iova(unsigned long arg2)

@@ -51,8 +51,11 @@ enum vfmig_event_type {
 	VFMIG_EV_FSM_STEP,     /* from, to, result, a = duration ns */
 	VFMIG_EV_PRECOPY_INFO, /* a = initial bytes, b = dirty bytes, result */
 	VFMIG_EV_DATA_SIZE,    /* a = stop-copy length, result */
-	VFMIG_EV_DATA_READ,    /* a = bytes asked, result = bytes or -errno; syscalls: b = the
-				* data fd, dev = its device */
+	VFMIG_EV_DATA_READ,    /* a = bytes asked (a vectored call's iovecs: the first 64 where
+				* the kernel has no bpf_loop), result = bytes or -errno;
+				* syscalls: b = the data fd, dev = its device, from = the syscall
+				* (vfmig_data_via), c = the call's other fd (splice, sendfile,
+				* copy_file_range; else ~0), to = 1 when a fell short */
 	VFMIG_EV_DATA_WRITE,   /* likewise */
 	VFMIG_EV_RESET,	       /* from */
 	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */
@@ -64,7 +67,29 @@ enum vfmig_event_type {
 	VFMIG_EV_DEVICE_FD,	/* VFIO_GROUP_GET_DEVICE_FD: dev = the new device (else the group
 				 * fd's), result = fd or -errno, a = name length, b..d = its
 				 * first 24 bytes (the whole name is in the dev_names map) */
+	VFMIG_EV_TRACKING,	/* dirty tracking started (to = 1) or stopped (to = 0): from =
+				 * interface, result, a = latency ns; DMA logging start: b = page
+				 * size, c = ranges, d = their bytes (to |= 2 when the sum was cut
+				 * short); iommufd: c = the HWPT id */
 	VFMIG_EV_NR,
+};
+
+/* The syscall that moved a data fd's bytes: DATA_READ/DATA_WRITE events' from. */
+enum vfmig_data_via {
+	VFMIG_VIA_READ = 1,
+	VFMIG_VIA_WRITE,
+	VFMIG_VIA_READV,
+	VFMIG_VIA_WRITEV,
+	VFMIG_VIA_PREAD64,
+	VFMIG_VIA_PWRITE64,
+	VFMIG_VIA_PREADV,
+	VFMIG_VIA_PWRITEV,
+	VFMIG_VIA_PREADV2,
+	VFMIG_VIA_PWRITEV2,
+	VFMIG_VIA_SPLICE,
+	VFMIG_VIA_SENDFILE,
+	VFMIG_VIA_COPY_FILE_RANGE,
+	VFMIG_VIA_NR,
 };
 
 /*
@@ -180,11 +205,16 @@ enum vfmig_counter {
 	VFMIG_C_DROPS,		   /* records the ring buffer had no room for */
 	VFMIG_C_HANG_RISK,	   /* STOP_COPY -> PRE_COPY requests on PRE_COPY devices */
 	VFMIG_C_V1_STATE_WRITES,   /* of the state requests, v1 device_state writes */
+	/* dirty tracking switched on and off, per interface (type1, dma-log, iommufd): requests
+	 * whatever the result, and of those the refused ones */
+	VFMIG_C_TRACK_STARTS,
+	VFMIG_C_TRACK_STOPS = VFMIG_C_TRACK_STARTS + VFMIG_IFACE_NR,
+	VFMIG_C_TRACK_REFUSED = VFMIG_C_TRACK_STOPS + VFMIG_IFACE_NR,
 	/*
 	 * QEMU probe hits whose device or state name could not be read (its
 	 * page not in memory: BPF cannot fault it in): counted nowhere else.
 	 */
-	VFMIG_C_QEMU_UNREADABLE,
+	VFMIG_C_QEMU_UNREADABLE = VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_NR,
 	VFMIG_C_NR,
 };
 
@@ -194,7 +224,8 @@ enum vfmig_hist_kind {
 	VFMIG_H_FSM_STEP,      /* one arc the driver executed */
 	VFMIG_H_BITMAP,	       /* a dirty-bitmap query; from = interface */
 	VFMIG_H_PRECOPY_INFO,
-	VFMIG_H_MAP, /* a map/unmap ioctl: from = 0 map, 1 unmap; to = interface */
+	VFMIG_H_MAP,	  /* a map/unmap ioctl: from = 0 map, 1 unmap; to = interface */
+	VFMIG_H_TRACKING, /* a dirty tracking start or stop: from = interface, to = 1 start */
 };
 
 struct vfmig_hist_key {

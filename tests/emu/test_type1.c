@@ -281,7 +281,7 @@ static void fake_unmap(void *opaque, uint64_t iova, uint64_t len)
 	d->last_len = len;
 	for (i = 0; i < d->npins; i++) {
 		if (d->pins[i].iova < iova + len && d->pins[i].iova + d->pins[i].n * PG > iova)
-			emu_unpin_pages(d->io, d->pins[i].iova, d->pins[i].n);
+			emu_unpin_pages(d->io, d->id, d->pins[i].iova, d->pins[i].n);
 		else
 			d->pins[j++] = d->pins[i];
 	}
@@ -298,7 +298,7 @@ static void fake_attach(struct fake_dev *d, struct emu_iommu *io, enum emu_dma_m
 
 static int fake_pin(struct fake_dev *d, uint64_t iova, int n, int prot)
 {
-	int ret = emu_pin_pages(d->io, iova, n, prot);
+	int ret = emu_pin_pages(d->io, d->id, iova, n, prot);
 
 	if (ret > 0) {
 		assert_true(d->npins < 64);
@@ -314,7 +314,7 @@ static void fake_unpin(struct fake_dev *d, uint64_t iova, int n)
 
 	for (i = 0; i < d->npins; i++) {
 		if (d->pins[i].iova == iova && d->pins[i].n == n) {
-			emu_unpin_pages(d->io, iova, n);
+			emu_unpin_pages(d->io, d->id, iova, n);
 			d->pins[i] = d->pins[--d->npins];
 			return;
 		}

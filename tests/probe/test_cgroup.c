@@ -88,7 +88,7 @@ static void workload(int n, struct truth *t)
 	for (i = 0; i < n; i++) {
 		t->sets += !emu_set_state(dev, VFIO_DEVICE_STATE_STOP, NULL);
 		t->sets += !emu_set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL);
-		r = emu_pin_pages(io, i * 4096ull * n, n, EMU_PROT_WRITE_PIN);
+		r = emu_pin_pages(io, emu_dev_id(dev), i * 4096ull * n, n, EMU_PROT_WRITE_PIN);
 		t->pinned += r > 0 ? r : 0;
 		if (ioctl(fd, VFIO_DEVICE_FEATURE, &f) == -1 && errno == ENOTTY)
 			t->set_errors++;

@@ -6,8 +6,11 @@
  * and to what the profiled program (this binary, re-run as a workload)
  * reports it did.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -99,6 +102,18 @@ static void run_tool(char *const *args, struct out *o)
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	close(po[0]);
 	close(pe[0]);
+}
+
+/* Runs vfmigprof on a workload of this binary; returns the "truth " line it printed. */
+static const char *run_workload(char *const *args, struct out *o)
+{
+	const char *truth;
+
+	run_tool(args, o);
+	assert_int_equal(o->status, 0);
+	truth = strstr(o->err, "truth ");
+	assert_non_null(truth);
+	return truth;
 }
 
 static int lines(const char *s)
@@ -306,10 +321,7 @@ static void test_interval_json_lines(void **state)
 	(void)state;
 	if (geteuid())
 		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
-	run_tool(args, &o);
-	assert_int_equal(o.status, 0);
-	truth = strstr(o.err, "truth ");
-	assert_non_null(truth);
+	truth = run_workload(args, &o);
 	assert_int_equal(sscanf(truth, "truth sets=%u steps=%llu emu=%u", &sets, &steps, &emu), 3);
 	assert_int_equal(sets, 2 * ROUNDS);
 	for (line = strtok_r(o.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -336,6 +348,74 @@ static void test_interval_json_lines(void **state)
 	assert_non_null(strstr(total, name));
 }
 
+/*
+ * The program profiled for tracking: type1 DIRTY_PAGES START twice and STOP
+ * once, DMA_LOGGING START and STOP once, on /dev/null (refused, ENOTTY).
+ */
+static int tracking_workload(void)
+{
+	struct vfio_iommu_type1_dirty_bitmap t1 = {sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_START};
+	struct vfio_device_feature_dma_logging_range r = {0, 1 << 20};
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_logging_control ctl;
+	} log = {{sizeof(log), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
+		 {4096, 1, 0, (uintptr_t)&r}};
+	int fd = open("/dev/null", O_RDONLY), refused = 0;
+
+	refused += ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &t1) == -1 && errno == ENOTTY;
+	refused += ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &t1) == -1 && errno == ENOTTY;
+	t1.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	refused += ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &t1) == -1 && errno == ENOTTY;
+	refused += ioctl(fd, VFIO_DEVICE_FEATURE, &log) == -1 && errno == ENOTTY;
+	log.hdr.argsz = sizeof(log.hdr);
+	log.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP;
+	refused += ioctl(fd, VFIO_DEVICE_FEATURE, &log) == -1 && errno == ENOTTY;
+	fprintf(stderr, "truth refused=%d fd=%d pid=%d\n", refused, fd, getpid());
+	close(fd);
+	return 0;
+}
+
+/* stat's totals show tracking starts, stops and refusals, and their latency lines. */
+static void test_stat_shows_tracking(void **state)
+{
+	char *json[] = {"stat", "--json", "--", self_exe, "--tracking", NULL};
+	char *text[] = {"stat", "--", self_exe, "--tracking", NULL};
+	static struct out o;
+	int refused, fd, pid;
+	const char *truth;
+	char want[160];
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
+	truth = run_workload(json, &o);
+	assert_int_equal(sscanf(truth, "truth refused=%d fd=%d pid=%d", &refused, &fd, &pid), 3);
+	assert_int_equal(refused, 5);
+	assert_non_null(strchr(o.text, '\n'));
+	*strchr(o.text, '\n') = 0; /* one line: the totals */
+	assert_true(json_line(o.text));
+	assert_int_equal(json_u64(o.text, "type1_tracking_starts"), 2);
+	assert_int_equal(json_u64(o.text, "type1_tracking_stops"), 1);
+	assert_int_equal(json_u64(o.text, "type1_tracking_refused"), 3);
+	assert_int_equal(json_u64(o.text, "dma_log_starts"), 1);
+	assert_int_equal(json_u64(o.text, "dma_log_stops"), 1);
+	assert_int_equal(json_u64(o.text, "dma_log_start_stop_refused"), 2);
+	assert_int_equal(json_u64(o.text, "iommufd_tracking_starts"), 0);
+	snprintf(want, sizeof(want),
+		 "{\"kind\":\"tracking\",\"dev\":%llu,\"name\":\"%d:%d\",\"what\":\"type1 "
+		 "start\",\"result\":%d,\"count\":2,",
+		 (unsigned long long)pid << 32 | fd, pid, fd, -ENOTTY);
+	assert_non_null(strstr(o.text, want));
+	assert_non_null(strstr(o.text, "\"what\":\"dma-log stop\",\"result\":-25,\"count\":1,"));
+	run_tool(text, &o);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.text, "  2  type1_tracking_starts\n"));
+	assert_non_null(strstr(o.text, "  2  dma_log_start_stop_refused\n"));
+	assert_non_null(strstr(o.text, "  tracking "));
+	assert_non_null(strstr(o.text, "type1 start"));
+}
+
 static void test_json_checker_refuses(void **state)
 {
 	(void)state;
@@ -356,10 +436,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stat_pid_ends_with_the_process),
 		cmocka_unit_test(test_json_checker_refuses),
 		cmocka_unit_test(test_interval_json_lines),
+		cmocka_unit_test(test_stat_shows_tracking),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--workload"))
 		return workload();
+	if (argc > 1 && !strcmp(argv[1], "--tracking"))
+		return tracking_workload();
 
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

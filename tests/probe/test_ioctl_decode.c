@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -467,10 +469,198 @@ static void test_prepared_get_device_fd(void **state)
 	assert_int_equal(strspn(got, "x"), 24);
 }
 
+/* Tracking start/stop events from the syscalls, in order. */
+struct track_seen {
+	int n;
+	struct vfmig_event e[8];
+};
+
+static int on_track(void *ctx, const struct vfmig_event *e)
+{
+	struct track_seen *s = ctx;
+
+	if (e->source == VFMIG_SRC_SYSCALL && e->type == VFMIG_EV_TRACKING && s->n < 8)
+		s->e[s->n++] = *e;
+	return 0;
+}
+
+static void poll_track(struct track_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_track, s) > 0)
+		;
+}
+
+/* Starts, stops and refusals per interface: [0] starts, [1] stops, [2] refused. */
+static void track_counts(uint64_t c[3][VFMIG_IFACE_NR])
+{
+	int i;
+
+	for (i = 0; i < VFMIG_IFACE_NR; i++) {
+		c[0][i] = counter(VFMIG_C_TRACK_STARTS + i);
+		c[1][i] = counter(VFMIG_C_TRACK_STOPS + i);
+		c[2][i] = counter(VFMIG_C_TRACK_REFUSED + i);
+	}
+}
+
+/* The change since c0 is starts, stops, refused on iface, nothing on the others. */
+static void track_delta(uint64_t c0[3][VFMIG_IFACE_NR], int iface, int starts, int stops,
+			int refused)
+{
+	uint64_t c[3][VFMIG_IFACE_NR];
+	int i;
+
+	track_counts(c);
+	for (i = 0; i < VFMIG_IFACE_NR; i++) {
+		assert_int_equal(c[0][i] - c0[0][i], i == iface ? starts : 0);
+		assert_int_equal(c[1][i] - c0[1][i], i == iface ? stops : 0);
+		assert_int_equal(c[2][i] - c0[2][i], i == iface ? refused : 0);
+	}
+}
+
+static void track_event_is(const struct vfmig_event *e, int iface, int to, int result, uint64_t dev)
+{
+	assert_int_equal(e->from, iface);
+	assert_int_equal(e->to, to);
+	assert_int_equal(e->result, result);
+	assert_int_equal(e->dev, dev);
+}
+
+struct log_start {
+	struct vfio_device_feature hdr;
+	struct vfio_device_feature_dma_logging_control ctl;
+};
+
+/*
+ * Real tracking ioctls on a non-VFIO fd (ENOTTY here): type1 DIRTY_PAGES
+ * START/STOP, DMA_LOGGING START (its ranges summed as passed) / STOP,
+ * iommufd SET_DIRTY_TRACKING enable/disable: decoded at entry, each a start
+ * or stop of its interface, refused, with its event; PROBE asks nothing.
+ */
+static void test_real_syscall_tracking_start_stop(void **state)
+{
+	struct vfio_iommu_type1_dirty_bitmap t1 = {sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_START};
+	struct vfio_device_feature_dma_logging_range r[3] = {
+		{0x100000, 64 << 12}, {1ull << 32, 1ull << 30}, {0x7000000000ull, 8192}};
+	struct log_start log = {
+		{sizeof(log), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
+		{.page_size = 8192, .num_ranges = 3, .ranges = (uintptr_t)r}};
+	struct vfio_device_feature stop = {
+		sizeof(stop), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP};
+	struct iommu_hwpt_set_dirty_tracking hw = {
+		.size = sizeof(hw), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE, .hwpt_id = 7};
+	int fd = open("/dev/null", O_RDONLY);
+	uint64_t c0[3][VFMIG_IFACE_NR], dev = dev_of(fd);
+	struct track_seen s;
+
+	(void)state;
+	NEED_PROBES();
+	poll_track(&s);
+	track_counts(c0);
+	assert_int_equal(ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &t1), -1);
+	t1.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	assert_int_equal(ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &t1), -1);
+	track_delta(c0, VFMIG_IFACE_TYPE1, 1, 1, 2);
+	track_counts(c0);
+	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &log), -1);
+	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &stop), -1);
+	log.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE; /* does logging exist? nothing started */
+	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &log), -1);
+	track_delta(c0, VFMIG_IFACE_DMA_LOG, 1, 1, 2);
+	track_counts(c0);
+	assert_int_equal(ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &hw), -1);
+	hw.flags = 0;
+	assert_int_equal(ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &hw), -1);
+	assert_int_equal(errno, ENOTTY);
+	track_delta(c0, VFMIG_IFACE_IOMMUFD, 1, 1, 2);
+	poll_track(&s);
+	assert_int_equal(s.n, 6);
+	track_event_is(&s.e[0], VFMIG_IFACE_TYPE1, 1, -ENOTTY, dev);
+	track_event_is(&s.e[1], VFMIG_IFACE_TYPE1, 0, -ENOTTY, dev);
+	track_event_is(&s.e[2], VFMIG_IFACE_DMA_LOG, 1, -ENOTTY, dev);
+	assert_int_equal(s.e[2].b, 8192);
+	assert_int_equal(s.e[2].c, 3);
+	assert_int_equal(s.e[2].d, r[0].length + r[1].length + r[2].length);
+	track_event_is(&s.e[3], VFMIG_IFACE_DMA_LOG, 0, -ENOTTY, dev);
+	track_event_is(&s.e[4], VFMIG_IFACE_IOMMUFD, 1, -ENOTTY, dev);
+	assert_int_equal(s.e[4].c, 7);
+	track_event_is(&s.e[5], VFMIG_IFACE_IOMMUFD, 0, -ENOTTY, dev);
+	close(fd);
+}
+
+/* The tracking latency histogram entries of dev, per (interface, start, result). */
+static uint64_t track_hist(uint64_t dev, int iface, int start, int result)
+{
+	static struct agg_hist h[512];
+	int i, n = agg_hists(probes, h, 512);
+	uint64_t count = 0;
+
+	for (i = 0; i < n; i++)
+		if (h[i].key.kind == VFMIG_H_TRACKING && h[i].key.dev == dev &&
+		    h[i].key.from == iface && h[i].key.to == start && h[i].key.result == result)
+			count += h[i].h.count;
+	return count;
+}
+
+/*
+ * Answers this kernel cannot give: starts that worked (counted, not
+ * refused, their latency kept per result), a start of more ranges than the
+ * kernel takes (the sum stops at 256, said to be cut short), and one whose
+ * ranges cannot be read.
+ */
+static void test_prepared_tracking_answers(void **state)
+{
+	static struct vfio_device_feature_dma_logging_range r[300];
+	struct vfio_iommu_type1_dirty_bitmap t1 = {sizeof(t1), VFIO_IOMMU_DIRTY_PAGES_FLAG_START};
+	struct log_start log = {
+		{sizeof(log), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
+		{.page_size = 4096, .num_ranges = 300, .ranges = (uintptr_t)r}};
+	struct iommu_hwpt_set_dirty_tracking hw = {
+		.size = sizeof(hw), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE, .hwpt_id = 3};
+	uint64_t c0[3][VFMIG_IFACE_NR], want = 0;
+	struct track_seen s;
+	int i;
+
+	(void)state;
+	NEED_PROBES();
+	for (i = 0; i < 300; i++) {
+		r[i].iova = (uint64_t)i << 30;
+		r[i].length = (i + 1) * 4096ull;
+		want += i < 256 ? r[i].length : 0;
+	}
+	poll_track(&s);
+	track_counts(c0);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, &t1, 0, 61), 0);
+	assert_int_equal(run_decode(VFIO_IOMMU_DIRTY_PAGES, &t1, 0, 61), 0);
+	track_delta(c0, VFMIG_IFACE_TYPE1, 2, 0, 0);
+	assert_int_equal(track_hist(dev_of(61), VFMIG_IFACE_TYPE1, 1, 0), 2);
+	track_counts(c0);
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, -E2BIG, 62), 0);
+	log.ctl.num_ranges = 2;
+	log.ctl.ranges = 8; /* unreadable */
+	assert_int_equal(run_decode(VFIO_DEVICE_FEATURE, &log, 0, 62), 0);
+	track_delta(c0, VFMIG_IFACE_DMA_LOG, 2, 0, 1);
+	assert_int_equal(track_hist(dev_of(62), VFMIG_IFACE_DMA_LOG, 1, -E2BIG), 1);
+	assert_int_equal(track_hist(dev_of(62), VFMIG_IFACE_DMA_LOG, 1, 0), 1);
+	track_counts(c0);
+	assert_int_equal(run_decode(IOMMU_HWPT_SET_DIRTY_TRACKING, &hw, 0, 63), 0);
+	track_delta(c0, VFMIG_IFACE_IOMMUFD, 1, 0, 0);
+	poll_track(&s);
+	assert_int_equal(s.n, 5);
+	track_event_is(&s.e[2], VFMIG_IFACE_DMA_LOG, 1 | 2, -E2BIG, dev_of(62));
+	assert_int_equal(s.e[2].c, 300);
+	assert_int_equal(s.e[2].d, want);
+	track_event_is(&s.e[3], VFMIG_IFACE_DMA_LOG, 1 | 2, 0, dev_of(62));
+	assert_int_equal(s.e[3].d, 0);
+	track_event_is(&s.e[4], VFMIG_IFACE_IOMMUFD, 1, 0, dev_of(63));
+	assert_int_equal(s.e[4].c, 3);
+}
+
 /* Data stream events (reads, writes, MIG_DATA_SIZE) from the syscalls, and their sums. */
 struct data_seen {
 	int reads, writes, sizes, read_errors;
-	int64_t read_bytes, write_bytes;
+	int64_t read_bytes, write_bytes, write_asked;
+	int write_cut; /* writes whose bytes asked fell short */
 	uint64_t read_dev, write_dev, read_fd, write_fd, last_size;
 	int size_result;
 };
@@ -490,6 +680,8 @@ static int on_data(void *ctx, const struct vfmig_event *e)
 	} else if (e->type == VFMIG_EV_DATA_WRITE) {
 		s->writes++;
 		s->write_bytes += e->result > 0 ? e->result : 0;
+		s->write_asked += e->a;
+		s->write_cut += e->to;
 		s->write_dev = e->dev;
 		s->write_fd = e->b;
 	} else if (e->type == VFMIG_EV_DATA_SIZE) {
@@ -505,6 +697,85 @@ static void poll_data(struct data_seen *s)
 	memset(s, 0, sizeof(*s));
 	while (probes_poll(probes, 0, on_data, s) > 0)
 		;
+}
+
+/* The ioctl decoders of p on a prepared input: args = { fd, cmd, arg, ret }. */
+static int run_decode_in(struct vfmig_probes *p, unsigned long cmd, const void *arg, long ret,
+			 int fd)
+{
+	uint64_t args[4] = {(unsigned int)fd, cmd, (uintptr_t)arg, (uint64_t)ret};
+
+	return probes_test_run(p, "test__decode", args, 4);
+}
+
+struct bounded_seen {
+	struct data_seen data;
+	struct track_seen track;
+};
+
+static int on_bounded(void *ctx, const struct vfmig_event *e)
+{
+	struct bounded_seen *s = ctx;
+
+	on_data(&s->data, e);
+	return on_track(&s->track, e);
+}
+
+/*
+ * Where the kernel has no bpf_loop (5.15, 5.16; here hidden), a vectored
+ * call's bytes asked are its first 64 iovecs' and a DMA logging start's
+ * ranges are summed to 64, said cut short; the bytes moved count whole.
+ */
+static void test_sums_bounded_without_bpf_loop(void **state)
+{
+	struct probe_opts o = {.pid = getpid(), .hide_helpers = "loop"};
+	static struct vfio_device_feature_dma_logging_range r[70];
+	struct log_start log = {
+		{sizeof(log), VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
+		{.page_size = 4096, .num_ranges = 70, .ranges = (uintptr_t)r}};
+	struct feature_state set = {
+		.hdr = {sizeof(set),
+			VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+		.mig = {.device_state = VFIO_DEVICE_STATE_RESUMING}};
+	static char buf[70];
+	struct iovec iov[70];
+	struct vfmig_probes *old;
+	struct bounded_seen s = {0};
+	uint64_t w0, first64 = 0, all = 0;
+	char err[256];
+	int p[2], i;
+
+	(void)state;
+	NEED_PROBES();
+	if (probes_open(&old, &o, err, sizeof(err)))
+		fail_msg("probes_open without bpf_loop: %s", err);
+	assert_int_equal(pipe(p), 0);
+	for (i = 0; i < 70; i++) {
+		iov[i].iov_base = buf;
+		iov[i].iov_len = i + 1;
+		r[i].iova = (uint64_t)i << 30;
+		r[i].length = (i + 1) * 4096ull;
+		all += i + 1;
+		first64 += i < 64 ? i + 1 : 0;
+	}
+	set.mig.data_fd = p[1];
+	assert_int_equal(run_decode_in(old, VFIO_DEVICE_FEATURE, &set, 0, 95), 0);
+	w0 = probe_counter(old, VFMIG_C_DATA_WRITE_BYTES);
+	assert_int_equal(writev(p[1], iov, 70), all);
+	assert_int_equal(probe_counter(old, VFMIG_C_DATA_WRITE_BYTES) - w0, all);
+	assert_int_equal(run_decode_in(old, VFIO_DEVICE_FEATURE, &log, 0, 96), 0);
+	while (probes_poll(old, 0, on_bounded, &s) > 0)
+		;
+	assert_int_equal(s.data.writes, 1);
+	assert_int_equal(s.data.write_asked, first64);
+	assert_int_equal(s.data.write_cut, 1);
+	assert_int_equal(s.data.write_bytes, all);
+	assert_int_equal(s.track.n, 1);
+	assert_int_equal(s.track.e[0].to, 1 | 2);
+	assert_int_equal(s.track.e[0].d, first64 * 4096);
+	close(p[0]);
+	close(p[1]);
+	probes_close(old);
 }
 
 /* The data fds the probes follow for process pid; *dev_of_fd: the device of fd, if given. */
@@ -621,6 +892,229 @@ static void test_data_fd_bytes_counted(void **state)
 	close(q[0]);
 	close(q[1]);
 	close(pfd[1]);
+	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0);
+}
+
+/* Data stream events per device (devices IO_DEV..IO_DEV + 3) and per syscall, side by side. */
+#define IO_DEV 90
+#define IO_NDEV 4
+
+struct io_acct {
+	int64_t bytes[IO_NDEV][2]; /* read [0] and written [1], per device */
+	int calls[VFMIG_VIA_NR][2];
+	int64_t asked[VFMIG_VIA_NR];
+	int errors, both_sides;
+};
+
+static int on_io(void *ctx, const struct vfmig_event *e)
+{
+	struct io_acct *a = ctx;
+	int side = e->type == VFMIG_EV_DATA_WRITE, dev = (int)(uint32_t)e->dev - IO_DEV;
+	uint64_t other = 0;
+
+	if (e->source != VFMIG_SRC_SYSCALL ||
+	    (e->type != VFMIG_EV_DATA_READ && e->type != VFMIG_EV_DATA_WRITE))
+		return 0;
+	assert_true(dev >= 0 && dev < IO_NDEV);
+	assert_true(e->from > 0 && e->from < VFMIG_VIA_NR);
+	assert_int_equal(e->to, 0); /* every iovec read: the bytes asked are whole */
+	a->bytes[dev][side] += e->result > 0 ? e->result : 0;
+	a->calls[e->from][side]++;
+	a->asked[e->from] += e->a;
+	a->errors += e->result < 0;
+	if (e->c != ~0ull) /* the call's other fd: a data fd too? */
+		data_fds_of(getpid(), (int)e->c, &other);
+	a->both_sides += other != 0;
+	return 0;
+}
+
+/* The calls made, as the test saw them: what each returned, on which device and side. */
+static void did(struct io_acct *t, int dev, int side, int via, ssize_t ret, int64_t asked)
+{
+	assert_true(ret >= 0 || errno != EINTR);
+	t->bytes[dev - IO_DEV][side] += ret > 0 ? ret : 0;
+	t->calls[via][side]++;
+	t->asked[via] += asked;
+	t->errors += ret < 0;
+}
+
+static void assert_io_equal(const struct io_acct *got, const struct io_acct *want)
+{
+	int i, s;
+
+	for (i = 0; i < IO_NDEV; i++)
+		for (s = 0; s < 2; s++)
+			assert_int_equal(got->bytes[i][s], want->bytes[i][s]);
+	for (i = 1; i < VFMIG_VIA_NR; i++) {
+		for (s = 0; s < 2; s++)
+			assert_int_equal(got->calls[i][s], want->calls[i][s]);
+		assert_int_equal(got->asked[i], want->asked[i]);
+	}
+	assert_int_equal(got->errors, want->errors);
+}
+
+/* A memfd holding n bytes of pattern, its offset back at 0. */
+static int filled_memfd(const char *name, size_t n)
+{
+	static char pat[8192];
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	assert_true(fd >= 0 && n <= sizeof(pat));
+	memset(pat, 0x5a, n);
+	assert_int_equal(write(fd, pat, n), (ssize_t)n);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+struct io_fds {
+	int pipe_in, pipe_out; /* a pipe: its read end device 90's STOP_COPY fd, write end 91's */
+	int file_in, file_out; /* memfds: 92's STOP_COPY fd (8 KiB to read), 93's RESUMING fd */
+	int plain[2];	       /* a pipe nobody follows */
+	int plain_file;	       /* a memfd nobody follows, 4 KiB */
+};
+
+static void io_fds_open(struct io_fds *f)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	f->pipe_in = p[0];
+	f->pipe_out = p[1];
+	f->file_in = filled_memfd("vfmig-in", 8192);
+	f->file_out = memfd_create("vfmig-out", MFD_CLOEXEC);
+	assert_true(f->file_out >= 0);
+	assert_int_equal(pipe(f->plain), 0);
+	f->plain_file = filled_memfd("vfmig-plain", 4096);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_STOP_COPY, f->pipe_in, 0, IO_DEV), 0);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_RESUMING, f->pipe_out, 0, IO_DEV + 1), 0);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_STOP_COPY, f->file_in, 0, IO_DEV + 2), 0);
+	assert_int_equal(prepared_set(VFIO_DEVICE_STATE_RESUMING, f->file_out, 0, IO_DEV + 3), 0);
+}
+
+static void io_fds_close(struct io_fds *f)
+{
+	close(f->pipe_in);
+	close(f->pipe_out);
+	close(f->file_in);
+	close(f->file_out);
+	close(f->plain[0]);
+	close(f->plain[1]);
+	close(f->plain_file);
+}
+
+/* Vectored calls: writev into the pipe, readv out of it; pwritev(2), preadv(2) on files. */
+static void vectored_calls(struct io_fds *f, struct io_acct *t)
+{
+	static char a[3000], b[1000], c[2500];
+	struct iovec iov[3] = {{a, sizeof(a)}, {b, sizeof(b)}, {c, sizeof(c)}};
+	int64_t all = sizeof(a) + sizeof(b) + sizeof(c);
+
+	did(t, IO_DEV + 1, 1, VFMIG_VIA_WRITEV, writev(f->pipe_out, iov, 3), all);
+	did(t, IO_DEV, 0, VFMIG_VIA_READV, readv(f->pipe_in, iov, 2), 4000);
+	did(t, IO_DEV, 0, VFMIG_VIA_READV, readv(f->pipe_in, iov + 2, 1), 2500);
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_PWRITEV, pwritev(f->file_out, iov, 3, 0), all);
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_PWRITEV2, pwritev2(f->file_out, iov, 2, -1, 0), 4000);
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_PREADV, preadv(f->file_in, iov, 3, 100), all);
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_PREADV2, preadv2(f->file_in, iov, 3, 7000, 0), all);
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_PREADV2, preadv2(f->file_in, iov + 1, 1, -1, 0), 1000);
+	/* a vectored read of an fd nobody follows is nobody's */
+	assert_int_equal(readv(f->plain_file, iov, 1), 3000);
+}
+
+/* pread64/pwrite64 on files; on the pipe the kernel refuses them (ESPIPE): 0 bytes, counted. */
+static void positional_calls(struct io_fds *f, struct io_acct *t)
+{
+	static char buf[5000];
+
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_PWRITE64, pwrite64(f->file_out, buf, 5000, 10), 5000);
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_PREAD64, pread64(f->file_in, buf, 5000, 4000), 5000);
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_PREAD64, pread64(f->file_in, buf, 100, 9000), 100);
+	assert_int_equal(pread64(f->pipe_in, buf, 10, 0), -1);
+	assert_int_equal(errno, ESPIPE);
+	t->errors++;
+	t->calls[VFMIG_VIA_PREAD64][0]++;
+	t->asked[VFMIG_VIA_PREAD64] += 10;
+}
+
+/*
+ * splice from the data pipe into a plain pipe and back, and from the data
+ * pipe into the data file (both ends data fds: one call, both devices);
+ * sendfile and copy_file_range from and into data files.
+ */
+static void splice_calls(struct io_fds *f, struct io_acct *t)
+{
+	static char buf[6000];
+	loff_t off = 0, off_out = 0;
+	ssize_t n;
+
+	did(t, IO_DEV + 1, 1, VFMIG_VIA_WRITE, write(f->pipe_out, buf, 6000), 6000);
+	did(t, IO_DEV, 0, VFMIG_VIA_SPLICE, splice(f->pipe_in, NULL, f->plain[1], NULL, 2500, 0),
+	    2500);
+	did(t, IO_DEV + 1, 1, VFMIG_VIA_SPLICE,
+	    splice(f->plain[0], NULL, f->pipe_out, NULL, 2500, 0), 2500);
+	off_out = 20000;
+	n = splice(f->pipe_in, NULL, f->file_out, &off_out, 6000, 0);
+	assert_int_equal(n, 6000);
+	did(t, IO_DEV, 0, VFMIG_VIA_SPLICE, n, 6000);
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_SPLICE, n, 6000);
+	off = 1000;
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_SENDFILE, sendfile(f->plain[1], f->file_in, &off, 3000),
+	    3000);
+	assert_int_equal(read(f->plain[0], buf, sizeof(buf)), 3000);
+	off = 0;
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_SENDFILE, sendfile(f->file_out, f->plain_file, &off, 4096),
+	    4096);
+	off = 0;
+	off_out = 0;
+	did(t, IO_DEV + 2, 0, VFMIG_VIA_COPY_FILE_RANGE,
+	    copy_file_range(f->file_in, &off, f->plain_file, &off_out, 8192, 0), 8192);
+	off = 0;
+	off_out = 40000;
+	did(t, IO_DEV + 3, 1, VFMIG_VIA_COPY_FILE_RANGE,
+	    copy_file_range(f->plain_file, &off, f->file_out, &off_out, 700, 0), 700);
+}
+
+/*
+ * Every syscall that moves data-fd bytes, for real, on a pipe and on files
+ * standing for data fds (prepared SETs returned them): each side's bytes
+ * counted on its device's account equal what the calls returned, each
+ * event names the syscall and the bytes asked; refusals carry no bytes;
+ * the counters hold the same sums.
+ */
+static void test_data_fd_every_syscall_counted(void **state)
+{
+	struct io_acct want = {0}, got = {0};
+	uint64_t r0, w0;
+	int64_t rd = 0, wr = 0;
+	struct io_fds f;
+	int i, mine0;
+
+	(void)state;
+	NEED_PROBES();
+	mine0 = data_fds_of(getpid(), -1, NULL);
+	io_fds_open(&f);
+	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0 + 4);
+	while (probes_poll(probes, 0, NULL, NULL) > 0)
+		;
+	r0 = counter(VFMIG_C_DATA_READ_BYTES);
+	w0 = counter(VFMIG_C_DATA_WRITE_BYTES);
+	vectored_calls(&f, &want);
+	positional_calls(&f, &want);
+	splice_calls(&f, &want);
+	while (probes_poll(probes, 0, on_io, &got) > 0)
+		;
+	assert_io_equal(&got, &want);
+	assert_int_equal(got.both_sides, 2); /* the splice of pipe into file, seen from each end */
+	for (i = 0; i < IO_NDEV; i++) {
+		rd += want.bytes[i][0];
+		wr += want.bytes[i][1];
+	}
+	assert_true(rd > 30000 && wr > 30000); /* not a trivial agreement */
+	for (i = VFMIG_VIA_READV; i < VFMIG_VIA_NR; i++)
+		assert_true(want.calls[i][0] + want.calls[i][1] > 0);
+	assert_int_equal(counter(VFMIG_C_DATA_READ_BYTES) - r0, rd);
+	assert_int_equal(counter(VFMIG_C_DATA_WRITE_BYTES) - w0, wr);
+	io_fds_close(&f);
 	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0);
 }
 
@@ -743,8 +1237,12 @@ int main(void)
 		cmocka_unit_test(test_real_syscall_get_device_fd),
 		cmocka_unit_test(test_prepared_get_device_fd),
 		cmocka_unit_test(test_data_fd_bytes_counted),
+		cmocka_unit_test(test_data_fd_every_syscall_counted),
 		cmocka_unit_test(test_data_fds_forgotten_at_exec_and_exit),
 		cmocka_unit_test(test_data_size_calls_counted),
+		cmocka_unit_test(test_real_syscall_tracking_start_stop),
+		cmocka_unit_test(test_prepared_tracking_answers),
+		cmocka_unit_test(test_sums_bounded_without_bpf_loop),
 		cmocka_unit_test(test_bitmap_counted_to_the_bound),
 	};
 	/* what needs bpf_loop where there is one, again without it */

@@ -180,8 +180,8 @@ static void workload(struct vfmig_probes *p, struct facts *f)
 	assert_int_equal(emu_set_state(dev, VFIO_DEVICE_STATE_STOP, NULL), 0);
 	assert_int_equal(emu_set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
 	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_MAP_DMA, &map), 0);
-	assert_int_equal(emu_pin_pages(io, 0x1000, 5, EMU_PROT_WRITE_PIN), 5);
-	emu_unpin_pages(io, 0x1000, 5);
+	assert_int_equal(emu_pin_pages(io, emu_dev_id(dev), 0x1000, 5, EMU_PROT_WRITE_PIN), 5);
+	emu_unpin_pages(io, emu_dev_id(dev), 0x1000, 5);
 	/* a real syscall: ENOTTY here, decoded all the same (emulated sets are not syscalls) */
 	assert_int_equal(ioctl(fd, VFIO_DEVICE_FEATURE, &set), -1);
 	close(fd);

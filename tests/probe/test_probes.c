@@ -169,6 +169,8 @@ static void test_transitions_match_device_log(void **state)
 	emu_dev_destroy(dev);
 }
 
+#define PIN_DEV 4242 /* the id the test pins as, without a device model */
+
 /* Pins, unpins, map and unmap bytes, and the dirty pages each bitmap interface reported. */
 static void test_pins_maps_bitmaps(void **state)
 {
@@ -195,15 +197,15 @@ static void test_pins_maps_bitmaps(void **state)
 	NEED_PROBES();
 	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_MAP_DMA, &map), 0);
 	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_DIRTY_PAGES, &start), 0);
-	assert_int_equal(emu_pin_pages(io, 0x10000, 7, 2), 7);
-	assert_int_equal(emu_pin_pages(io, 0x40000, 512, 2), 512);
-	assert_int_equal(emu_pin_pages(io, MEM, 1, 2), -EINVAL); /* outside any mapping */
+	assert_int_equal(emu_pin_pages(io, PIN_DEV, 0x10000, 7, 2), 7);
+	assert_int_equal(emu_pin_pages(io, PIN_DEV, 0x40000, 512, 2), 512);
+	assert_int_equal(emu_pin_pages(io, PIN_DEV, MEM, 1, 2), -EINVAL); /* outside any mapping */
 	for (i = 0; i < 33; i++) /* 33 pages written, none of them pinned */
 		assert_int_equal(emu_dma_rw(io, 0x300000 + i * 0x3000ull, page, sizeof(page), true),
 				 0);
 	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_DIRTY_PAGES, &get), 0);
-	emu_unpin_pages(io, 0x10000, 7);
-	emu_unpin_pages(io, 0x40000, 512);
+	emu_unpin_pages(io, PIN_DEV, 0x10000, 7);
+	emu_unpin_pages(io, PIN_DEV, 0x40000, 512);
 	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
 	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, 3);
 	assert_int_equal(counter(VFMIG_C_PAGES_PINNED) - pins0, 7 + 512);
@@ -217,6 +219,131 @@ static void test_pins_maps_bitmaps(void **state)
 		assert_int_equal(want, 7 + 512 + 33);
 		assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0, want);
 	}
+	emu_iommu_destroy(io);
+	free(mem);
+}
+
+/* Pin and unpin events summed per device key (a few devices). */
+struct pins_seen {
+	uint64_t dev[4];
+	struct emu_pin_stats s[4];
+	int ndev;
+};
+
+static int on_pin_event(void *ctx, const struct vfmig_event *e)
+{
+	struct pins_seen *p = ctx;
+	struct emu_pin_stats *s;
+	int i;
+
+	if (e->type != VFMIG_EV_PIN && e->type != VFMIG_EV_UNPIN)
+		return 0;
+	assert_int_equal(e->source, VFMIG_SRC_USDT);
+	for (i = 0; i < p->ndev && p->dev[i] != e->dev; i++)
+		;
+	assert_true(i < 4);
+	p->ndev += i == p->ndev;
+	p->dev[i] = e->dev;
+	s = &p->s[i];
+	if (e->type == VFMIG_EV_UNPIN) {
+		s->unpin_calls++;
+		s->pages_unpinned += e->b;
+		return 0;
+	}
+	s->pin_calls++;
+	if (e->result > 0)
+		s->pages_pinned += e->result;
+	else
+		s->pin_errors++;
+	return 0;
+}
+
+/* The pins the probes saw of dev equal the device's own account of them. */
+static void pins_match_device(struct pins_seen *p, struct emu_dev *dev)
+{
+	struct emu_pin_stats truth;
+	int i;
+
+	emu_dev_pin_stats(dev, &truth);
+	for (i = 0; i < p->ndev && p->dev[i] != emu_dev_id(dev); i++)
+		;
+	assert_true(i < p->ndev);
+	assert_int_equal(p->s[i].pin_calls, truth.pin_calls);
+	assert_int_equal(p->s[i].pages_pinned, truth.pages_pinned);
+	assert_int_equal(p->s[i].pin_errors, truth.pin_errors);
+	assert_int_equal(p->s[i].unpin_calls, truth.unpin_calls);
+	assert_int_equal(p->s[i].pages_unpinned, truth.pages_unpinned);
+}
+
+/* A type1 container with all of mem (MEM bytes) mapped at IOVA 0. */
+static struct emu_iommu *mapped_type1(void *mem)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = 3, .vaddr = (uintptr_t)mem, .size = MEM};
+	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, MEM);
+
+	assert_non_null(io);
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_MAP_DMA, &map), 0);
+	return io;
+}
+
+static struct emu_dev *pinning_nic(struct emu_iommu *io, unsigned int nbuf, unsigned int bufsize,
+				   uint64_t rx_iova)
+{
+	char params[128];
+	struct emu_dev *dev;
+
+	snprintf(params, sizeof(params), "buffers=%u,bufsize=%u,pkt=1000,rx_iova=%llu", nbuf,
+		 bufsize, (unsigned long long)rx_iova);
+	dev = mk("nic", params);
+	assert_int_equal(emu_dev_attach_iommu(dev, io, EMU_DMA_PIN, false), 0);
+	return dev;
+}
+
+/*
+ * Two NICs in one type1 container pin their receive buffers as they DMA
+ * (one page each for a, two for b, b's ring wrapping), and unpin them all
+ * when the mapping goes: the probes' pins per device are each device's own.
+ */
+static void test_pins_per_device(void **state)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {.argsz = sizeof(unmap), .size = MEM};
+	void *mem = aligned_alloc(4096, MEM);
+	struct emu_iommu *io = mapped_type1(mem);
+	uint64_t calls0 = counter(VFMIG_C_PIN_CALLS), pages0 = counter(VFMIG_C_PAGES_PINNED);
+	uint64_t unp0 = counter(VFMIG_C_PAGES_UNPINNED);
+	struct emu_pin_stats ta, tb;
+	struct pins_seen seen = {0};
+	struct emu_dev *a, *b;
+
+	(void)state;
+	NEED_PROBES();
+	a = pinning_nic(io, 16, 4096, 0x10000);
+	b = pinning_nic(io, 32, 8192, 0x100000);
+	drain();
+	assert_int_equal(emu_dev_run(a, 5), 0);
+	assert_int_equal(emu_dev_run(b, 40), 0);
+	assert_int_equal(emu_type1_ioctl(io, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	while (probes_poll(probes, 0, on_pin_event, &seen) > 0)
+		;
+	emu_dev_pin_stats(a, &ta);
+	emu_dev_pin_stats(b, &tb);
+	/* what each did: a 5 buffers of a page, b all 32 of two pages; all let go */
+	assert_int_equal(ta.pin_calls, 5);
+	assert_int_equal(ta.pages_pinned, 5);
+	assert_int_equal(tb.pin_calls, 32);
+	assert_int_equal(tb.pages_pinned, 64);
+	assert_int_equal(ta.pages_unpinned, ta.pages_pinned);
+	assert_int_equal(tb.pages_unpinned, tb.pages_pinned);
+	assert_int_equal(seen.ndev, 2);
+	pins_match_device(&seen, a);
+	pins_match_device(&seen, b);
+	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, ta.pin_calls + tb.pin_calls);
+	assert_int_equal(counter(VFMIG_C_PAGES_PINNED) - pages0, ta.pages_pinned + tb.pages_pinned);
+	assert_int_equal(counter(VFMIG_C_PAGES_UNPINNED) - unp0,
+			 ta.pages_unpinned + tb.pages_unpinned);
+	emu_dev_destroy(a);
+	emu_dev_destroy(b);
 	emu_iommu_destroy(io);
 	free(mem);
 }
@@ -301,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_table_says_why),
 		cmocka_unit_test(test_transitions_match_device_log),
 		cmocka_unit_test(test_pins_maps_bitmaps),
+		cmocka_unit_test(test_pins_per_device),
 		cmocka_unit_test(test_write_faults_per_window),
 		cmocka_unit_test(test_ring_drops_counted),
 	};

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
@@ -358,6 +359,63 @@ static void test_precopy_info_calls_counted(void **state)
 	assert_int_equal(real_reset(&mtty), 0);
 }
 
+/* Tracking starts and stops the decoder sent, since the last poll. */
+struct track_seen {
+	unsigned int starts, stops, refused, other_dev;
+	struct vfmig_event start; /* the last start */
+};
+
+static int on_track(void *ctx, const struct vfmig_event *e)
+{
+	struct track_seen *s = ctx;
+
+	if (e->source != VFMIG_SRC_SYSCALL || e->type != VFMIG_EV_TRACKING)
+		return 0;
+	if (e->to & 1) {
+		s->starts++;
+		s->start = *e;
+	} else {
+		s->stops++;
+	}
+	s->refused += e->result != 0;
+	s->other_dev += e->dev != s->start.dev;
+	return 0;
+}
+
+static void poll_track(struct track_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (probes_poll(probes, 0, on_track, s) > 0)
+		;
+}
+
+/* The interface's start, stop and refused counters, now. */
+static void track_counts(int iface, uint64_t c[3])
+{
+	c[0] = counter(VFMIG_C_TRACK_STARTS + iface);
+	c[1] = counter(VFMIG_C_TRACK_STOPS + iface);
+	c[2] = counter(VFMIG_C_TRACK_REFUSED + iface);
+}
+
+/* One start and one stop of iface on dev since c0, neither refused: counters and events. */
+static void one_start_one_stop(int iface, const uint64_t c0[3], uint64_t dev, struct track_seen *s)
+{
+	uint64_t c[3];
+
+	track_counts(iface, c);
+	assert_int_equal(c[0] - c0[0], 1);
+	assert_int_equal(c[1] - c0[1], 1);
+	assert_int_equal(c[2] - c0[2], 0);
+	poll_track(s);
+	assert_int_equal(s->starts, 1);
+	assert_int_equal(s->stops, 1);
+	assert_int_equal(s->refused, 0);
+	assert_int_equal(s->other_dev, 0);
+	assert_int_equal(s->start.from, iface);
+	assert_int_equal(s->start.dev, dev);
+	assert_true(s->start.a > 0); /* its latency */
+}
+
 #define MAP_IOVA (1ull << 30)
 #define MAP_SIZE (2ull << 20)
 #define MAP_PAGES (MAP_SIZE / 4096)
@@ -381,11 +439,14 @@ static void test_type1_dirty_bitmap_counted(void **state)
 		.argsz = sizeof(unmap), .iova = MAP_IOVA, .size = MAP_SIZE};
 	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1);
 	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1);
-	uint64_t bits[MAP_PAGES / 64];
+	uint64_t bits[MAP_PAGES / 64], t0[3];
+	struct track_seen s;
 
 	(void)state;
 	assert_true(mem != MAP_FAILED);
 	memset(bits, 0xa5, sizeof(bits));
+	poll_track(&s);
+	track_counts(VFMIG_IFACE_TYPE1, t0);
 	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_MAP_DMA, &map), 0);
 	assert_int_equal(real_dirty_pages(mtty.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
 	assert_int_equal(real_get_bitmap(mtty.container, MAP_IOVA, MAP_SIZE, bits), 0);
@@ -393,11 +454,13 @@ static void test_type1_dirty_bitmap_counted(void **state)
 	assert_int_equal(counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1) - d0,
 			 (unsigned int)bitmap_weight(bits, MAP_PAGES));
 	assert_int_equal(real_dirty_pages(mtty.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+	one_start_one_stop(VFMIG_IFACE_TYPE1, t0, dev_of(mtty.container), &s);
 	assert_int_equal(ioctl(mtty.container, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
 	assert_int_equal(unmap.size, MAP_SIZE);
 	munmap(mem, MAP_SIZE);
 	vmtest_report("probes: type1 MAP_DMA %llu KiB, DIRTY_PAGES START/GET_BITMAP/STOP: %u dirty "
-		      "pages in the returned bitmap, counted so by the decoder",
+		      "pages in the returned bitmap, counted so by the decoder; the START and "
+		      "STOP (both answered 0) counted as 1 start and 1 stop, none refused",
 		      MAP_SIZE >> 10, (unsigned int)bitmap_weight(bits, MAP_PAGES));
 }
 
@@ -423,9 +486,13 @@ static void test_dma_logging_report_counted(void **state)
 	uint64_t q0 = counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG);
 	uint64_t d0 = counter(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG);
 	unsigned int i, truth;
+	uint64_t t0[3];
+	struct track_seen s;
 	int ret;
 
 	(void)state;
+	poll_track(&s);
+	track_counts(VFMIG_IFACE_DMA_LOG, t0);
 	for (i = 0; i < LOG_PAGES / 64; i++)
 		bits[i] = (0x9e3779b97f4a7c15ull * (i + 1)) >> (i % 7);
 	assert_int_equal(
@@ -439,13 +506,19 @@ static void test_dma_logging_report_counted(void **state)
 		real_feature(&mtty, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
 			     NULL, 0),
 		0);
+	one_start_one_stop(VFMIG_IFACE_DMA_LOG, t0, dev_of(mtty.fd), &s);
+	assert_int_equal(s.start.b, 4096);
+	assert_int_equal(s.start.c, 1);
+	assert_int_equal(s.start.d, LOG_PAGES * 4096ull);
 	if (ret == -EOPNOTSUPP) {
 		/* a kernel without CONFIG_IOMMUFD_DRIVER has no iova_bitmap: nothing reported */
 		assert_int_equal(counter(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG) - q0, 0);
 		vmtest_report(
-			"probes: DMA_LOGGING START/STOP on mtty; REPORT refused by this kernel "
-			"(EOPNOTSUPP: built without CONFIG_IOMMUFD_DRIVER), and not counted "
-			"as a report");
+			"probes: DMA_LOGGING START/STOP on mtty (both answered 0) counted as 1 "
+			"start of 1 range, %llu bytes, 4 KiB pages, and 1 stop; REPORT refused "
+			"by this kernel (EOPNOTSUPP: built without CONFIG_IOMMUFD_DRIVER), and "
+			"not counted as a report",
+			(unsigned long long)s.start.d);
 		return;
 	}
 	assert_int_equal(ret, 0);
@@ -468,9 +541,11 @@ static uint64_t data_fd_device(int fd)
 }
 
 struct stream_seen {
-	unsigned int reads, writes, sizes;
+	unsigned int reads, writes, sizes, errors;
+	unsigned int via[VFMIG_VIA_NR]; /* events per syscall */
 	int64_t read_bytes, write_bytes;
 	uint64_t read_dev, write_dev, size;
+	int splice_result;
 	bool mixed; /* an event of another device than the last one */
 };
 
@@ -480,6 +555,12 @@ static int on_stream(void *ctx, const struct vfmig_event *e)
 
 	if (e->source != VFMIG_SRC_SYSCALL)
 		return 0;
+	if (e->type == VFMIG_EV_DATA_READ || e->type == VFMIG_EV_DATA_WRITE) {
+		s->via[e->from < VFMIG_VIA_NR ? e->from : 0]++;
+		s->errors += e->result < 0;
+		if (e->from == VFMIG_VIA_SPLICE)
+			s->splice_result = e->result;
+	}
 	if (e->type == VFMIG_EV_DATA_READ) {
 		s->mixed |= s->reads && s->read_dev != e->dev;
 		s->reads++;
@@ -506,25 +587,81 @@ static void poll_stream(struct stream_seen *s)
 
 #define CHUNK 16
 
+/* The calls the test made on data fds, per syscall, and what they returned. */
+struct stream_calls {
+	unsigned int via[VFMIG_VIA_NR], errors;
+	int splice_result; /* -errno or bytes, as the last splice returned */
+};
+
+static ssize_t made(struct stream_calls *c, int via, ssize_t n)
+{
+	c->via[via]++;
+	c->errors += n < 0;
+	return n;
+}
+
 /*
- * mtty's STOP_COPY stream read from its data fd and written into a second
- * mtty's RESUMING fd, by real read(2)/write(2): the bytes the syscall
- * decoders count, on each device's account, are the bytes those calls
- * returned; MIG_DATA_SIZE is counted, with the length the kernel gave; a
- * closed data fd is forgotten.
+ * One piece of the stream into buf by call i's way: read(2), readv(2) of two
+ * iovecs, or splice(2) into a pipe then out of it. mtty's data fds have no
+ * splice_read, so this kernel refuses the splice (EINVAL) and the piece is
+ * read otherwise; a refused call moves no bytes. Returns bytes, 0 at the end.
+ */
+static ssize_t read_piece(int fd, char *buf, unsigned int i, const int pipefd[2],
+			  struct stream_calls *c)
+{
+	struct iovec iov[2] = {{buf, CHUNK / 2}, {buf + CHUNK / 2, CHUNK / 2}};
+	ssize_t n;
+
+	if (i % 3 == 1)
+		return made(c, VFMIG_VIA_READV, readv(fd, iov, 2));
+	if (i % 3 == 2) {
+		n = made(c, VFMIG_VIA_SPLICE, splice(fd, NULL, pipefd[1], NULL, CHUNK, 0));
+		c->splice_result = n < 0 ? -errno : (int)n;
+		if (n > 0)
+			return read(pipefd[0], buf, n) == n ? n : -1;
+		if (n == 0)
+			return 0;
+		assert_int_equal(errno, EINVAL);
+	}
+	return made(c, VFMIG_VIA_READ, read(fd, buf, CHUNK));
+}
+
+/* The stream in buf written into fd: half by write(2), the rest by writev(2) of two iovecs. */
+static int64_t write_stream(int fd, char *buf, int64_t len, struct stream_calls *c)
+{
+	int64_t half = len / 2, quarter = (len - half) / 2, wrote = 0;
+	struct iovec iov[2] = {{buf + half, quarter}, {buf + half + quarter, len - half - quarter}};
+	ssize_t n;
+
+	n = made(c, VFMIG_VIA_WRITE, write(fd, buf, half));
+	wrote += n > 0 ? n : 0;
+	n = made(c, VFMIG_VIA_WRITEV, writev(fd, iov, 2));
+	wrote += n > 0 ? n : 0;
+	return wrote;
+}
+
+/*
+ * mtty's STOP_COPY stream read from its data fd through read(2), readv(2)
+ * and splice(2) into a pipe, and written into a second mtty's RESUMING fd
+ * by write(2) and writev(2): the bytes the syscall decoders count, on each
+ * device's account, are the bytes those calls returned and MIG_DATA_SIZE;
+ * each call is an event of its syscall; the resumed device takes the
+ * stream; a closed data fd is forgotten.
  */
 static void test_data_stream_bytes_counted(void **state)
 {
 	static char buf[1 << 16];
 	uint64_t size = 0, r0, w0, z0;
-	int64_t got = 0, wrote = 0, half;
-	unsigned int reads = 0;
+	int64_t got = 0, wrote;
+	struct stream_calls c = {0};
+	unsigned int i = 0, v;
+	int fd, pipefd[2];
 	struct stream_seen s;
 	struct real_dev b;
-	int fd;
 	ssize_t n;
 
 	(void)state;
+	assert_int_equal(pipe(pipefd), 0);
 	assert_int_equal(real_open(&b, VMTEST_MTTY_B, mtty.container), 0);
 	assert_int_equal(real_reset(&mtty), 0);
 	assert_int_equal(real_reset(&b), 0);
@@ -536,11 +673,10 @@ static void test_data_stream_bytes_counted(void **state)
 	assert_int_equal(real_set_state(&mtty, VFIO_DEVICE_STATE_STOP_COPY, &fd), 0);
 	assert_true(fd >= 0);
 	assert_int_equal(data_fd_device(fd), dev_of(mtty.fd));
-	do { /* in small reads, to the end */
-		n = read(fd, buf + got, CHUNK);
+	do { /* in small pieces, each way in turn, to the end */
+		n = read_piece(fd, buf + got, i++, pipefd, &c);
 		assert_true(n >= 0);
 		got += n;
-		reads++;
 	} while (n > 0 && got + CHUNK <= (int64_t)sizeof(buf));
 	assert_int_equal(n, 0);
 	close(fd);
@@ -548,11 +684,7 @@ static void test_data_stream_bytes_counted(void **state)
 	assert_int_equal(got, size); /* the kernel's own size */
 	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
 	assert_int_equal(data_fd_device(fd), dev_of(b.fd));
-	half = got / 2;
-	n = write(fd, buf, half);
-	wrote += n > 0 ? n : 0;
-	n = write(fd, buf + half, got - half);
-	wrote += n > 0 ? n : 0;
+	wrote = write_stream(fd, buf, got, &c);
 	close(fd);
 	assert_int_equal(wrote, got);
 	assert_int_equal(real_set_state(&b, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
@@ -562,7 +694,13 @@ static void test_data_stream_bytes_counted(void **state)
 	assert_int_equal(counter(VFMIG_C_DATA_WRITE_BYTES) - w0, wrote);
 	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - z0, 1);
 	poll_stream(&s);
-	assert_int_equal(s.reads, reads); /* the last one read 0 bytes: the end */
+	for (v = 0; v < VFMIG_VIA_NR; v++)
+		assert_int_equal(s.via[v], c.via[v]);
+	assert_true(c.via[VFMIG_VIA_READ] && c.via[VFMIG_VIA_READV] && c.via[VFMIG_VIA_SPLICE]);
+	assert_int_equal(s.errors, c.errors);
+	assert_int_equal(s.splice_result, c.splice_result);
+	assert_int_equal(s.reads, c.via[VFMIG_VIA_READ] + c.via[VFMIG_VIA_READV] +
+					  c.via[VFMIG_VIA_SPLICE]); /* the last read 0: the end */
 	assert_int_equal(s.read_bytes, got);
 	assert_int_equal(s.read_dev, dev_of(mtty.fd));
 	assert_int_equal(s.writes, 2);
@@ -572,11 +710,20 @@ static void test_data_stream_bytes_counted(void **state)
 	assert_int_equal(s.sizes, 1);
 	assert_int_equal(s.size, size);
 	real_close(&b);
+	close(pipefd[0]);
+	close(pipefd[1]);
 	assert_int_equal(real_reset(&mtty), 0);
-	vmtest_report("probes: mtty STOP_COPY stream: MIG_DATA_SIZE said %llu bytes, %u read(2) "
-		      "returned %lld, 2 write(2) into the second mtty's RESUMING fd %lld: counted "
-		      "so by the read/write decoders, on each device's account",
-		      (unsigned long long)size, reads, (long long)got, (long long)wrote);
+	vmtest_report("probes: mtty STOP_COPY stream: MIG_DATA_SIZE said %llu bytes; %u read(2) + "
+		      "%u readv(2) returned %lld; %u splice(2) into a pipe %s %d; write(2) + "
+		      "writev(2) into the second mtty's RESUMING fd %lld: bytes counted so by the "
+		      "data-fd decoders, each call an event of its syscall and result, on each "
+		      "device's account",
+		      (unsigned long long)size, c.via[VFMIG_VIA_READ], c.via[VFMIG_VIA_READV],
+		      (long long)got, c.via[VFMIG_VIA_SPLICE],
+		      c.splice_result < 0 ? "refused by this kernel (mtty's data fds have no "
+					    "splice_read), each counted with no bytes and its errno"
+					  : "moved, the last",
+		      c.splice_result, (long long)wrote);
 }
 
 /*

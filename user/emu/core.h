@@ -90,6 +90,7 @@ struct emu_dev {
 	enum emu_dma_mode dma_mode;
 	int attach_id;
 	struct emu_dma_log *log;
+	struct emu_pin_stats pins; /* ground truth: its own pins and unpins */
 };
 
 void emu_dev_get(struct emu_dev *dev);

@@ -106,6 +106,18 @@ int emu_dev_attach_iommu(struct emu_dev *dev, struct emu_iommu *io, int dma_mode
 struct emu_iommu *emu_dev_iommu(struct emu_dev *dev, int *dma_mode);
 
 /*
+ * A model pins and unpins guest pages through its IOMMU context as the
+ * device (vfio_pin_pages(device, ...)), with the device lock held; the
+ * device keeps its own account, the ground truth for the pin probes.
+ */
+struct emu_pin_stats {
+	uint64_t pin_calls, pages_pinned, pin_errors, unpin_calls, pages_unpinned;
+};
+int emu_dev_pin_pages(struct emu_dev *dev, uint64_t iova, int npage, int prot);
+void emu_dev_unpin_pages(struct emu_dev *dev, uint64_t iova, int npage);
+void emu_dev_pin_stats(struct emu_dev *dev, struct emu_pin_stats *out);
+
+/*
  * The v1 (pre-5.18, bit-encoded) protocol over the same core: accesses to
  * the migration region (struct vfio_device_migration_info, then the data
  * section), with pread/pwrite semantics on the region.

@@ -257,6 +257,32 @@ int emu_dev_attach_iommu(struct emu_dev *dev, struct emu_iommu *io, int mode, bo
 	return 0;
 }
 
+int emu_dev_pin_pages(struct emu_dev *dev, uint64_t iova, int npage, int prot)
+{
+	int ret = emu_pin_pages(dev->io, dev->id, iova, npage, prot);
+
+	dev->pins.pin_calls++;
+	if (ret > 0)
+		dev->pins.pages_pinned += ret;
+	else
+		dev->pins.pin_errors++;
+	return ret;
+}
+
+void emu_dev_unpin_pages(struct emu_dev *dev, uint64_t iova, int npage)
+{
+	emu_unpin_pages(dev->io, dev->id, iova, npage);
+	dev->pins.unpin_calls++;
+	dev->pins.pages_unpinned += npage > 0 ? npage : 0;
+}
+
+void emu_dev_pin_stats(struct emu_dev *dev, struct emu_pin_stats *out)
+{
+	pthread_mutex_lock(&dev->lock);
+	*out = dev->pins;
+	pthread_mutex_unlock(&dev->lock);
+}
+
 struct emu_iommu *emu_dev_iommu(struct emu_dev *dev, int *mode)
 {
 	if (mode)

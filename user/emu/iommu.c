@@ -225,7 +225,7 @@ static void unpin_one(struct emu_iommu *io, uint64_t iova)
 }
 
 /* vfio_pin_pages(): all pages or none. */
-int emu_pin_pages(struct emu_iommu *io, uint64_t iova, int npage, int prot)
+int emu_pin_pages(struct emu_iommu *io, uint32_t dev, uint64_t iova, int npage, int prot)
 {
 	int i, ret = 0;
 
@@ -241,11 +241,11 @@ int emu_pin_pages(struct emu_iommu *io, uint64_t iova, int npage, int prot)
 			unpin_one(io, iova + (i - 1) * EMU_IOMMU_PAGE);
 	}
 	pthread_mutex_unlock(&io->lock);
-	EMU_PROBE4(pin_pages, io->kind, iova, npage, ret ? ret : npage);
+	EMU_PROBE5(pin_pages, dev, io->kind, iova, npage, ret ? ret : npage);
 	return ret ? ret : npage;
 }
 
-void emu_unpin_pages(struct emu_iommu *io, uint64_t iova, int npage)
+void emu_unpin_pages(struct emu_iommu *io, uint32_t dev, uint64_t iova, int npage)
 {
 	int i;
 
@@ -253,7 +253,7 @@ void emu_unpin_pages(struct emu_iommu *io, uint64_t iova, int npage)
 	for (i = 0; i < npage; i++)
 		unpin_one(io, iova + i * EMU_IOMMU_PAGE);
 	pthread_mutex_unlock(&io->lock);
-	EMU_PROBE3(unpin_pages, io->kind, iova, npage);
+	EMU_PROBE4(unpin_pages, dev, io->kind, iova, npage);
 }
 
 /* Walks [iova, iova + len) over mappings; fn handles each piece within one mapping. */

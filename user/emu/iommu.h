@@ -50,9 +50,12 @@ void emu_iommu_detach(struct emu_iommu *io, int attach_id);
 int emu_type1_ioctl(struct emu_iommu *io, unsigned long cmd, void *arg);
 int emu_iommufd_ioctl(struct emu_iommu *io, unsigned long cmd, void *arg);
 
-/* Device side. Return pages pinned / 0, or -errno. */
-int emu_pin_pages(struct emu_iommu *io, uint64_t iova, int npage, int prot);
-void emu_unpin_pages(struct emu_iommu *io, uint64_t iova, int npage);
+/*
+ * Device side. Return pages pinned / 0, or -errno. dev is the pinning
+ * device's id, as vfio_pin_pages() takes the device: the USDT probes carry it.
+ */
+int emu_pin_pages(struct emu_iommu *io, uint32_t dev, uint64_t iova, int npage, int prot);
+void emu_unpin_pages(struct emu_iommu *io, uint32_t dev, uint64_t iova, int npage);
 int emu_dma_rw(struct emu_iommu *io, uint64_t iova, void *data, size_t len, bool write);
 int emu_iommu_dma_write(struct emu_iommu *io, uint64_t iova, const void *data, size_t len);
 /* The iova_bitmap contract: set the bits of [iova, iova + len) in a page_size bitmap at base. */

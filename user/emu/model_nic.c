@@ -205,15 +205,14 @@ static void nic_quiesce(struct emu_dev *dev, enum emu_quiesce level)
 /* In PIN mode a buffer's pages are pinned before the first DMA into it. */
 static int pin_buffer(struct emu_dev *dev, struct nic *nic, uint32_t i)
 {
-	struct emu_iommu *io = emu_dev_iommu(dev, NULL);
 	uint64_t iova = nic->rx_iova + (uint64_t)i * nic->regs.bufsize;
 	uint64_t first = iova & ~4095ull;
 	int ret;
 
 	if (nic->pinned[i / 64] >> (i % 64) & 1)
 		return 0;
-	ret = emu_pin_pages(io, first, (int)((iova + nic->regs.bufsize - first + 4095) / 4096),
-			    EMU_PROT_WRITE_PIN);
+	ret = emu_dev_pin_pages(dev, first, (int)((iova + nic->regs.bufsize - first + 4095) / 4096),
+				EMU_PROT_WRITE_PIN);
 	if (ret < 0)
 		return ret;
 	nic->pinned[i / 64] |= 1ull << (i % 64);
@@ -227,8 +226,7 @@ static void unpin_buffer(struct emu_dev *dev, struct nic *nic, uint32_t i)
 
 	if (!(nic->pinned[i / 64] >> (i % 64) & 1))
 		return;
-	emu_unpin_pages(emu_dev_iommu(dev, NULL), first,
-			(int)((iova + nic->regs.bufsize - first + 4095) / 4096));
+	emu_dev_unpin_pages(dev, first, (int)((iova + nic->regs.bufsize - first + 4095) / 4096));
 	nic->pinned[i / 64] &= ~(1ull << (i % 64));
 }
 

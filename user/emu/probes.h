@@ -15,8 +15,8 @@
  *   reset(dev, from)                               VFIO_DEVICE_RESET
  *   v1_state_start(dev, from_bits, to_bits)        v1 device_state write entry
  *   v1_state(dev, from_bits, to_bits, result)      its exit
- *   pin_pages(kind, iova, npage, result)           vfio_pin_pages
- *   unpin_pages(kind, iova, npage)                 vfio_unpin_pages
+ *   pin_pages(dev, kind, iova, npage, result)      vfio_pin_pages, by device dev
+ *   unpin_pages(dev, kind, iova, npage)            vfio_unpin_pages
  *   iommu_map(kind, iova, size) / iommu_unmap      a mapping made or removed
  *   dirty_query_start(iface, iova, size, pgsize, bitmap)   a dirty-bitmap query
  *   dirty_query_end(iface, iova, size, bitmap, bitmap_bytes)  its end: bits are counted

@@ -115,6 +115,15 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_DROPS] = "events_dropped",
 	[VFMIG_C_HANG_RISK] = "stopcopy_to_precopy_requests",
 	[VFMIG_C_V1_STATE_WRITES] = "v1_state_writes",
+	[VFMIG_C_TRACK_STARTS + VFMIG_IFACE_TYPE1] = "type1_tracking_starts",
+	[VFMIG_C_TRACK_STARTS + VFMIG_IFACE_DMA_LOG] = "dma_log_starts",
+	[VFMIG_C_TRACK_STARTS + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_starts",
+	[VFMIG_C_TRACK_STOPS + VFMIG_IFACE_TYPE1] = "type1_tracking_stops",
+	[VFMIG_C_TRACK_STOPS + VFMIG_IFACE_DMA_LOG] = "dma_log_stops",
+	[VFMIG_C_TRACK_STOPS + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_stops",
+	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_TYPE1] = "type1_tracking_refused",
+	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_DMA_LOG] = "dma_log_start_stop_refused",
+	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_refused",
 	[VFMIG_C_QEMU_UNREADABLE] = "qemu_probes_unreadable",
 };
 

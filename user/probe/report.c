@@ -171,8 +171,11 @@ static const char *label(struct stat_report *r, uint64_t dev, char *buf, size_t 
 
 static void print_hists(struct stat_report *r, int n)
 {
-	static const char *const kinds[] = {"", "request", "step", "bitmap", "precopy_info", "map"};
-	static const char *const map_ops[] = {"map", "unmap"};
+	static const char *const kinds[] = {"",	   "request", "step", "bitmap", "precopy_info",
+					    "map", "tracking"};
+	static const char *const map_ops[] = {"map", "unmap"}, *const track_ops[] = {"stop",
+										     "start"};
+	const unsigned int nkinds = sizeof(kinds) / sizeof(kinds[0]);
 	static const char *const ifaces[VFMIG_IFACE_NR] = {"?", "type1", "dma-log", "iommufd",
 							   "kvm"};
 	int i;
@@ -188,6 +191,10 @@ static void print_hists(struct stat_report *r, int n)
 		else if (k->kind == VFMIG_H_MAP)
 			snprintf(what, sizeof(what), "%s %s",
 				 ifaces[k->to < VFMIG_IFACE_NR ? k->to : 0], map_ops[k->from & 1]);
+		else if (k->kind == VFMIG_H_TRACKING)
+			snprintf(what, sizeof(what), "%s %s",
+				 ifaces[k->from < VFMIG_IFACE_NR ? k->from : 0],
+				 track_ops[k->to & 1]);
 		else
 			snprintf(what, sizeof(what), "%s->%s", state(k->from), state(k->to));
 		label(r, k->dev, dev, sizeof(dev));
@@ -195,13 +202,13 @@ static void print_hists(struct stat_report *r, int n)
 			fprintf(r->out,
 				"  %-8s %-14s %-28s %4d %8llu  p50 <%9.3f us  p99 <%9.3f us  max "
 				"%9.3f us\n",
-				kinds[k->kind < 6 ? k->kind : 0], dev, what, k->result,
+				kinds[k->kind < nkinds ? k->kind : 0], dev, what, k->result,
 				(unsigned long long)h->count, agg_percentile(h, 0.5) / 1e3,
 				agg_percentile(h, 0.99) / 1e3, h->max_ns / 1e3);
 			continue;
 		}
 		fprintf(r->out, "%s{\"kind\":\"%s\",\"dev\":%llu,\"name\":", i ? "," : "",
-			kinds[k->kind < 6 ? k->kind : 0], (unsigned long long)k->dev);
+			kinds[k->kind < nkinds ? k->kind : 0], (unsigned long long)k->dev);
 		json_string(r->out, dev);
 		fprintf(r->out,
 			",\"what\":\"%s\",\"result\":%d,\"count\":%llu,\"p50_ns\":%llu,"
