@@ -53,7 +53,7 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 # BPF: one object per probe family, each embedded in user space as a skeleton.
 .SECONDARY: $(BPF_OBJS)
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/vfmig/abi.h | $(DEPS_STAMP)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/vfmig/abi.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -86,7 +86,17 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-unit: $(TEST_BINS) $(TOOL_BINS)
+# Stand-ins for a QEMU built with the dtrace trace backend (9.1's signatures, and 8.0's):
+# test_qemu attaches to their USDT probes.
+FAKE_QEMU := $(BUILD)/tests/probe/fake_qemu $(BUILD)/tests/probe/fake_qemu_80
+$(BUILD)/tests/probe/fake_qemu: tests/probe/fake_qemu.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $< -o $@
+$(BUILD)/tests/probe/fake_qemu_80: tests/probe/fake_qemu.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -DFAKE_QEMU_8_0 $< -o $@
+
+unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
 # The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
@@ -113,7 +123,8 @@ lint: | $(DEPS_STAMP)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
 		user tests bench
-	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(VMTEST_BINS) $(BENCH_BINS) CFLAGS="-O2 -g"
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(VMTEST_BINS) $(BENCH_BINS) \
+		CFLAGS="-O2 -g"
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
 
 format:

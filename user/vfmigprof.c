@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfmigprof: attach vfmig's probes and report. Argument parsing and wiring only. */
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -10,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +15,7 @@
 
 #include "probe/host.h"
 #include "probe/report.h"
+#include "probe/usdt_notes.h"
 
 #define EXIT_USAGE 2
 
@@ -40,7 +37,8 @@ static const char usage_text[] =
 	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
 	"                         device fd (its decoded ioctls: the syscall view; the kernel's\n"
 	"                         FSM steps and pins are of the kernel's device, named apart,\n"
-	"                         and not shown with -d PID:FD)\n"
+	"                         and not shown with -d PID:FD), or PID:NAME of a device QEMU's\n"
+	"                         probes name (1234:0000:65:00.0)\n"
 	"      --cgroup PATH      only processes in this cgroup v2 directory or below it\n"
 	"                         (e.g. /sys/fs/cgroup/machine.slice/NAME.scope)\n"
 	"      --duration SEC     stat without PROGRAM: stop after SEC seconds\n"
@@ -93,12 +91,21 @@ static int bad_option(const char *arg)
 	return usage_error("unknown option '%s'", optopt ? opt : arg);
 }
 
-/* "N" (an emulated device id) or "PID:FD" (a VFIO device fd of a process). */
+/*
+ * "N" (an emulated device id), "PID:FD" (a VFIO device fd of a process) or
+ * "PID:NAME" (a device QEMU's probes name, "1234:0000:65:00.0").
+ */
 static int parse_dev(const char *s, uint64_t *dev)
 {
 	unsigned long long a, b;
-	char tail;
+	char tail, *name;
 
+	a = strtoull(s, &name, 10);
+	if (name != s && *name == ':' && a && a <= VFMIG_DEV_QEMU_PID_MASK &&
+	    strspn(name + 1, "0123456789") != strlen(name + 1) && !strchr(s, ' ')) {
+		*dev = vfmig_dev_qemu(a, vfmig_name_hash(name + 1));
+		return 0;
+	}
 	if (!*s || strspn(s, "0123456789:") != strlen(s)) /* no sign, no blank */
 		return -1;
 	if (sscanf(s, "%llu:%llu%c", &a, &b, &tail) == 2 && a && a < (1ull << 32) &&
@@ -174,7 +181,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd':
 			if (parse_dev(optarg, &o->dev))
-				return usage_error("-d '%s': use a device id or PID:FD", optarg);
+				return usage_error("-d '%s': use a device id, PID:FD or PID:NAME",
+						   optarg);
 			break;
 		case 'j':
 			o->json = true;
@@ -304,60 +312,27 @@ static bool gone(pid_t pid, int pidfd)
 }
 
 /*
- * Whether path is an ELF file with a USDT note (.note.stapsdt) of provider
- * "vfmig": 1 yes, 0 no, -1 not readable (errno).
+ * Whether path is an ELF file with USDT notes (.note.stapsdt) of provider
+ * "vfmig" (the emulated device) or "qemu" (a QEMU with the dtrace trace
+ * backend): 1 yes, 0 no, -1 not readable (errno).
  */
 static int has_vfmig_usdt(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
-	const Elf64_Ehdr *eh;
-	const Elf64_Shdr *sh;
-	struct stat st;
-	const char *m;
-	size_t i, off;
+	struct usdt_notes notes;
+	int ret = usdt_notes_read(path, &notes), found;
 
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
+	if (ret) {
+		errno = -ret;
 		return -1;
 	}
-	m = st.st_size >= (off_t)sizeof(*eh) ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
-					     : MAP_FAILED;
-	close(fd);
-	if (m == MAP_FAILED)
-		return 0;
-	eh = (const Elf64_Ehdr *)m;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shoff + (size_t)eh->e_shnum * sizeof(*sh) > (size_t)st.st_size)
-		goto out;
-	sh = (const Elf64_Shdr *)(m + eh->e_shoff);
-	for (i = 0; i < eh->e_shnum && !found; i++) {
-		if (sh[i].sh_type != SHT_NOTE ||
-		    sh[i].sh_offset + sh[i].sh_size > (size_t)st.st_size)
-			continue;
-		for (off = 0; off + sizeof(Elf64_Nhdr) <= sh[i].sh_size && !found;) {
-			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(m + sh[i].sh_offset + off);
-			const char *name = (const char *)(n + 1);
-			const char *desc = name + ((n->n_namesz + 3) & ~3u);
-			size_t next = sizeof(*n) + ((n->n_namesz + 3) & ~3u) +
-				      ((n->n_descsz + 3) & ~3u);
-
-			if (off + next > sh[i].sh_size)
-				break;
-			/* NT_STAPSDT (3), "stapsdt": pc, base, semaphore, then the provider */
-			found = n->n_type == 3 && n->n_namesz == 8 && !memcmp(name, "stapsdt", 8) &&
-				n->n_descsz > 24 + 5 && !strncmp(desc + 24, "vfmig", 6);
-			off += next;
-		}
-	}
-out:
-	munmap((void *)m, st.st_size);
+	found = usdt_notes_have(&notes, "vfmig") || usdt_notes_have(&notes, "qemu");
+	usdt_notes_free(&notes);
 	return found;
 }
 
 /*
  * Refused before anything loads: PROGRAM not found, -b not readable or
- * without vfmig's USDT probes. PROGRAM's own binary without them: one line
+ * without vfmig's or QEMU's USDT probes. PROGRAM's own binary without them: one line
  * says so, and the rest of the probes profile it.
  */
 static int check_targets(const struct opts *o)
@@ -373,7 +348,8 @@ static int check_targets(const struct opts *o)
 			return EXIT_USAGE;
 		}
 		if (!o->binary && has_vfmig_usdt(path) == 0)
-			fprintf(stderr, "vfmigprof: %s has no vfmig USDT probes: those stay off\n",
+			fprintf(stderr,
+				"vfmigprof: %s has no vfmig USDT probes (nor QEMU's): those stay off\n",
 				path);
 		free(path);
 	}
@@ -385,7 +361,10 @@ static int check_targets(const struct opts *o)
 		return EXIT_USAGE;
 	}
 	if (!has) {
-		fprintf(stderr, "vfmigprof: -b %s: no vfmig USDT probes in it\n", o->binary);
+		fprintf(stderr,
+			"vfmigprof: -b %s: no vfmig USDT probes in it (nor QEMU's: a QEMU needs "
+			"--enable-trace-backends=dtrace)\n",
+			o->binary);
 		return EXIT_USAGE;
 	}
 	return 0;

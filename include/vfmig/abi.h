@@ -32,6 +32,7 @@ enum vfmig_source {
 
 /* Dirty-bitmap interfaces, as the emulated device numbers them in its USDT probes (1-3). */
 enum vfmig_iface {
+	VFMIG_IFACE_QEMU = 0,	 /* QEMU's own count (vfio_get_dirty_bitmap): interface not said */
 	VFMIG_IFACE_TYPE1 = 1,	 /* VFIO_IOMMU_DIRTY_PAGES GET_BITMAP (or unmap with bitmap) */
 	VFMIG_IFACE_DMA_LOG = 2, /* VFIO_DEVICE_FEATURE DMA_LOGGING_REPORT */
 	VFMIG_IFACE_IOMMUFD = 3, /* IOMMU_HWPT_GET_DIRTY_BITMAP */
@@ -95,7 +96,8 @@ enum vfmig_data_via {
  * A device key is one of two kinds: (pid << 32 | fd) of a VFIO device fd,
  * decoded at the syscall, or a kernel struct vfio_device pointer (fexit and
  * kprobe sources) tagged with the top bit (kernel addresses have it on x86-64
- * and arm64; set anyway). pid 0: an emulated device, its id (USDT).
+ * and arm64; set anyway). pid 0: an emulated device, its id (USDT). A device
+ * of QEMU's dtrace probes: VFMIG_DEV_QEMU below.
  */
 #define VFMIG_DEV_KERNEL (1ull << 63)
 
@@ -107,6 +109,41 @@ static inline __u64 vfmig_dev_kernel(__u64 ptr)
 static inline int vfmig_dev_is_kernel(__u64 dev)
 {
 	return !!(dev & VFMIG_DEV_KERNEL);
+}
+
+/*
+ * A device QEMU names in its dtrace probes ("0000:65:00.0", an mdev UUID):
+ * tagged with bit 62, the QEMU process's pid in bits 32..61 and a 32-bit
+ * FNV-1a hash of the name below; the name itself is in dev_names.
+ */
+#define VFMIG_DEV_QEMU (1ull << 62)
+#define VFMIG_DEV_QEMU_PID_MASK 0x3fffffffu
+
+/* FNV-1a of a device name, its first VFMIG_DEV_NAME_LEN bytes at most: a QEMU key's low half. */
+static inline __u32 vfmig_name_hash(const char *name)
+{
+	__u32 h = 2166136261u, i;
+
+	for (i = 0; i < VFMIG_DEV_NAME_LEN && name[i]; i++) {
+		h ^= (__u8)name[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline __u64 vfmig_dev_qemu(__u32 pid, __u32 name_hash)
+{
+	return VFMIG_DEV_QEMU | (__u64)(pid & VFMIG_DEV_QEMU_PID_MASK) << 32 | name_hash;
+}
+
+static inline int vfmig_dev_is_qemu(__u64 dev)
+{
+	return !vfmig_dev_is_kernel(dev) && (dev & VFMIG_DEV_QEMU);
+}
+
+static inline __u32 vfmig_dev_qemu_pid(__u64 dev)
+{
+	return (dev >> 32) & VFMIG_DEV_QEMU_PID_MASK;
 }
 
 /* A ring-buffer record: fixed size, so a reader can always skip one. */
@@ -173,7 +210,12 @@ enum vfmig_counter {
 	VFMIG_C_TRACK_STARTS,
 	VFMIG_C_TRACK_STOPS = VFMIG_C_TRACK_STARTS + VFMIG_IFACE_NR,
 	VFMIG_C_TRACK_REFUSED = VFMIG_C_TRACK_STOPS + VFMIG_IFACE_NR,
-	VFMIG_C_NR = VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_NR,
+	/*
+	 * QEMU probe hits whose device or state name could not be read (its
+	 * page not in memory: BPF cannot fault it in): counted nowhere else.
+	 */
+	VFMIG_C_QEMU_UNREADABLE = VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_NR,
+	VFMIG_C_NR,
 };
 
 /* What a latency histogram is of. */

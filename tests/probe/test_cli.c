@@ -136,7 +136,7 @@ static void test_bad_inputs_one_line(void **state)
 		{{"stat", "--cgroup"}, "vfmigprof: option '--cgroup' needs an argument"},
 		{{"stat", "-p", "abc"}, "vfmigprof: -p 'abc' is not a process id"},
 		{{"stat", "-p", "2147483646"}, "vfmigprof: -p 2147483646: no such process"},
-		{{"stat", "-d", "x:y"}, "vfmigprof: -d 'x:y': use a device id or PID:FD"},
+		{{"stat", "-d", "x:y"}, "vfmigprof: -d 'x:y': use a device id, PID:FD or PID:NAME"},
 		{{"stat", "--cgroup", "/nonexistent/vfmig"},
 		 "vfmigprof: cgroup /nonexistent/vfmig: no such directory"},
 		{{"stat", "--cgroup", cg_v1},
@@ -153,7 +153,7 @@ static void test_bad_inputs_one_line(void **state)
 		 "vfmigprof: --duration '-1' is not a number of seconds"},
 		{{"stat", "--duration", "4294967297"},
 		 "vfmigprof: --duration '4294967297' is not a number of seconds"},
-		{{"stat", "-d", "-3"}, "vfmigprof: -d '-3': use a device id or PID:FD"},
+		{{"stat", "-d", "-3"}, "vfmigprof: -d '-3': use a device id, PID:FD or PID:NAME"},
 		{{"stat", "--", "nosuchprog"}, "vfmigprof: nosuchprog: not found in PATH"},
 		{{"stat", "-b", "/nonexist", "--duration", "1"},
 		 "vfmigprof: -b /nonexist: No such file or directory"},
@@ -189,6 +189,20 @@ static void test_program_without_usdt_one_line(void **state)
 	assert_int_equal(o.status, 0);
 	assert_int_equal(lines(o.err), 1);
 	assert_non_null(strstr(o.err, "has no vfmig USDT probes"));
+}
+
+/* -d PID:NAME, a device QEMU's probes name, is taken (the filter itself: test_qemu). */
+static void test_device_pid_name_taken(void **state)
+{
+	static const char *const args[] = {"stat", "-d", "1:0000:65:00.0", "--duration", "1", NULL};
+	static struct out o;
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
+	run_tool((char *const *)args, &o);
+	assert_int_equal(o.status, 0);
+	assert_null(strstr(o.err, "-d"));
 }
 
 /* stat -p PID ends when PID does, long before its --duration. */
@@ -418,6 +432,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_inputs_one_line),
 		cmocka_unit_test(test_program_without_usdt_one_line),
+		cmocka_unit_test(test_device_pid_name_taken),
 		cmocka_unit_test(test_stat_pid_ends_with_the_process),
 		cmocka_unit_test(test_json_checker_refuses),
 		cmocka_unit_test(test_interval_json_lines),

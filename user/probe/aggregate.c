@@ -79,10 +79,12 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_HOST_MAP_BYTES] = "host_map_bytes",
 	[VFMIG_C_HOST_UNMAP_CALLS] = "host_unmap_calls",
 	[VFMIG_C_HOST_UNMAP_BYTES] = "host_unmap_bytes",
+	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_QEMU] = "qemu_bitmap_queries",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_TYPE1] = "type1_bitmap_queries",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_DMA_LOG] = "dma_log_reports",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_IOMMUFD] = "iommufd_bitmap_queries",
 	[VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_KVM] = "kvm_dirty_logs_counted",
+	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_QEMU] = "qemu_dirty_pages",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_TYPE1] = "type1_dirty_pages",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_DMA_LOG] = "dma_log_dirty_pages",
 	[VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_IOMMUFD] = "iommufd_dirty_pages",
@@ -122,6 +124,7 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_TYPE1] = "type1_tracking_refused",
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_DMA_LOG] = "dma_log_start_stop_refused",
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_refused",
+	[VFMIG_C_QEMU_UNREADABLE] = "qemu_probes_unreadable",
 };
 
 const char *agg_counter_name(int idx)

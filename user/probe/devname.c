@@ -187,6 +187,15 @@ static void name_of(const struct devname_roots *r, const struct vfmig_dev_name *
 	}
 }
 
+/* A device only the probes name (kernel, QEMU): the name they read, else unknown and why. */
+static void probe_named(struct dev_owner *o, const struct vfmig_dev_name *seen, const char *from,
+			const char *unknown)
+{
+	o->from = seen ? from : "";
+	snprintf(o->name, sizeof(o->name), "%.*s", seen ? VFMIG_DEV_NAME_LEN : (int)sizeof(o->name),
+		 seen ? seen->name : unknown);
+}
+
 void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct vfmig_dev_name *seen,
 		     struct dev_owner *out)
 {
@@ -195,17 +204,14 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 	memset(out, 0, sizeof(*out));
 	out->from = "";
 	if (vfmig_dev_is_kernel(dev)) { /* no pid, no fd: named by the probes, or unknown */
-		out->from = seen ? "kernel" : "";
-		snprintf(out->name, sizeof(out->name), "%.*s",
-			 seen ? VFMIG_DEV_NAME_LEN : (int)sizeof(out->name),
-			 seen ? seen->name : "unknown (kernel device: no name read)");
+		probe_named(out, seen, "kernel", "unknown (kernel device: no name read)");
 		if (seen)
 			snprintf(out->comm, sizeof(out->comm), "%.*s", (int)sizeof(seen->comm),
 				 seen->comm);
 		return;
 	}
-	out->pid = dev >> 32;
-	out->fd = (uint32_t)dev;
+	out->pid = vfmig_dev_is_qemu(dev) ? vfmig_dev_qemu_pid(dev) : dev >> 32;
+	out->fd = vfmig_dev_is_qemu(dev) ? 0 : (uint32_t)dev;
 	if (!out->pid) {
 		out->from = "emu";
 		snprintf(out->name, sizeof(out->name), "emu%u", out->fd);
@@ -214,5 +220,10 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 	snprintf(path, sizeof(path), "%s/%u", r->proc, out->pid);
 	out->alive = !access(path, F_OK);
 	owner_of(r, seen, out);
-	name_of(r, seen, out);
+	if (!vfmig_dev_is_qemu(dev)) {
+		name_of(r, seen, out);
+		return;
+	}
+	/* in a QEMU process, no fd: the name QEMU's probes read */
+	probe_named(out, seen, "qemu", "unknown (QEMU device: no name read)");
 }

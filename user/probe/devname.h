@@ -9,7 +9,8 @@
  * says why: never guessed. A kernel device (VFMIG_DEV_KERNEL: fexit and
  * kprobe sources) has no pid or fd: its name is dev_name() as the probes
  * read it at its first step ("kernel"), or unknown. A KVM VM fd (whose dirty log is decoded) is
- * "kvm-vm". The owner is the process's comm, and for QEMU the
+ * "kvm-vm". A device QEMU's dtrace probes named (VFMIG_DEV_QEMU) is that
+ * name, as the probes read it ("qemu"). The owner is the process's comm, and for QEMU the
  * guest (libvirt domain) named by -name on its command line.
  *
  * The string parsers are pure; the rest reads a /proc and a /sys given as
@@ -36,7 +37,8 @@ extern const struct devname_roots devname_host; /* "/proc", "/sys" */
 
 struct dev_owner {
 	char name[128];	  /* PCI address, mdev UUID, emuN, or "unknown (why)" */
-	const char *from; /* "cdev", "fdinfo", "open" (seen by the probes), "kernel", "emu" or "" */
+	const char *from; /* "cdev", "fdinfo", "open" (seen by the probes), "kernel", "emu",
+			   * "qemu" (QEMU's probes) or "" */
 	char comm[16];	  /* "" when neither /proc nor the probes know it */
 	char domain[128]; /* QEMU's -name guest, "" if none */
 	uint32_t pid, fd; /* pid 0: an emulated device, fd its id */

@@ -14,12 +14,14 @@
 #include "probe/host.h"
 #include "probe/loadlog.h"
 #include "probe/loader.h"
+#include "probe/usdt_notes.h"
 
 #include "bitmap.skel.h"
 #include "dirty.skel.h"
 #include "iommu.skel.h"
 #include "ioctl.skel.h"
 #include "pins.skel.h"
+#include "qemu.skel.h"
 #include "state.skel.h"
 
 #define MAX_LINKS 128
@@ -63,13 +65,14 @@ FAMILY(iommu)
 FAMILY(bitmap)
 FAMILY(dirty)
 FAMILY(ioctl)
+FAMILY(qemu)
 
 #define F(n)                                                   \
 	{                                                      \
 #n, n##_open, n##_obj, n##_filter, n##_destroy \
 	}
-static const struct family families[] = {F(state),  F(pins),  F(iommu),
-					 F(bitmap), F(dirty), F(ioctl)};
+static const struct family families[] = {F(state), F(pins),  F(iommu), F(bitmap),
+					 F(dirty), F(ioctl), F(qemu)};
 #define NFAM (sizeof(families) / sizeof(families[0]))
 
 struct vfmig_probes {
@@ -91,6 +94,7 @@ struct vfmig_probes {
 	struct btf *btf[BTF_FILES];
 	char *kallsyms; /* read at the first kprobe's question, freed once loaded */
 	size_t kallsyms_len;
+	struct usdt_notes notes; /* the USDT target binary's */
 };
 
 static struct probe_row *row(struct vfmig_probes *p, const char *fam, const char *prog)
@@ -279,15 +283,61 @@ static const char *missing_helper(struct vfmig_probes *p, struct bpf_program *pr
 	return NULL;
 }
 
+static bool is_usdt(const char *kind)
+{
+	return !strcmp(kind, "usdt") || !strcmp(kind, "qemu");
+}
+
+/* A usdt__ program is the emulated device's probe (provider vfmig), a qemu__ one QEMU's. */
+static const char *usdt_provider(const char *kind)
+{
+	return !strcmp(kind, "qemu") ? "qemu" : "vfmig";
+}
+
+/*
+ * QEMU trace events whose older signatures carry nothing vfmig reads
+ * right: the migration protocol v1 (QEMU 7.2 and older) and the dirty
+ * bitmap before QEMU counted its pages (8.0 and older).
+ */
+static const char *qemu_signature(const struct usdt_note *n)
+{
+	if (!strcmp(n->name, "vfio_migration_set_state") && n->nargs == 2 && n->size[1] != 8)
+		return "qemu:vfio_migration_set_state(name, uint32 state) is the v1 migration "
+		       "protocol (QEMU 7.2 and older): not read";
+	if (!strcmp(n->name, "vfio_load_state_device_data") && n->nargs == 3 && n->size[2] == 8)
+		return "qemu:vfio_load_state_device_data(name, offset, size) is the v1 migration "
+		       "protocol (QEMU 7.2 and older): not read";
+	if (!strcmp(n->name, "vfio_get_dirty_bitmap") && n->nargs == 5 && n->size[0] == 4)
+		return "qemu:vfio_get_dirty_bitmap(fd, iova, size, bitmap_size, start) has no "
+		       "dirty page count (QEMU 8.0 and older)";
+	return NULL;
+}
+
+/* Why a USDT program does not attach to the target binary; NULL when its probe is there. */
+static const char *usdt_unavailable(struct vfmig_probes *p, const char *provider,
+				    const char *target, char *why, size_t len)
+{
+	const struct usdt_note *n;
+
+	if (!p->opts.binary)
+		return "no USDT target binary given";
+	n = usdt_notes_find(&p->notes, provider, target);
+	if (n)
+		return strcmp(provider, "qemu") ? NULL : qemu_signature(n);
+	snprintf(why, len, "no %s:%s note in %s%s", provider, target, p->opts.binary,
+		 strcmp(provider, "qemu") ? ""
+		 : usdt_notes_have(&p->notes, "qemu")
+			 ? " (not in this QEMU version)"
+			 : " (QEMU built without the dtrace backend?)");
+	return why;
+}
+
 /* Why a program cannot be loaded here, from what the host has; NULL when it can. */
 static const char *unavailable(struct vfmig_probes *p, const char *kind, const char *target,
 			       char *why, size_t len)
 {
-	if (!strcmp(kind, "usdt")) {
-		if (!p->opts.binary)
-			return "no USDT target binary given";
-		return NULL;
-	}
+	if (is_usdt(kind))
+		return usdt_unavailable(p, usdt_provider(kind), target, why, len);
 	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
 		if (!func_btf(p, target))
 			return snprintf(why, len,
@@ -536,15 +586,17 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 		snprintf(r->reason, sizeof(r->reason), "loaded for BPF_PROG_TEST_RUN only");
 		return;
 	}
-	if (!strcmp(kind, "usdt"))
+	if (is_usdt(kind))
 		link = bpf_program__attach_usdt(prog, p->opts.pid ? p->opts.pid : -1,
-						p->opts.binary, "vfmig", t, NULL);
+						p->opts.binary, usdt_provider(kind), t, NULL);
 	else
 		link = bpf_program__attach(prog);
 	if (!link) {
 		snprintf(r->reason, sizeof(r->reason), "attach failed: %s%s", strerror(errno),
-			 !strcmp(kind, "usdt") && errno == ENOENT ? " (no such USDT note in binary)"
-								  : "");
+			 !is_usdt(kind)	   ? ""
+			 : errno == ENOENT ? " (no such USDT note in binary)"
+			 : errno == EINVAL ? " (libbpf cannot locate its arguments: -v says which)"
+					   : "");
 		return;
 	}
 	if (p->nlinks == MAX_LINKS) {
@@ -555,7 +607,7 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 	p->links[p->nlinks++] = link;
 	r->attached = true;
 	snprintf(r->reason, sizeof(r->reason), "%s",
-		 !strcmp(kind, "usdt") ? p->opts.binary
+		 is_usdt(kind)	       ? p->opts.binary
 		 : !strcmp(kind, "tp") ? bpf_program__section_name(prog)
 				       : t);
 }
@@ -638,6 +690,8 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 	}
 	for (i = 0; i < SHARED_MAPS; i++)
 		p->shared_fd[i] = -1;
+	if (o->binary)
+		usdt_notes_read(o->binary, &p->notes); /* unreadable: no notes, each row says so */
 	mount_tracefs(p);
 	loadlog_install(o->verbose);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
@@ -700,6 +754,7 @@ void probes_close(struct vfmig_probes *p)
 	for (i = BTF_FILES; i-- > 0;)
 		btf__free(p->btf[i]); /* modules before the base they split from */
 	free(p->kallsyms);
+	usdt_notes_free(&p->notes);
 	free(p);
 }
 

@@ -50,10 +50,10 @@ void report_table(struct vfmig_probes *p, bool json, FILE *out)
 	int i, n = probes_table(p, &rows);
 
 	if (!json) {
-		fprintf(out, "%-7s %-36s %-9s %-8s %s\n", "family", "program", "source", "status",
+		fprintf(out, "%-7s %-39s %-9s %-8s %s\n", "family", "program", "source", "status",
 			"where / why not");
 		for (i = 0; i < n; i++)
-			fprintf(out, "%-7s %-36s %-9s %-8s %s\n", rows[i].family, rows[i].program,
+			fprintf(out, "%-7s %-39s %-9s %-8s %s\n", rows[i].family, rows[i].program,
 				rows[i].source, rows[i].attached ? "attached" : "off",
 				rows[i].reason);
 		return;
@@ -140,11 +140,16 @@ static const char *state(unsigned int s)
 	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
 }
 
-/* "PID:FD", "kernel:ADDR" for a kernel device, or "emuN" for an emulated device. */
+/*
+ * "PID:FD", "kernel:ADDR" for a kernel device, "PID:qemu" for one QEMU's probes
+ * named (the name column tells its devices apart), or "emuN" for an emulated one.
+ */
 static const char *dev_id(uint64_t dev, char *buf, size_t len)
 {
 	if (vfmig_dev_is_kernel(dev))
 		snprintf(buf, len, "kernel:%llx", (unsigned long long)dev);
+	else if (vfmig_dev_is_qemu(dev))
+		snprintf(buf, len, "%u:qemu", vfmig_dev_qemu_pid(dev));
 	else if (dev >> 32)
 		snprintf(buf, len, "%u:%u", (unsigned int)(dev >> 32), (unsigned int)dev);
 	else

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The migration handlers every USDT provider feeds: a state request's start
+ * and end, a pre-copy size answer, data stream bytes. The emulated device
+ * (state family) and QEMU's dtrace probes (qemu family) reach the same
+ * counters, histograms and events through them.
+ */
+#ifndef VFMIG_STATE_BPF_H
+#define VFMIG_STATE_BPF_H
+
+#include "common.bpf.h"
+
+struct set_start {
+	__u64 ts;
+	__u8 from, to;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct set_start);
+} set_starts SEC(".maps");
+
+static __always_inline void set_state(__u64 dev, __u8 state)
+{
+	struct vfmig_dev_state *st = dev_state(dev);
+
+	if (st) {
+		st->state = state;
+		st->last_ns = bpf_ktime_get_ns();
+	}
+}
+
+static __always_inline int on_set_start(__u64 dev, __u8 from, __u8 to, __u16 src)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct set_start s = {bpf_ktime_get_ns(), from, to};
+	struct vfmig_dev_state *st = dev_state(dev);
+	struct vfmig_event *e;
+
+	if (filtered_out() || dev_out(dev))
+		return 0;
+	bpf_map_update_elem(&set_starts, &tid, &s, BPF_ANY);
+	/* Unfixed kernels loop forever on this request when the device has PRE_COPY. */
+	if (from == VFIO_DEVICE_STATE_STOP_COPY &&
+	    (to == VFIO_DEVICE_STATE_PRE_COPY || to == VFIO_DEVICE_STATE_PRE_COPY_P2P) &&
+	    (!st || !st->features_known || (st->features & VFIO_MIGRATION_PRE_COPY))) {
+		count(VFMIG_C_HANG_RISK, 1);
+		e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, src, dev);
+		if (e) {
+			e->from = from;
+			e->to = to;
+			event_send(e);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int on_set_end(__u64 dev, __u8 from, __u8 to, __s32 result, __u8 now,
+				      __u16 src)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct set_start *s = bpf_map_lookup_elem(&set_starts, &tid);
+	struct vfmig_event *e;
+	__u64 lat = 0;
+
+	if (filtered_out() || dev_out(dev))
+		return 0;
+	if (s) {
+		lat = bpf_ktime_get_ns() - s->ts;
+		bpf_map_delete_elem(&set_starts, &tid);
+	}
+	count(VFMIG_C_STATE_SETS, 1);
+	if (result)
+		count(VFMIG_C_STATE_SET_ERRORS, 1);
+	hist_add(dev, VFMIG_H_STATE_SET, from, to, result, lat);
+	set_state(dev, now);
+	e = event_new(VFMIG_EV_STATE_SET, src, dev);
+	if (e) {
+		e->from = from;
+		e->to = to;
+		e->result = result;
+		e->a = lat;
+		e->b = now;
+		event_send(e);
+	}
+	return 0;
+}
+
+static __always_inline int on_precopy_info(__u64 dev, __u64 initial, __u64 dirty, int result,
+					   __u16 src)
+{
+	struct vfmig_dev_state *st;
+	struct vfmig_event *e;
+
+	if (filtered_out())
+		return 0;
+	count(VFMIG_C_PRECOPY_INFOS, 1);
+	st = dev_state(dev);
+	if (st && !result) {
+		st->precopy_initial = initial;
+		st->precopy_dirty = dirty;
+	}
+	e = event_new(VFMIG_EV_PRECOPY_INFO, src, dev);
+	if (e) {
+		e->a = initial;
+		e->b = dirty;
+		e->result = result;
+		event_send(e);
+	}
+	return 0;
+}
+
+static __always_inline int on_data(__u64 dev, __u64 len, long result, __u32 counter, __u16 type,
+				   __u16 src)
+{
+	struct vfmig_event *e;
+
+	if (filtered_out())
+		return 0;
+	if (result > 0)
+		count(counter, result);
+	e = event_new(type, src, dev);
+	if (e) {
+		e->a = len;
+		e->result = result;
+		event_send(e);
+	}
+	return 0;
+}
+
+#endif
