@@ -216,11 +216,23 @@ static __always_inline __u64 fd_dev(__u32 fd)
 	return (bpf_get_current_pid_tgid() & ~0xffffffffull) | fd;
 }
 
+/*
+ * A thread has one call at a time: a new one replaces the last. The gate
+ * counts the region info calls in the map, so a replaced one is taken off.
+ */
 static __always_inline void v1_call_put(struct v1_call *c)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct v1_call *last = bpf_map_lookup_elem(&v1_calls, &tid);
 
-	bpf_map_update_elem(&v1_calls, &tid, c, BPF_ANY);
+	if (last && last->kind == V1_REGION_INFO)
+		__sync_fetch_and_add(&v1_info_calls, -1);
+	if (!bpf_map_update_elem(&v1_calls, &tid, c, BPF_ANY)) {
+		if (c->kind == V1_REGION_INFO)
+			__sync_fetch_and_add(&v1_info_calls, 1);
+	} else if (last) {
+		bpf_map_delete_elem(&v1_calls, &tid); /* not replaced: not left behind uncounted */
+	}
 }
 
 /* The caller's call of kind, taken off the map; 0 when there is none. */
@@ -240,10 +252,8 @@ static __always_inline void region_info_enter(__u32 fd, __u64 arg)
 {
 	struct v1_call c = {.dev = fd_dev(fd), .arg = arg, .kind = V1_REGION_INFO};
 
-	if (filtered_out())
-		return;
-	v1_call_put(&c);
-	__sync_fetch_and_add(&v1_info_calls, 1);
+	if (!filtered_out())
+		v1_call_put(&c);
 }
 
 /* Offset of the type capability that says MIGRATION_DEPRECATED, or 0. */
@@ -277,7 +287,8 @@ static __always_inline void region_info_exit(long ret)
 	    !(ri.flags & REGION_INFO_FLAG_CAPS) || !migration_cap(c.arg, &ri))
 		return;
 	r.offset = ri.offset;
-	bpf_map_update_elem(&v1_regions, &c.dev, &r, BPF_NOEXIST);
+	/* the latest answer holds: an fd number of an exec'd or exited process comes back */
+	bpf_map_update_elem(&v1_regions, &c.dev, &r, BPF_ANY);
 	v1_regions_seen = true;
 }
 
@@ -319,8 +330,12 @@ int tp__v1_pwrite_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!v1_regions_seen || !v1_call_take(V1_WRITE, &c))
 		return 0;
 	r = bpf_map_lookup_elem(&v1_regions, &c.dev);
-	if (!r)
+	if (!r) { /* closed meanwhile by another thread: no request to end */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_delete_elem(&set_starts, &tid);
 		return 0;
+	}
 	/* a short write is no request the driver took */
 	result = ctx->ret == sizeof(__u32) ? 0 : ctx->ret < 0 ? ctx->ret : -EIO;
 	on_v1_end(c.dev, r->known, r->bits, c.bits, result, VFMIG_SRC_SYSCALL);

@@ -189,7 +189,7 @@ static uint64_t dev_of(int fd)
 static void test_syscall_v1_requests(void **state)
 {
 	char path[] = "/tmp/vfmig-v1-XXXXXX";
-	int fd = mkstemp(path), ro, other, refused;
+	int fd = mkstemp(path), ro, other, refused, small;
 	uint64_t v1_0 = counter(VFMIG_C_V1_STATE_WRITES), err0 = counter(VFMIG_C_STATE_SET_ERRORS);
 	struct arcs want = {}, want_ro = {}, none = {};
 	unsigned int from = VFMIG_STATE_UNKNOWN, from_ro = VFMIG_STATE_UNKNOWN;
@@ -203,6 +203,7 @@ static void test_syscall_v1_requests(void **state)
 	ro = open(path, O_RDONLY);
 	other = open(path, O_RDWR);
 	refused = open(path, O_RDWR);
+	small = open(path, O_RDWR);
 	unlink(path);
 	answer(&a, VFIO_REGION_TYPE_MIGRATION_DEPRECATED, VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED);
 	region_info(fd, &a, 0);
@@ -210,10 +211,19 @@ static void test_syscall_v1_requests(void **state)
 	region_info(refused, &a, -EINVAL);
 	answer(&a, VFIO_REGION_TYPE_MIGRATION_DEPRECATED, 2);
 	region_info(other, &a, 0);
+	/* an answer to a buffer too small for the caps: argsz grown, no caps, nothing learned */
+	answer(&a, VFIO_REGION_TYPE_MIGRATION_DEPRECATED, VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED);
+	a.info.cap_offset = 0;
+	a.info.argsz = sizeof(a) + 64;
+	region_info(small, &a, 0);
 
 	assert_int_equal(v1_write(fd, RUN, &from, &want), 4);
-	assert_int_equal(pread(fd, &bits, sizeof(bits), REGION_OFFSET), 4); /* RUN: known */
-	from = bits == RUN ? VFIO_DEVICE_STATE_RUNNING : VFMIG_STATE_UNKNOWN;
+	/* the bits changed behind the probes' back (8 bytes: no request), then read: known */
+	eight = SAVE;
+	assert_int_equal(pwrite(fd, &eight, sizeof(eight), REGION_OFFSET), 8);
+	assert_int_equal(pread(fd, &bits, sizeof(bits), REGION_OFFSET), 4);
+	assert_int_equal(bits, SAVE);
+	from = VFIO_DEVICE_STATE_STOP_COPY;
 	assert_int_equal(v1_write(fd, RUN | SAVE, &from, &want), 4);
 	assert_int_equal(v1_write(fd, SAVE, &from, &want), 4);
 	assert_int_equal(v1_write(fd, RES | RUN, &from, &want), 4); /* a file takes any bits */
@@ -227,12 +237,14 @@ static void test_syscall_v1_requests(void **state)
 	/* no migration region on these */
 	assert_int_equal(pwrite(other, &bits, sizeof(bits), REGION_OFFSET), 4);
 	assert_int_equal(pwrite(refused, &bits, sizeof(bits), REGION_OFFSET), 4);
+	assert_int_equal(pwrite(small, &bits, sizeof(bits), REGION_OFFSET), 4);
 	assert_int_equal(counter(VFMIG_C_V1_STATE_WRITES) - v1_0, 6);
 	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - err0, 2);
 	arcs_match(dev_of(fd), &want);
 	arcs_match(dev_of(ro), &want_ro);
 	arcs_match(dev_of(other), &none);
 	arcs_match(dev_of(refused), &none);
+	arcs_match(dev_of(small), &none);
 	/* close forgets: the next file of that number is no device */
 	close(fd);
 	assert_int_equal(open("/dev/zero", O_RDWR), fd);
@@ -242,6 +254,7 @@ static void test_syscall_v1_requests(void **state)
 	close(ro);
 	close(other);
 	close(refused);
+	close(small);
 }
 
 int main(void)

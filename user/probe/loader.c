@@ -258,7 +258,10 @@ static bool kernel_has_helper(struct vfmig_probes *p, const char *name)
 
 /*
  * A helper the program calls that this kernel lacks (bpf_loop aside: the
- * programs bound their loops themselves without it), said in why.
+ * programs bound their loops themselves without it), said in why. Before
+ * load libbpf holds only the entry function's instructions: a helper called
+ * from a subprogram alone reaches the verifier, whose refusal then switches
+ * the program off in its own words.
  */
 static const char *missing_helper(struct vfmig_probes *p, struct bpf_program *prog, char *why,
 				  size_t len)

@@ -66,10 +66,13 @@ static void read_section(struct usdt_notes *out, const char *sec, size_t size)
 	for (off = 0; off + sizeof(Elf64_Nhdr) <= size; off += next) {
 		const Elf64_Nhdr *n = (const Elf64_Nhdr *)(sec + off);
 		const char *name = (const char *)(n + 1);
-		const char *desc = name + ((n->n_namesz + 3) & ~3u);
+		/* in size_t: a malformed size near 4 GiB must not wrap */
+		size_t namesz = ((size_t)n->n_namesz + 3) & ~(size_t)3;
+		size_t descsz = ((size_t)n->n_descsz + 3) & ~(size_t)3;
+		const char *desc = name + namesz;
 
-		next = sizeof(*n) + ((n->n_namesz + 3) & ~3u) + ((n->n_descsz + 3) & ~3u);
-		if (off + next > size)
+		next = sizeof(*n) + namesz + descsz;
+		if (next > size - off)
 			break;
 		if (n->n_type == NT_STAPSDT && n->n_namesz == 8 && !memcmp(name, "stapsdt", 8))
 			add_note(out, desc, n->n_descsz);
