@@ -64,9 +64,11 @@ struct {
 	__type(value, struct vfmig_dev_name);
 } dev_names SEC(".maps");
 
+#define EVENTS_RING_BYTES (256 * 1024)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, EVENTS_RING_BYTES);
 } events SEC(".maps");
 
 /*
@@ -323,9 +325,16 @@ static __always_inline __u64 count_dirty(__u64 bitmap, __u64 nbits, bool *cut)
 	return dirty & ~DIRTY_CUT;
 }
 
+/*
+ * The reader is woken only once a quarter of the ring waits: a wakeup per
+ * record is an IPI to the reader's CPU, microseconds on a VM, most of what
+ * a record cost. The reader drains the rest when its poll times out.
+ */
 static __always_inline void event_send(struct vfmig_event *e)
 {
-	bpf_ringbuf_submit(e, 0);
+	bool wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= EVENTS_RING_BYTES / 4;
+
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* One dirty-bitmap query answered: counters, latency, and its event. */

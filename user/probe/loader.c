@@ -790,9 +790,13 @@ int probes_map_fd(struct vfmig_probes *p, const char *name)
 
 int probes_poll(struct vfmig_probes *p, int timeout_ms, probe_event_fn fn, void *ctx)
 {
+	int n;
+
 	p->fn = fn;
 	p->fn_ctx = ctx;
-	return ring_buffer__poll(p->rb, timeout_ms);
+	n = ring_buffer__poll(p->rb, timeout_ms);
+	/* records come without a wakeup until a quarter of the ring waits (event_send) */
+	return n ? n : ring_buffer__consume(p->rb);
 }
 
 int probes_test_run(struct vfmig_probes *p, const char *prog_name, const uint64_t *args,
