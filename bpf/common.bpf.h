@@ -101,6 +101,18 @@ static __always_inline bool filtered_out(void)
 	return cgroup_out();
 }
 
+/* A device fd's key, (pid << 32 | fd): pid from id, a pid_tgid or another key of its process. */
+static __always_inline __u64 pid_fd(__u64 id, __u32 fd)
+{
+	return (id & ~0xffffffffull) | fd;
+}
+
+/* The key of the current process's fd. */
+static __always_inline __u64 fd_dev(__u32 fd)
+{
+	return pid_fd(bpf_get_current_pid_tgid(), fd);
+}
+
 /* The device filter applies where a device is known: transitions and decoded ioctls. */
 static __always_inline bool dev_out(__u64 dev)
 {
@@ -335,6 +347,55 @@ static __always_inline void event_send(struct vfmig_event *e)
 	bool wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= EVENTS_RING_BYTES / 4;
 
 	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
+ * STOP_COPY -> PRE_COPY(_P2P) on a device with PRE_COPY (or whose features
+ * are not known): unfixed kernels never return from this request, so it is
+ * flagged at its start, by every source that sees one.
+ */
+static __always_inline void hang_risk(__u64 dev, const struct vfmig_dev_state *st, __u8 from,
+				      __u32 to, __u16 src)
+{
+	struct vfmig_event *e;
+
+	if (from != VFIO_DEVICE_STATE_STOP_COPY ||
+	    (to != VFIO_DEVICE_STATE_PRE_COPY && to != VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
+	    (st && st->features_known && !(st->features & VFIO_MIGRATION_PRE_COPY)))
+		return;
+	count(VFMIG_C_HANG_RISK, 1);
+	e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, src, dev);
+	if (e) {
+		e->from = from;
+		e->to = to;
+		event_send(e);
+	}
+}
+
+/*
+ * A SET request finished, from any source: counted, its latency per arc and
+ * result, the state it left the device in (now), an event.
+ */
+static __always_inline void set_done(__u64 dev, struct vfmig_dev_state *st, __u8 from, __u32 to,
+				     long result, __u32 now, __u64 lat, __u16 src)
+{
+	struct vfmig_event *e;
+
+	count(VFMIG_C_STATE_SETS, 1);
+	if (result)
+		count(VFMIG_C_STATE_SET_ERRORS, 1);
+	hist_add(dev, VFMIG_H_STATE_SET, from, to, result, lat);
+	if (st)
+		st->state = now;
+	e = event_new(VFMIG_EV_STATE_SET, src, dev);
+	if (e) {
+		e->from = from;
+		e->to = to;
+		e->result = result;
+		e->a = lat;
+		e->b = now;
+		event_send(e);
+	}
 }
 
 /* One dirty-bitmap query answered: counters, latency, and its event. */

@@ -269,7 +269,6 @@ static __always_inline void decode_kvm(struct call *c, __u32 cmd)
 		c->size = v[0] >> 32;
 		c->iova = v[1];
 		c->bitmap = v[2];
-		c->dirty = count_dirty(c->bitmap, c->size, &c->cut);
 	} else {
 		/* kvm_userspace_memory_region(2) begin alike: slot, flags, guest_phys_addr,
 		 * memory_size (bytes, 0 deletes the slot) */
@@ -311,35 +310,18 @@ static __always_inline bool kvm_cmd(__u32 cmd)
 	       cmd == CMD_KVM_SET_MEMSLOT || cmd == CMD_KVM_SET_MEMSLOT2;
 }
 
-/*
- * STOP_COPY -> PRE_COPY(_P2P) on a device with PRE_COPY (or whose features
- * are not known): unfixed kernels never return from this request, so it is
- * flagged here, at entry, from the state the device is known to be in.
- */
-static __always_inline void hang_risk(struct call *c)
+/* The ioctls decode_enter decodes: every other one on the host leaves at this test. */
+static __always_inline bool decoded_cmd(__u32 cmd)
 {
-	struct vfmig_dev_state *st = bpf_map_lookup_elem(&devices, &c->dev);
-	struct vfmig_event *e;
-
-	if (!st || st->state != VFIO_DEVICE_STATE_STOP_COPY ||
-	    (c->to != VFIO_DEVICE_STATE_PRE_COPY && c->to != VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
-	    (st->features_known && !(st->features & VFIO_MIGRATION_PRE_COPY)))
-		return;
-	count(VFMIG_C_HANG_RISK, 1);
-	e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, VFMIG_SRC_SYSCALL, c->dev);
-	if (e) {
-		e->from = st->state;
-		e->to = c->to;
-		event_send(e);
-	}
+	return cmd == CMD_FEATURE_OR_DIRTY || cmd == CMD_PRECOPY_INFO ||
+	       cmd == CMD_HWPT_SET_DIRTY || cmd == CMD_HWPT_GET_DIRTY ||
+	       cmd == CMD_GROUP_GET_DEVICE_FD || kvm_cmd(cmd);
 }
 
 static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), hdr[2] = {};
-	struct call c = {.ts = bpf_ktime_get_ns(),
-			 .arg = arg,
-			 .dev = (bpf_get_current_pid_tgid() & ~0xffffffffull) | fd};
+	struct call c = {.ts = bpf_ktime_get_ns(), .arg = arg, .dev = fd_dev(fd)};
 
 	if (cmd == CMD_FEATURE_OR_DIRTY) {
 		bpf_probe_read_user(hdr, sizeof(hdr), (void *)arg);
@@ -350,7 +332,6 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 			c.kind = K_BITMAP;
 			c.iface = VFMIG_IFACE_TYPE1;
 			read_range(&c, arg, 8, 8 + 16 + 16);
-			bpf_probe_read_user(&c.pgsize, 8, (void *)(arg + 8 + 16));
 		} else if (hdr[1] == DIRTY_START || hdr[1] == DIRTY_STOP) {
 			c.kind = K_TRACKING;
 			c.iface = VFMIG_IFACE_TYPE1;
@@ -384,8 +365,16 @@ static __always_inline int decode_enter(__u32 fd, __u32 cmd, __u64 arg)
 	}
 	if (c.kind == K_NONE || dev_out(c.dev))
 		return 0;
-	if (c.kind == K_STATE_SET)
-		hang_risk(&c);
+	/* KVM_CLEAR_DIRTY_LOG's bitmap is counted as passed, once the call is known to count */
+	if (c.kind == K_KVM_CLEAR_LOG)
+		c.dirty = count_dirty(c.bitmap, c.size, &c.cut);
+	if (c.kind == K_STATE_SET) {
+		/* from the state the device is known to be in: none, no flag */
+		struct vfmig_dev_state *st = bpf_map_lookup_elem(&devices, &c.dev);
+
+		if (st)
+			hang_risk(c.dev, st, st->state, c.to, VFMIG_SRC_SYSCALL);
+	}
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 	return 0;
 }
@@ -429,7 +418,7 @@ static __always_inline void data_fd_opened(struct call *c)
 	/* vfio_device_feature {argsz, flags} then vfio_device_feature_mig_state {state, data_fd} */
 	if (bpf_probe_read_user(&fd, 4, (void *)(c->arg + 8 + 4)) || fd < 0)
 		return;
-	key = (c->dev & ~0xffffffffull) | (__u32)fd;
+	key = pid_fd(c->dev, fd);
 	if (!bpf_map_update_elem(&data_fds, &key, &c->dev, BPF_NOEXIST))
 		__sync_fetch_and_add(&data_fds_open, 1);
 	else
@@ -455,33 +444,18 @@ static __always_inline void exit_data_size(struct call *c, long ret)
 static __always_inline void exit_state(struct call *c, long ret, __u64 lat)
 {
 	struct vfmig_dev_state *st = dev_state(c->dev);
-	__u8 from = st ? st->state : VFMIG_STATE_UNKNOWN;
 	__u32 state = 0;
-	struct vfmig_event *e;
 
 	if (c->kind == K_STATE_GET) {
 		if (!ret && st && !bpf_probe_read_user(&state, 4, (void *)(c->arg + 8)))
 			st->state = state; /* learned, never guessed */
 		return;
 	}
-	count(VFMIG_C_STATE_SETS, 1);
-	if (ret)
-		count(VFMIG_C_STATE_SET_ERRORS, 1);
-	hist_add(c->dev, VFMIG_H_STATE_SET, from, c->to, ret, lat);
-	/* a refused SET may have left the device at an intermediate arc's end: unknown */
-	if (st)
-		st->state = ret ? VFMIG_STATE_UNKNOWN : c->to;
 	if (!ret)
 		data_fd_opened(c);
-	e = event_new(VFMIG_EV_STATE_SET, VFMIG_SRC_SYSCALL, c->dev);
-	if (e) {
-		e->from = from;
-		e->to = c->to;
-		e->result = ret;
-		e->a = lat;
-		e->b = ret ? VFMIG_STATE_UNKNOWN : c->to;
-		event_send(e);
-	}
+	/* a refused SET may have left the device at an intermediate arc's end: unknown */
+	set_done(c->dev, st, st ? st->state : VFMIG_STATE_UNKNOWN, c->to, ret,
+		 ret ? VFMIG_STATE_UNKNOWN : c->to, lat, VFMIG_SRC_SYSCALL);
 }
 
 /* A KVM memslot call or dirty-log clear, as decoded, with its result. */
@@ -549,8 +523,8 @@ static __always_inline void exit_kvm_clear_log(struct call *c, long ret)
 /* A device fd handed out: remember its name; either way, an event. */
 static __always_inline void exit_device_fd(struct call *c, long ret)
 {
-	__u64 dev = ret >= 0 ? (c->dev & ~0xffffffffull) | (__u32)ret : c->dev;
-	struct vfmig_dev_name n = {.opened_ns = bpf_ktime_get_ns()};
+	__u64 dev = ret >= 0 ? pid_fd(c->dev, ret) : c->dev;
+	struct vfmig_dev_name n = {};
 	struct vfmig_event *e;
 
 	if (ret >= 0) {
@@ -614,7 +588,7 @@ static __always_inline int decode_exit(long ret)
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int tp__sys_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 {
-	if (filtered_out())
+	if (!decoded_cmd(ctx->args[1]) || filtered_out())
 		return 0;
 	return decode_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
 }
@@ -626,9 +600,9 @@ int tp__sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* The device of (pid, fd) when fd is a data fd, or NULL; fd < 0: the call has no such side. */
-static __always_inline __u64 *data_fd_dev(__u64 pid, __s32 fd)
+static __always_inline __u64 *data_fd_dev(__u64 id, __s32 fd)
 {
-	__u64 key = pid | (__u32)fd;
+	__u64 key = pid_fd(id, fd);
 
 	return fd < 0 ? NULL : bpf_map_lookup_elem(&data_fds, &key);
 }
@@ -651,12 +625,12 @@ static __always_inline int data_enter(__s32 in_fd, __s32 out_fd, __u64 len, bool
 	if (data_fds_open <= 0)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	in = data_fd_dev(id & ~0xffffffffull, in_fd);
+	in = data_fd_dev(id, in_fd);
 	if (in) {
 		c.in_dev = *in;
 		c.in_fd = in_fd;
 	}
-	out = data_fd_dev(id & ~0xffffffffull, out_fd);
+	out = data_fd_dev(id, out_fd);
 	if (out) {
 		c.out_dev = *out;
 		c.out_fd = out_fd;
@@ -778,7 +752,7 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int tp__sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	if (data_fds_open > 0)
-		data_fd_forget((bpf_get_current_pid_tgid() & ~0xffffffffull) | (__u32)ctx->args[0]);
+		data_fd_forget(fd_dev(ctx->args[0]));
 	return 0;
 }
 

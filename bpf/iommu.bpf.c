@@ -99,11 +99,15 @@ static __always_inline bool map_ioctl(__u32 cmd)
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), cmd = ctx->args[1];
-	struct map_call c = {bpf_ktime_get_ns(), cmd, ctx->args[0]};
+	__u32 tid, cmd = ctx->args[1];
+	struct map_call c;
 
-	if (map_ioctl(cmd) && !filtered_out())
-		bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_ANY);
+	/* every other ioctl on the host leaves here, before the clock or the filter */
+	if (!map_ioctl(cmd) || filtered_out())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	c = (struct map_call){bpf_ktime_get_ns(), cmd, ctx->args[0]};
+	bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_ANY);
 	return 0;
 }
 
@@ -118,7 +122,7 @@ int tp__map_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!c)
 		return 0;
 	/* the container's or the iommufd's (pid, fd): where the mapping was asked */
-	dev = (bpf_get_current_pid_tgid() & ~0xffffffffull) | c->fd;
+	dev = fd_dev(c->fd);
 	hist_add(dev, VFMIG_H_MAP, c->cmd == 0x3b72 || c->cmd == 0x3b86,
 		 c->cmd < 0x3b80 ? VFMIG_IFACE_TYPE1 : VFMIG_IFACE_IOMMUFD, ctx->ret,
 		 bpf_ktime_get_ns() - c->ts);

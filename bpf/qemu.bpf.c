@@ -72,7 +72,6 @@ static __always_inline __u64 qemu_dev(__u64 user_name)
 	}
 	dev = vfmig_dev_qemu(bpf_get_current_pid_tgid() >> 32, vfmig_name_hash(n.name));
 	if (!bpf_map_lookup_elem(&dev_names, &dev)) {
-		n.opened_ns = bpf_ktime_get_ns();
 		bpf_get_current_comm(n.comm, sizeof(n.comm));
 		bpf_map_update_elem(&dev_names, &dev, &n, BPF_NOEXIST);
 	}

@@ -211,11 +211,6 @@ struct {
 __s64 v1_info_calls;
 bool v1_regions_seen;
 
-static __always_inline __u64 fd_dev(__u32 fd)
-{
-	return (bpf_get_current_pid_tgid() & ~0xffffffffull) | fd;
-}
-
 /*
  * A thread has one call at a time: a new one replaces the last. The gate
  * counts the region info calls in the map, so a replaced one is taken off.
@@ -458,7 +453,6 @@ static __always_inline void kdev_name(__u64 key, void *device)
 	name = BPF_CORE_READ(vd, dev, kobj.name);
 	if (!name || bpf_probe_read_kernel_str(n.name, sizeof(n.name), name) < 0)
 		return;
-	n.opened_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	bpf_map_update_elem(&dev_names, &key, &n, BPF_NOEXIST);
 }

@@ -26,34 +26,20 @@ static __always_inline void set_state(__u64 dev, __u8 state)
 {
 	struct vfmig_dev_state *st = dev_state(dev);
 
-	if (st) {
+	if (st)
 		st->state = state;
-		st->last_ns = bpf_ktime_get_ns();
-	}
 }
 
 static __always_inline int on_set_start(__u64 dev, __u8 from, __u8 to, __u16 src)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct set_start s = {bpf_ktime_get_ns(), from, to};
-	struct vfmig_dev_state *st = dev_state(dev);
-	struct vfmig_event *e;
+	struct set_start s;
 
 	if (filtered_out() || dev_out(dev))
 		return 0;
+	s = (struct set_start){bpf_ktime_get_ns(), from, to};
 	bpf_map_update_elem(&set_starts, &tid, &s, BPF_ANY);
-	/* Unfixed kernels loop forever on this request when the device has PRE_COPY. */
-	if (from == VFIO_DEVICE_STATE_STOP_COPY &&
-	    (to == VFIO_DEVICE_STATE_PRE_COPY || to == VFIO_DEVICE_STATE_PRE_COPY_P2P) &&
-	    (!st || !st->features_known || (st->features & VFIO_MIGRATION_PRE_COPY))) {
-		count(VFMIG_C_HANG_RISK, 1);
-		e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, src, dev);
-		if (e) {
-			e->from = from;
-			e->to = to;
-			event_send(e);
-		}
-	}
+	hang_risk(dev, dev_state(dev), from, to, src);
 	return 0;
 }
 
@@ -62,7 +48,6 @@ static __always_inline int on_set_end(__u64 dev, __u8 from, __u8 to, __s32 resul
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct set_start *s = bpf_map_lookup_elem(&set_starts, &tid);
-	struct vfmig_event *e;
 	__u64 lat = 0;
 
 	if (filtered_out() || dev_out(dev))
@@ -71,20 +56,7 @@ static __always_inline int on_set_end(__u64 dev, __u8 from, __u8 to, __s32 resul
 		lat = bpf_ktime_get_ns() - s->ts;
 		bpf_map_delete_elem(&set_starts, &tid);
 	}
-	count(VFMIG_C_STATE_SETS, 1);
-	if (result)
-		count(VFMIG_C_STATE_SET_ERRORS, 1);
-	hist_add(dev, VFMIG_H_STATE_SET, from, to, result, lat);
-	set_state(dev, now);
-	e = event_new(VFMIG_EV_STATE_SET, src, dev);
-	if (e) {
-		e->from = from;
-		e->to = to;
-		e->result = result;
-		e->a = lat;
-		e->b = now;
-		event_send(e);
-	}
+	set_done(dev, dev_state(dev), from, to, result, now, lat, src);
 	return 0;
 }
 

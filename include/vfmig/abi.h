@@ -57,8 +57,9 @@ enum vfmig_event_type {
 				* (vfmig_data_via), c = the call's other fd (splice, sendfile,
 				* copy_file_range; else ~0), to = 1 when a fell short */
 	VFMIG_EV_DATA_WRITE,   /* likewise */
-	VFMIG_EV_RESET,	       /* from */
-	VFMIG_EV_FAULT_WINDOW, /* a = window, b = write faults (pages) in it */
+	/* 12: reserved (a reset event, never sent: resets are counted, VFMIG_C_RESETS); the
+	 * numbers after it kept */
+	VFMIG_EV_FAULT_WINDOW = 13,   /* a = window, b = write faults (pages) in it */
 	VFMIG_EV_STOPCOPY_TO_PRECOPY, /* the request unfixed kernels hang on */
 	VFMIG_EV_KVM_MEMSLOT,	/* a = guest phys addr, b = bytes (0: delete), c = slot, d = flags,
 				 * result */
@@ -241,7 +242,6 @@ struct vfmig_hist {
 
 /* What the probes last saw of a device. */
 struct vfmig_dev_state {
-	__u64 last_ns;
 	/* VFMIG_STATE_UNKNOWN until a GET answered or a SET succeeded, and again after
 	 * a SET failed (the driver may have stopped at an intermediate arc's end) */
 	__u8 state;
@@ -261,14 +261,6 @@ struct vfmig_dev_state {
 struct vfmig_dev_name {
 	char name[VFMIG_DEV_NAME_LEN];
 	char comm[16];
-	__u64 opened_ns;
-};
-
-/* A range of user memory whose write faults count as dirtied pages. */
-struct vfmig_range {
-	__u64 start, end; /* [start, end) */
-	__u32 pid;
-	__u32 id;
 };
 
 /* Loader tests only: test__ programs (and a map) the kernel is made to refuse. */

@@ -156,7 +156,7 @@ static void test_qemu_guest(void **state)
 
 static void test_resolve_fake_proc(void **state)
 {
-	struct vfmig_dev_name seen = {"0000:3b:00.0", "qemu-system-x86", 1};
+	struct vfmig_dev_name seen = {"0000:3b:00.0", "qemu-system-x86"};
 	struct dev_owner o;
 
 	(void)state;
@@ -195,7 +195,7 @@ static void test_resolve_fake_proc(void **state)
 
 static void test_resolve_gone_and_emulated(void **state)
 {
-	struct vfmig_dev_name seen = {"0000:3b:00.0", "qemu-system-x86", 1};
+	struct vfmig_dev_name seen = {"0000:3b:00.0", "qemu-system-x86"};
 	struct dev_owner o;
 
 	(void)state;
