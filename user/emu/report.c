@@ -1,18 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include "common/json.h"
 #include "emu/report.h"
-
-/* A JSON string body: quotes, backslashes and control bytes escaped. */
-static void json_str(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-}
 
 static double ms(uint64_t ns)
 {
@@ -98,10 +86,10 @@ void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
 		fprintf(f, "%s{\"model\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu}", i ? "," : "",
 			vm->cfg.devs[i].model, vm_dirty_name(vm->cfg.devs[i].dirty),
 			(unsigned long long)r->dev_data_size[i]);
-	fprintf(f, "],\"error\":\"");
-	json_str(f, r->error);
+	fprintf(f, "],\"error\":");
+	json_string(f, r->error);
 	fprintf(f,
-		"\",\"ok\":%s,\"converged\":%s,\"committed\":%s,\"verified\":%s,"
+		",\"ok\":%s,\"converged\":%s,\"committed\":%s,\"verified\":%s,"
 		"\"total_ms\":%.3f,\"bytes\":%llu,\"downtime_ms\":%.3f,\"downtime_exact\":%s,"
 		"\"downtime_parts_ms\":{\"stop_devices\":%.3f,\"final_harvest\":%.3f,"
 		"\"final_ram\":%.3f,\"final_device_data\":%.3f,\"file_sync\":%.3f,"

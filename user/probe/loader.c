@@ -89,6 +89,7 @@ struct vfmig_probes {
 	uint64_t received;
 	uint64_t cgroup_id;
 	bool tracefs;
+	bool kprobes; /* kprobe_events in tracefs: the kernel has kprobes */
 	bool btf_parsed;
 	bool has_bpf_loop;
 	struct btf *btf[BTF_FILES];
@@ -335,13 +336,23 @@ static const char *usdt_unavailable(struct vfmig_probes *p, const char *provider
 	return why;
 }
 
+static bool is_fentry(const char *kind)
+{
+	return !strcmp(kind, "fentry") || !strcmp(kind, "fexit");
+}
+
+static bool is_kprobe(const char *kind)
+{
+	return !strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe");
+}
+
 /* Why a program cannot be loaded here, from what the host has; NULL when it can. */
 static const char *unavailable(struct vfmig_probes *p, const char *kind, const char *target,
 			       char *why, size_t len)
 {
 	if (is_usdt(kind))
 		return usdt_unavailable(p, usdt_provider(kind), target, why, len);
-	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
+	if (is_fentry(kind)) {
 		if (!func_btf(p, target))
 			return snprintf(why, len,
 					"no BTF id for %s (not in vmlinux or vfio module BTF)",
@@ -349,8 +360,8 @@ static const char *unavailable(struct vfmig_probes *p, const char *kind, const c
 			       why;
 		return NULL;
 	}
-	if (!strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe")) {
-		if (access(TRACEFS "/kprobe_events", F_OK))
+	if (is_kprobe(kind)) {
+		if (!p->kprobes)
 			return "kernel built without kprobes (no kprobe_events in tracefs)";
 		if (!in_kallsyms(p, target))
 			return snprintf(why, len,
@@ -380,16 +391,6 @@ static const char *missing_tracepoint(struct bpf_program *prog, char *why, size_
 		return NULL;
 	snprintf(why, len, "tracepoint %s not in this kernel", cat + 1);
 	return why;
-}
-
-static bool is_fentry(const char *kind)
-{
-	return !strcmp(kind, "fentry") || !strcmp(kind, "fexit");
-}
-
-static bool is_kprobe(const char *kind)
-{
-	return !strcmp(kind, "kprobe") || !strcmp(kind, "kretprobe");
 }
 
 /* A program of that kind (fentry/fexit or kprobe/kretprobe) for target is still on. */
@@ -630,6 +631,7 @@ static void mount_tracefs(struct vfmig_probes *p)
 	if (access(TRACEFS "/events", F_OK))
 		mount("nodev", TRACEFS, "tracefs", 0, NULL);
 	p->tracefs = !access(TRACEFS "/events", F_OK);
+	p->kprobes = !access(TRACEFS "/kprobe_events", F_OK); /* asked once, not per program */
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "emu/device.h"
 #include "probe/aggregate.h"
 #include "probe/report.h"
@@ -12,6 +13,7 @@
 
 struct named {
 	uint64_t dev;
+	unsigned int pass; /* the report pass that last resolved it */
 	struct dev_owner o;
 };
 
@@ -20,6 +22,7 @@ struct stat_report {
 	FILE *out;
 	bool json;
 	unsigned int seq;
+	unsigned int pass; /* a refresh or the totals: each device resolved once in it */
 	double last_t;
 	uint64_t last[VFMIG_C_NR];
 	int nnamed;
@@ -27,22 +30,6 @@ struct stat_report {
 	uint64_t devs[MAX_DEVS];
 	struct agg_hist hists[MAX_HISTS];
 };
-
-void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 void report_table(struct vfmig_probes *p, bool json, FILE *out)
 {
@@ -119,6 +106,9 @@ static const struct dev_owner *owner(struct stat_report *r, uint64_t dev)
 
 	if (!n)
 		return NULL;
+	if (n->pass == r->pass)
+		return &n->o; /* resolved in this pass already: a line per histogram reuses it */
+	n->pass = r->pass;
 	devname_resolve(&devname_host, dev, agg_dev_seen(r->p, dev, &seen) ? NULL : &seen, &now);
 	if (known(&now) || !known(&n->o))
 		n->o = now;
@@ -131,6 +121,7 @@ void report_refresh_names(struct stat_report *r)
 {
 	int i, n = agg_devices(r->p, r->devs, MAX_DEVS);
 
+	r->pass++;
 	for (i = 0; i < n; i++)
 		owner(r, r->devs[i]);
 }
@@ -328,6 +319,7 @@ void report_total(struct stat_report *r, double secs)
 	uint64_t c[VFMIG_C_NR];
 	int i, n;
 
+	r->pass++;
 	drain_events(r->p);
 	agg_counters(r->p, c);
 	n = agg_hists(r->p, r->hists, MAX_HISTS);

@@ -27,7 +27,5 @@ void report_interval(struct stat_report *r, double t);
 void report_total(struct stat_report *r, double secs);
 
 void report_table(struct vfmig_probes *p, bool json, FILE *out);
-/* s as a JSON string, quoted and escaped. */
-void json_string(FILE *out, const char *s);
 
 #endif
