@@ -4,6 +4,7 @@
 #define VFMIG_PROBE_TEST_H
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/probe_util.h"
@@ -39,6 +40,22 @@ static inline int probes_setup_self(void)
 	return probes_setup(&o);
 }
 
+/* A group's setup: the probes of this process, without a USDT target (syscalls, tracepoints). */
+static inline int setup_pid(void **state)
+{
+	struct probe_opts o = {.pid = getpid()};
+
+	(void)state;
+	return probes_setup(&o);
+}
+
+/* A group's setup: the probes of this process with its own USDT notes. */
+static inline int setup_self(void **state)
+{
+	(void)state;
+	return probes_setup_self();
+}
+
 static inline int teardown(void **state)
 {
 	(void)state;
@@ -55,6 +72,20 @@ static inline int teardown(void **state)
 static inline uint64_t counter(int idx)
 {
 	return probe_counter(probes, idx);
+}
+
+/* The key the syscall decoders give this process's fd: (pid << 32 | fd). */
+static inline uint64_t dev_of(int fd)
+{
+	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+}
+
+/* Every record waiting, handed to fn with s (len bytes) zeroed first. */
+static inline void poll_into(void *s, size_t len, probe_event_fn fn)
+{
+	memset(s, 0, len);
+	while (probes_poll(probes, 0, fn, s) > 0)
+		;
 }
 
 /* The syscall decoders on prepared inputs (BPF_PROG_TEST_RUN): args = { fd, cmd, arg, ret }. */

@@ -28,14 +28,6 @@
 /* Words of a bitmap counted per query: the bound of the group's loops. */
 static size_t bound_words = VFMIG_BITMAP_MAX_WORDS;
 
-static int setup(void **state)
-{
-	struct probe_opts o = {.pid = getpid()};
-
-	(void)state;
-	return probes_setup(&o);
-}
-
 /* As on 5.15 and 5.16, which have no bpf_loop: loops the verifier bounds. */
 static int setup_bounded(void **state)
 {
@@ -77,9 +69,7 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 
 static void poll_all(struct seen *s)
 {
-	memset(s, 0, sizeof(*s));
-	while (probes_poll(probes, 0, on_event, s) > 0)
-		;
+	poll_into(s, sizeof(*s), on_event);
 }
 
 struct feature_state {
@@ -368,11 +358,6 @@ static void test_bitmap_counted_to_the_bound(void **state)
 	munmap(bm, 4096);
 }
 
-static uint64_t dev_of(int fd)
-{
-	return (uint64_t)getpid() << 32 | (unsigned int)fd;
-}
-
 /* Names the probes recorded for devices of this process. */
 static int names_of_mine(void)
 {
@@ -486,9 +471,7 @@ static int on_track(void *ctx, const struct vfmig_event *e)
 
 static void poll_track(struct track_seen *s)
 {
-	memset(s, 0, sizeof(*s));
-	while (probes_poll(probes, 0, on_track, s) > 0)
-		;
+	poll_into(s, sizeof(*s), on_track);
 }
 
 /* Starts, stops and refusals per interface: [0] starts, [1] stops, [2] refused. */
@@ -694,9 +677,7 @@ static int on_data(void *ctx, const struct vfmig_event *e)
 
 static void poll_data(struct data_seen *s)
 {
-	memset(s, 0, sizeof(*s));
-	while (probes_poll(probes, 0, on_data, s) > 0)
-		;
+	poll_into(s, sizeof(*s), on_data);
 }
 
 /* The ioctl decoders of p on a prepared input: args = { fd, cmd, arg, ret }. */
@@ -1252,7 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_data_fd_bytes_counted),
 		cmocka_unit_test(test_data_fds_forgotten_at_exec_and_exit),
 	};
-	int failed = cmocka_run_group_tests(tests, setup, teardown);
+	int failed = cmocka_run_group_tests(tests, setup_pid, teardown);
 
 	return failed +
 	       cmocka_run_group_tests_name("without bpf_loop", bounded, setup_bounded, teardown);

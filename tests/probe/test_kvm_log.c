@@ -22,14 +22,6 @@
 
 static uint64_t bm[BM_WORDS];
 
-static int setup(void **state)
-{
-	struct probe_opts o = {.pid = getpid()};
-
-	(void)state;
-	return probes_setup(&o);
-}
-
 struct seen {
 	struct vfmig_event memslot, clear, bitmap;
 	int memslots, clears, bitmaps;
@@ -56,14 +48,7 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 
 static void poll_all(struct seen *s)
 {
-	memset(s, 0, sizeof(*s));
-	while (probes_poll(probes, 0, on_event, s) > 0)
-		;
-}
-
-static uint64_t dev_of(int fd)
-{
-	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+	poll_into(s, sizeof(*s), on_event);
 }
 
 /* Counters, all of them, so that a test can check the ones that must not move too. */
@@ -269,5 +254,5 @@ int main(void)
 		cmocka_unit_test(test_prepared_cut_short),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_pid, teardown);
 }

@@ -7,7 +7,6 @@
  * dirtied, and ring-buffer records it caused.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,18 +18,6 @@
 #include "probe/probe_test.h"
 
 #define MEM (4u << 20)
-
-static char binary[PATH_MAX];
-
-static int setup(void **state)
-{
-	struct probe_opts o = {.pid = getpid(), .binary = binary};
-
-	(void)state;
-	if (!realpath("/proc/self/exe", binary))
-		return -1;
-	return probes_setup(&o);
-}
 
 static void drain(void)
 {
@@ -510,5 +497,5 @@ int main(void)
 		cmocka_unit_test(test_ring_drops_counted),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_self, teardown);
 }

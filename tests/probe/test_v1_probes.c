@@ -25,12 +25,6 @@
 #define RES VFIO_DEVICE_STATE_V1_RESUMING
 #define REGION_OFFSET 0x9000ull /* of the migration region in the stand-in device fd */
 
-static int setup(void **state)
-{
-	(void)state;
-	return probes_setup_self();
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec t;
@@ -174,11 +168,6 @@ static ssize_t v1_write(int fd, uint32_t bits, unsigned int *from, struct arcs *
 	return n;
 }
 
-static uint64_t dev_of(int fd)
-{
-	return (uint64_t)getpid() << 32 | (unsigned int)fd;
-}
-
 /*
  * At the syscalls: the fd whose answer named the migration region has its
  * device_state writes counted as requests (the first from unknown, later
@@ -264,5 +253,5 @@ int main(void)
 		cmocka_unit_test(test_syscall_v1_requests),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_self, teardown);
 }
