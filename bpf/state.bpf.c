@@ -380,6 +380,63 @@ int tp__v1_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+#define V1_FORGET_BATCH 16
+#define V1_FORGET_ROUNDS 4 /* 64 regions a process: more device fds than a VMM has */
+
+struct v1_forget {
+	__u64 pid;
+	__u32 n;
+	__u64 keys[V1_FORGET_BATCH];
+};
+
+static long v1_collect(struct bpf_map *map, __u64 *key, struct v1_region *r, struct v1_forget *f)
+{
+	if (*key >> 32 != f->pid)
+		return 0;
+	if (f->n >= V1_FORGET_BATCH)
+		return 1;
+	f->keys[f->n++] = *key;
+	return 0;
+}
+
+/* The process's regions, gone: exec closes device fds (O_CLOEXEC) without close(2). */
+static __always_inline void v1_regions_forget_process(void)
+{
+	struct v1_forget f = {.pid = bpf_get_current_pid_tgid() >> 32};
+	__u32 round, i;
+
+	for (round = 0; round < V1_FORGET_ROUNDS; round++) {
+		f.n = 0;
+		bpf_for_each_map_elem(&v1_regions, v1_collect, &f, 0);
+		for (i = 0; i < V1_FORGET_BATCH && i < f.n; i++)
+			bpf_map_delete_elem(&v1_regions, &f.keys[i]);
+		if (f.n < V1_FORGET_BATCH)
+			break;
+	}
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int tp__v1_exec(void *ctx)
+{
+	if (v1_regions_seen)
+		v1_regions_forget_process();
+	return 0;
+}
+
+/* A thread's exit: the process's regions go with its last thread. */
+SEC("tracepoint/sched/sched_process_exit")
+int tp__v1_exit(void *ctx)
+{
+	struct task_struct *task;
+
+	if (!v1_regions_seen)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!BPF_CORE_READ(task, signal, live.counter))
+		v1_regions_forget_process();
+	return 0;
+}
+
 /*
  * The tests' way to a GET_REGION_INFO answer this kernel cannot give:
  * args = { fd, info, ret }.

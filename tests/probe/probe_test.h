@@ -5,7 +5,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "common/probe_util.h"
 #include "common/vfmig_test.h"
@@ -78,6 +83,67 @@ static inline uint64_t counter(int idx)
 static inline uint64_t dev_of(int fd)
 {
 	return (uint64_t)getpid() << 32 | (unsigned int)fd;
+}
+
+/* Keys of pid's in the map p keeps by (pid << 32 | fd). */
+static inline int keys_of_pid(struct vfmig_probes *p, const char *map, pid_t pid)
+{
+	int mfd = probes_map_fd(p, map), n = 0;
+	uint64_t key, next;
+	void *prev = NULL;
+
+	assert_true(mfd >= 0);
+	while (!bpf_map_get_next_key(mfd, prev, &next)) {
+		key = next;
+		n += key >> 32 == (uint64_t)pid;
+		prev = &key;
+	}
+	return n;
+}
+
+/* The same once none is left or 2 s passed: exit's tracepoint runs after a parent saw it. */
+static inline int keys_left(struct vfmig_probes *p, const char *map, pid_t pid)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int i, n = keys_of_pid(p, map, pid);
+
+	for (i = 0; n && i < 200; i++) {
+		nanosleep(&ts, NULL);
+		n = keys_of_pid(p, map, pid);
+	}
+	return n;
+}
+
+/*
+ * A child that runs prepare(arg) (0: done), says so on *ready, waits for a
+ * byte on *go, then execs sleep (exec true) or exits, its fds left open:
+ * what the probes must forget without a close(2).
+ */
+static inline pid_t child_that_leaves(int (*prepare)(void *arg), void *arg, bool exec, int *ready,
+				      int *go)
+{
+	int up[2], down[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (prepare(arg))
+			_exit(3);
+		if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(4);
+		if (exec)
+			execl("/bin/sleep", "sleep", "10", (char *)NULL);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	*ready = up[0];
+	*go = down[1];
+	return pid;
 }
 
 /* Every record waiting, handed to fn with s (len bytes) zeroed first. */

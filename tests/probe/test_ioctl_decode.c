@@ -1099,45 +1099,12 @@ static void test_data_fd_every_syscall_counted(void **state)
 	assert_int_equal(data_fds_of(getpid(), -1, NULL), mine0);
 }
 
-/* Waits up to 2 s for pid's data fds to be forgotten; returns how many are left. */
-static int data_fds_left(pid_t pid)
+/* The child's two data fds (prepared SETs that returned them). */
+static int two_data_fds(void *arg)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
-	int i, n = data_fds_of(pid, -1, NULL);
-
-	for (i = 0; n && i < 200; i++) {
-		nanosleep(&ts, NULL);
-		n = data_fds_of(pid, -1, NULL);
-	}
-	return n;
-}
-
-/* A child given data fds (prepared), that then execs or exits without closing them. */
-static pid_t child_with_data_fds(bool exec, int *ready, int *go)
-{
-	int up[2], down[2];
-	pid_t pid;
-	char c;
-
-	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		if (prepared_set(VFIO_DEVICE_STATE_STOP_COPY, 0, 0, 40) ||
-		    prepared_set(VFIO_DEVICE_STATE_RESUMING, 2, 0, 41))
-			_exit(3);
-		if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) != 1)
-			_exit(4);
-		if (exec)
-			execl("/bin/sleep", "sleep", "10", (char *)NULL);
-		_exit(0); /* the fds left open: the kernel closes them */
-	}
-	close(up[1]);
-	close(down[0]);
-	*ready = up[0];
-	*go = down[1];
-	return pid;
+	(void)arg;
+	return prepared_set(VFIO_DEVICE_STATE_STOP_COPY, 0, 0, 40) ||
+	       prepared_set(VFIO_DEVICE_STATE_RESUMING, 2, 0, 41);
 }
 
 static void test_data_fds_forgotten_at_exec_and_exit(void **state)
@@ -1149,22 +1116,22 @@ static void test_data_fds_forgotten_at_exec_and_exit(void **state)
 	(void)state;
 	NEED_PROBES();
 	/* exit */
-	pid = child_with_data_fds(false, &ready, &go);
+	pid = child_that_leaves(two_data_fds, NULL, false, &ready, &go);
 	assert_int_equal(read(ready, &c, 1), 1);
 	assert_int_equal(data_fds_of(pid, -1, NULL), 2);
 	assert_int_equal(write(go, "g", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(data_fds_left(pid), 0);
+	assert_int_equal(keys_left(probes, "data_fds", pid), 0);
 	close(ready);
 	close(go);
 	/* exec: the fds are O_CLOEXEC (as VFIO makes data fds), gone while the process lives */
-	pid = child_with_data_fds(true, &ready, &go);
+	pid = child_that_leaves(two_data_fds, NULL, true, &ready, &go);
 	assert_int_equal(read(ready, &c, 1), 1);
 	assert_int_equal(data_fds_of(pid, -1, NULL), 2);
 	assert_int_equal(write(go, "g", 1), 1);
 	assert_int_equal(read(ready, &c, 1), 0); /* closed on exec */
-	assert_int_equal(data_fds_left(pid), 0);
+	assert_int_equal(keys_left(probes, "data_fds", pid), 0);
 	assert_int_equal(kill(pid, 0), 0); /* still there: it was the exec */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -10,10 +10,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "emu/device.h"
 #include "probe/probe_test.h"
@@ -246,11 +250,65 @@ static void test_syscall_v1_requests(void **state)
 	close(small);
 }
 
+/* The child's two migration regions (prepared answers) on fds it will not close. */
+static int two_regions(void *arg)
+{
+	struct vfmig_probes *all = arg;
+	struct region_answer a;
+	int fd1 = open("/dev/zero", O_RDWR | O_CLOEXEC), fd2 = dup3(fd1, 60, O_CLOEXEC);
+	uint64_t args[3] = {(unsigned int)fd1, (uintptr_t)&a, 0};
+
+	answer(&a, VFIO_REGION_TYPE_MIGRATION_DEPRECATED, VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED);
+	if (fd1 < 0 || fd2 < 0 || probes_test_run(all, "test__v1_region_info", args, 3))
+		return -1;
+	args[0] = (unsigned int)fd2;
+	return probes_test_run(all, "test__v1_region_info", args, 3);
+}
+
+/*
+ * A process's regions go with it, and at exec (which closes device fds,
+ * O_CLOEXEC, without close(2)): a later fd of the same number is no device.
+ * The child is another process, so these probes follow every process.
+ */
+static void test_v1_regions_forgotten_at_exec_and_exit(void **state)
+{
+	struct probe_opts o = {0};
+	struct vfmig_probes *all;
+	int ready, go, status, exec;
+	char err[256], c;
+	pid_t pid;
+
+	(void)state;
+	NEED_PROBES();
+	if (probes_open(&all, &o, err, sizeof(err)))
+		fail_msg("probes_open: %s", err);
+	for (exec = 0; exec < 2; exec++) {
+		pid = child_that_leaves(two_regions, all, exec, &ready, &go);
+		assert_int_equal(read(ready, &c, 1), 1);
+		assert_int_equal(keys_of_pid(all, "v1_regions", pid), 2);
+		assert_int_equal(write(go, "g", 1), 1);
+		if (exec) {
+			assert_int_equal(read(ready, &c, 1), 0); /* closed on exec */
+			assert_int_equal(keys_left(all, "v1_regions", pid), 0);
+			assert_int_equal(kill(pid, 0), 0); /* still there: it was the exec */
+			kill(pid, SIGKILL);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!exec)
+			assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_int_equal(keys_left(all, "v1_regions", pid), 0);
+		close(ready);
+		close(go);
+	}
+	probes_close(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_emulated_v1_requests),
 		cmocka_unit_test(test_syscall_v1_requests),
+		cmocka_unit_test(test_v1_regions_forgotten_at_exec_and_exit),
 	};
 
 	return cmocka_run_group_tests(tests, setup_self, teardown);
