@@ -62,9 +62,12 @@ int BPF_USDT(usdt__precopy_info, __u32 dev, __u64 initial, __u64 dirty, int resu
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__data_size, __u32 dev, __u64 len, int result)
+int usdt__data_size(struct pt_regs *ctx)
 {
-	if (!filtered_out())
+	long dev = 0;
+
+	/* data_size(dev, len, result): only dev is read, each argument costs a spec lookup */
+	if (!filtered_out() && !bpf_usdt_arg(ctx, 0, &dev) && !dev_out((__u32)dev))
 		count(VFMIG_C_DATA_SIZES, 1);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * dirtied, and ring-buffer records it caused.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -486,6 +487,34 @@ static void test_ring_drops_counted(void **state)
 	emu_dev_destroy(dev);
 }
 
+/*
+ * The device filter (-d) on a device's USDT calls: probes for one device
+ * count its MIG_DATA_SIZE calls and not another's; unfiltered ones count both.
+ */
+static void test_device_filter_data_sizes(void **state)
+{
+	struct emu_dev *a = mk("nic", ""), *b = mk("nic", "");
+	struct probe_opts o = {.pid = getpid(), .dev = emu_dev_id(a)};
+	uint64_t all0 = counter(VFMIG_C_DATA_SIZES), len;
+	struct vfmig_probes *only_a;
+	char err[256], self[PATH_MAX];
+	int i;
+
+	(void)state;
+	NEED_PROBES();
+	assert_non_null(realpath("/proc/self/exe", self));
+	o.binary = self;
+	if (probes_open(&only_a, &o, err, sizeof(err)))
+		fail_msg("probes_open -d: %s", err);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(emu_get_data_size(i < 2 ? a : b, &len), 0);
+	assert_int_equal(probe_counter(only_a, VFMIG_C_DATA_SIZES), 2);
+	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - all0, 5);
+	probes_close(only_a);
+	emu_dev_destroy(a);
+	emu_dev_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_pins_per_device),
 		cmocka_unit_test(test_write_faults_per_window),
 		cmocka_unit_test(test_ring_drops_counted),
+		cmocka_unit_test(test_device_filter_data_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, setup_self, teardown);
