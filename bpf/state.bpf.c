@@ -44,7 +44,7 @@ int BPF_USDT(usdt__state_set_end, __u32 dev, __u32 from, __u32 to, int result, _
 SEC("usdt")
 int BPF_USDT(usdt__state_get, __u32 dev, __u32 state, int result)
 {
-	if (!filtered_out() && !result)
+	if (!filtered_out() && !dev_out(dev) && !result)
 		set_state(dev, state);
 	return 0;
 }

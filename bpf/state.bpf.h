@@ -66,7 +66,7 @@ static __always_inline int on_precopy_info(__u64 dev, __u64 initial, __u64 dirty
 	struct vfmig_dev_state *st;
 	struct vfmig_event *e;
 
-	if (filtered_out())
+	if (filtered_out() || dev_out(dev))
 		return 0;
 	count(VFMIG_C_PRECOPY_INFOS, 1);
 	st = dev_state(dev);
@@ -89,7 +89,7 @@ static __always_inline int on_data(__u64 dev, __u64 len, long result, __u32 coun
 {
 	struct vfmig_event *e;
 
-	if (filtered_out())
+	if (filtered_out() || dev_out(dev))
 		return 0;
 	if (result > 0)
 		count(counter, result);

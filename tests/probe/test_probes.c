@@ -489,13 +489,15 @@ static void test_ring_drops_counted(void **state)
 
 /*
  * The device filter (-d) on a device's USDT calls: probes for one device
- * count its MIG_DATA_SIZE calls and not another's; unfiltered ones count both.
+ * count its MIG_DATA_SIZE calls and learn its state, not another's;
+ * unfiltered ones count both.
  */
 static void test_device_filter_data_sizes(void **state)
 {
 	struct emu_dev *a = mk("nic", ""), *b = mk("nic", "");
 	struct probe_opts o = {.pid = getpid(), .dev = emu_dev_id(a)};
-	uint64_t all0 = counter(VFMIG_C_DATA_SIZES), len;
+	uint64_t all0 = counter(VFMIG_C_DATA_SIZES), len, devs[8];
+	enum vfio_device_mig_state st;
 	struct vfmig_probes *only_a;
 	char err[256], self[PATH_MAX];
 	int i;
@@ -508,6 +510,11 @@ static void test_device_filter_data_sizes(void **state)
 		fail_msg("probes_open -d: %s", err);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(emu_get_data_size(i < 2 ? a : b, &len), 0);
+	assert_int_equal(emu_get_state(a, &st), 0);
+	assert_int_equal(emu_get_state(b, &st), 0);
+	/* a's state, learned from its GET, is the one device these probes know */
+	assert_int_equal(agg_devices(only_a, devs, 8), 1);
+	assert_int_equal(devs[0], emu_dev_id(a));
 	assert_int_equal(probe_counter(only_a, VFMIG_C_DATA_SIZES), 2);
 	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - all0, 5);
 	probes_close(only_a);
