@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "probe/helpers.h"
 #include "probe/host.h"
 #include "probe/loadlog.h"
 #include "probe/loader.h"
@@ -190,101 +191,23 @@ static bool func_btf(struct vfmig_probes *p, const char *fn)
 	return false;
 }
 
-/* BPF helper names by id, as far as the uapi headers we build with know them. */
-#define HELPER_NAME(name, ...) #name
-static const char *const helper_names[] = {__BPF_FUNC_MAPPER(HELPER_NAME)};
-#define NHELPERS (sizeof(helper_names) / sizeof(helper_names[0]))
-
-/* name is in the comma-separated list (of helper names, "bpf_" or not). */
-static bool in_list(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	const char *at;
-
-	for (at = list; at && *at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
-		if (!strncmp(at, "bpf_", 4))
-			at += 4;
-		if (!strncmp(at, name, len) && (at[len] == ',' || !at[len]))
-			return true;
-	}
-	return false;
-}
-
-/* Each name in probe_opts.hide_helpers is a helper: 0, or -EINVAL naming the first that is not. */
-static int check_hidden(const char *list, char *err, size_t errlen)
-{
-	char name[48];
-	const char *at, *end;
-	size_t i;
-
-	for (at = list; at && *at; at = *end ? end + 1 : end) {
-		end = strchrnul(at, ',');
-		snprintf(name, sizeof(name), "%.*s", (int)(end - at), at);
-		for (i = 0; i < NHELPERS && !in_list(name, helper_names[i]); i++)
-			;
-		if (i == NHELPERS) {
-			snprintf(err, errlen, "VFMIG_HIDE_HELPERS: '%s' is not a BPF helper", name);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/*
- * The kernel has helper BPF_FUNC_<name>: by its own list (enum bpf_func_id
- * in its BTF), unless hidden to test what older kernels get.
- */
+/* The kernel has BPF_FUNC_<name>, unless hidden to test what older kernels get. */
 static bool kernel_has_helper(struct vfmig_probes *p, const char *name)
 {
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	char want[64];
-	int id, i;
-
-	if (in_list(p->opts.hide_helpers, name))
-		return false;
 	parse_btf(p);
-	id = p->btf[0] ? btf__find_by_name_kind(p->btf[0], "bpf_func_id", BTF_KIND_ENUM) : -1;
-	if (id <= 0)
-		return true; /* cannot tell: the verifier will say */
-	t = btf__type_by_id(p->btf[0], id);
-	e = btf_enum(t);
-	snprintf(want, sizeof(want), "BPF_FUNC_%s", name);
-	for (i = 0; i < btf_vlen(t); i++, e++) {
-		if (!strcmp(btf__name_by_offset(p->btf[0], e->name_off), want))
-			return true;
-	}
-	return false;
+	return helper_in_kernel(p->btf[0], p->opts.hide_helpers, name);
 }
 
 /*
- * A helper the program calls that this kernel lacks (bpf_loop aside: the
- * programs bound their loops themselves without it), said in why. Before
- * load libbpf holds only the entry function's instructions: a helper called
- * from a subprogram alone reaches the verifier, whose refusal then switches
- * the program off in its own words.
+ * Before load libbpf holds only the entry function's instructions: a helper
+ * called from a subprogram alone reaches the verifier, whose refusal then
+ * switches the program off in its own words.
  */
 static const char *missing_helper(struct vfmig_probes *p, struct bpf_program *prog, char *why,
 				  size_t len)
 {
-	const struct bpf_insn *insn = bpf_program__insns(prog);
-	size_t i, n = bpf_program__insn_cnt(prog);
-
-	for (i = 0; i < n; i++) {
-		const char *name;
-
-		if (insn[i].code != (BPF_JMP | BPF_CALL) || insn[i].src_reg || insn[i].imm <= 0 ||
-		    (size_t)insn[i].imm >= NHELPERS || insn[i].imm == BPF_FUNC_loop)
-			continue;
-		name = helper_names[insn[i].imm];
-		if (kernel_has_helper(p, name))
-			continue;
-		snprintf(why, len, "needs bpf_%s, which this kernel lacks%s", name,
-			 in_list(p->opts.hide_helpers, name) ? " (hidden: VFMIG_HIDE_HELPERS)"
-							     : "");
-		return why;
-	}
-	return NULL;
+	parse_btf(p);
+	return helper_missing(prog, p->btf[0], p->opts.hide_helpers, why, len);
 }
 
 static bool is_usdt(const char *kind)
@@ -650,8 +573,7 @@ static void bounded_loops(struct vfmig_probes *p)
 	snprintf(r->reason, sizeof(r->reason),
 		 "not in this kernel%s: dirty bitmaps counted up to %d words (%d MiB at 4 KiB "
 		 "pages) per query, the rest as cut short",
-		 in_list(p->opts.hide_helpers, "loop") ? " (hidden: VFMIG_HIDE_HELPERS)"
-						       : " (before 5.17)",
+		 helper_hidden_note(p->opts.hide_helpers, "loop", " (before 5.17)"),
 		 VFMIG_BITMAP_BOUNDED_WORDS, VFMIG_BITMAP_BOUNDED_WORDS * 64 * 4 / 1024);
 }
 
@@ -678,7 +600,7 @@ int probes_open(struct vfmig_probes **out, const struct probe_opts *o, char *err
 		ret = check_privileges(err, errlen);
 	if (ret)
 		return ret;
-	ret = check_hidden(o->hide_helpers, err, errlen);
+	ret = helpers_check_hidden(o->hide_helpers, err, errlen);
 	if (ret)
 		return ret;
 	p = calloc(1, sizeof(*p));
