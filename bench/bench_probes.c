@@ -795,14 +795,19 @@ static double positive(double x)
 }
 
 /* USDT hits of a family's programs in one migration. */
+/* A USDT program of family. */
+static bool usdt_of(const struct prog_stat *s, const char *family)
+{
+	return !strcmp(s->family, family) && !strncmp(s->name, "usdt__", 6);
+}
+
 static uint64_t usdt_hits(const struct census *cs, const char *family)
 {
 	uint64_t n = 0;
 	int i;
 
 	for (i = 0; i < cs->nprogs; i++) {
-		if (!strcmp(cs->progs[i].family, family) &&
-		    !strncmp(cs->progs[i].name, "usdt__", 6))
+		if (usdt_of(&cs->progs[i], family))
 			n += cs->progs[i].cnt;
 	}
 	return n;
@@ -876,8 +881,7 @@ static double account(const struct census *cs)
 		s = fams[f].usdt < C_NR ? n * positive(costs[fams[f].usdt].cost) : 0;
 		printf("    %-7s %5llu USDT", fams[f].family, (unsigned long long)n);
 		for (i = 0; i < cs->nprogs; i++) {
-			if (!strcmp(cs->progs[i].family, fams[f].family) && cs->progs[i].cnt &&
-			    !strncmp(cs->progs[i].name, "usdt__", 6))
+			if (usdt_of(&cs->progs[i], fams[f].family) && cs->progs[i].cnt)
 				printf(" %s %llu", cs->progs[i].name + 6,
 				       (unsigned long long)cs->progs[i].cnt);
 		}

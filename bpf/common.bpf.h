@@ -425,4 +425,35 @@ static __always_inline void report_bitmap(__u64 dev, __u32 iface, __u64 iova, __
 	}
 }
 
+/* ---- a process's (pid << 32 | fd) keys, forgotten when it execs or exits ---- */
+
+#define FORGET_BATCH 16
+
+/* Keys of one process, collected from a map a batch at a time (deleted outside the walk). */
+struct pid_keys {
+	__u64 pid;
+	__u32 n;
+	__u64 keys[FORGET_BATCH];
+};
+
+/* A bpf_for_each_map_elem callback; the families that forget no fds leave it unused. */
+static __attribute__((unused)) long collect_pid_keys(struct bpf_map *map, __u64 *key, void *value,
+						     struct pid_keys *f)
+{
+	if (*key >> 32 != f->pid)
+		return 0;
+	if (f->n >= FORGET_BATCH)
+		return 1;
+	f->keys[f->n++] = *key;
+	return 0;
+}
+
+/* At sched_process_exit: the process's fds go with its last thread. */
+static __always_inline bool last_thread_exiting(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return !BPF_CORE_READ(task, signal, live.counter);
+}
+
 #endif

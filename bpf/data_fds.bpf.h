@@ -165,31 +165,13 @@ int tp__sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-#define FORGET_BATCH 16
-
-struct forget_ctx {
-	__u64 pid;
-	__u32 n;
-	__u64 keys[FORGET_BATCH];
-};
-
-static long collect_pid(struct bpf_map *map, __u64 *key, __u64 *dev, struct forget_ctx *f)
-{
-	if (*key >> 32 != f->pid)
-		return 0;
-	if (f->n >= FORGET_BATCH)
-		return 1;
-	f->keys[f->n++] = *key;
-	return 0;
-}
-
 /* One round: up to FORGET_BATCH of the process's data fds collected, then forgotten. */
-static long forget_round(__u32 round, struct forget_ctx *f)
+static long forget_round(__u32 round, struct pid_keys *f)
 {
 	__u32 i;
 
 	f->n = 0;
-	bpf_for_each_map_elem(&data_fds, collect_pid, f, 0);
+	bpf_for_each_map_elem(&data_fds, collect_pid_keys, f, 0);
 	for (i = 0; i < FORGET_BATCH; i++) {
 		if (i >= f->n)
 			break;
@@ -201,8 +183,7 @@ static long forget_round(__u32 round, struct forget_ctx *f)
 /* Every data fd of the current process, gone at once (exec closes them: O_CLOEXEC). */
 static __always_inline void data_fds_forget_process(void)
 {
-	struct forget_ctx f = {.pid = bpf_get_current_pid_tgid() >> 32};
-
+	struct pid_keys f = {.pid = bpf_get_current_pid_tgid() >> 32};
 	__u32 round;
 
 	if (has_bpf_loop()) {
@@ -227,12 +208,7 @@ int tp__data_fds_exec(void *ctx)
 SEC("tracepoint/sched/sched_process_exit")
 int tp__data_fds_exit(void *ctx)
 {
-	struct task_struct *task;
-
-	if (data_fds_open <= 0)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (!BPF_CORE_READ(task, signal, live.counter))
+	if (data_fds_open > 0 && last_thread_exiting())
 		data_fds_forget_process();
 	return 0;
 }

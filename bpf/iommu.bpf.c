@@ -45,11 +45,14 @@ static __always_inline int on_map(__u64 iova, __u64 bytes, bool unmap, bool vfio
 	return 0;
 }
 
+/* Map ioctls in flight on any thread: host mappings and other ioctls leave at this count. */
+__s64 map_calls_open;
+
 static __always_inline bool vfio_in_flight(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	return bpf_map_lookup_elem(&vfio_map_inflight, &tid) != NULL;
+	return map_calls_open > 0 && bpf_map_lookup_elem(&vfio_map_inflight, &tid) != NULL;
 }
 
 /*
@@ -90,10 +93,17 @@ int BPF_USDT(usdt__iommu_unmap, __u32 kind, __u64 iova, __u64 size)
 	return filtered_out() ? 0 : on_map(iova, size, true, true, VFMIG_SRC_USDT);
 }
 
-/* VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP: _IO(';', n) */
+/* _IO(';', n): type1's below IOMMUFD_CMD_BASE's, iommufd's from it */
+#define CMD_MAP_DMA 0x3b71
+#define CMD_UNMAP_DMA 0x3b72
+#define CMD_IOMMUFD_FIRST 0x3b80
+#define CMD_IOAS_MAP 0x3b85
+#define CMD_IOAS_UNMAP 0x3b86
+
 static __always_inline bool map_ioctl(__u32 cmd)
 {
-	return cmd == 0x3b71 || cmd == 0x3b72 || cmd == 0x3b85 || cmd == 0x3b86;
+	return cmd == CMD_MAP_DMA || cmd == CMD_UNMAP_DMA || cmd == CMD_IOAS_MAP ||
+	       cmd == CMD_IOAS_UNMAP;
 }
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
@@ -107,25 +117,33 @@ int tp__map_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	c = (struct map_call){bpf_ktime_get_ns(), cmd, ctx->args[0]};
-	bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_ANY);
+	if (!bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_NOEXIST))
+		__sync_fetch_and_add(&map_calls_open, 1);
+	else /* one whose exit was never seen: replaced, already counted */
+		bpf_map_update_elem(&vfio_map_inflight, &tid, &c, BPF_ANY);
 	return 0;
 }
 
-/* Every ioctl on the host ends here: a lock-free lookup first, the locked delete only for ours. */
+/* Every ioctl on the host ends here: leaves at the count while no map ioctl is in flight. */
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int tp__map_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct map_call *c = bpf_map_lookup_elem(&vfio_map_inflight, &tid);
+	__u32 tid;
+	struct map_call *c;
 	__u64 dev;
 
+	if (map_calls_open <= 0)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&vfio_map_inflight, &tid);
 	if (!c)
 		return 0;
 	/* the container's or the iommufd's (pid, fd): where the mapping was asked */
 	dev = fd_dev(c->fd);
-	hist_add(dev, VFMIG_H_MAP, c->cmd == 0x3b72 || c->cmd == 0x3b86,
-		 c->cmd < 0x3b80 ? VFMIG_IFACE_TYPE1 : VFMIG_IFACE_IOMMUFD, ctx->ret,
+	hist_add(dev, VFMIG_H_MAP, c->cmd == CMD_UNMAP_DMA || c->cmd == CMD_IOAS_UNMAP,
+		 c->cmd < CMD_IOMMUFD_FIRST ? VFMIG_IFACE_TYPE1 : VFMIG_IFACE_IOMMUFD, ctx->ret,
 		 bpf_ktime_get_ns() - c->ts);
-	bpf_map_delete_elem(&vfio_map_inflight, &tid);
+	if (!bpf_map_delete_elem(&vfio_map_inflight, &tid))
+		__sync_fetch_and_add(&map_calls_open, -1);
 	return 0;
 }

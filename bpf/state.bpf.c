@@ -309,9 +309,12 @@ static __always_inline struct v1_region *state_access(__u64 dev, __u64 count, __
 SEC("tracepoint/syscalls/sys_enter_pwrite64")
 int tp__v1_pwrite_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct v1_call c = {.dev = fd_dev(ctx->args[0]), .kind = V1_WRITE};
+	struct v1_call c = {.kind = V1_WRITE};
 
-	if (!v1_regions_seen || !state_access(c.dev, ctx->args[2], ctx->args[3]) ||
+	if (!v1_regions_seen)
+		return 0;
+	c.dev = fd_dev(ctx->args[0]);
+	if (!state_access(c.dev, ctx->args[2], ctx->args[3]) ||
 	    bpf_probe_read_user(&c.bits, sizeof(c.bits), (void *)ctx->args[1]))
 		return 0;
 	v1_call_put(&c);
@@ -345,9 +348,12 @@ int tp__v1_pwrite_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_pread64")
 int tp__v1_pread_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct v1_call c = {.dev = fd_dev(ctx->args[0]), .arg = ctx->args[1], .kind = V1_READ};
+	struct v1_call c = {.arg = ctx->args[1], .kind = V1_READ};
 
-	if (v1_regions_seen && !filtered_out() && state_access(c.dev, ctx->args[2], ctx->args[3]))
+	if (!v1_regions_seen)
+		return 0;
+	c.dev = fd_dev(ctx->args[0]);
+	if (state_access(c.dev, ctx->args[2], ctx->args[3]) && !filtered_out())
 		v1_call_put(&c);
 	return 0;
 }
@@ -383,37 +389,20 @@ int tp__v1_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-#define V1_FORGET_BATCH 16
 #define V1_FORGET_ROUNDS 4 /* 64 regions a process: more device fds than a VMM has */
-
-struct v1_forget {
-	__u64 pid;
-	__u32 n;
-	__u64 keys[V1_FORGET_BATCH];
-};
-
-static long v1_collect(struct bpf_map *map, __u64 *key, struct v1_region *r, struct v1_forget *f)
-{
-	if (*key >> 32 != f->pid)
-		return 0;
-	if (f->n >= V1_FORGET_BATCH)
-		return 1;
-	f->keys[f->n++] = *key;
-	return 0;
-}
 
 /* The process's regions, gone: exec closes device fds (O_CLOEXEC) without close(2). */
 static __always_inline void v1_regions_forget_process(void)
 {
-	struct v1_forget f = {.pid = bpf_get_current_pid_tgid() >> 32};
+	struct pid_keys f = {.pid = bpf_get_current_pid_tgid() >> 32};
 	__u32 round, i;
 
 	for (round = 0; round < V1_FORGET_ROUNDS; round++) {
 		f.n = 0;
-		bpf_for_each_map_elem(&v1_regions, v1_collect, &f, 0);
-		for (i = 0; i < V1_FORGET_BATCH && i < f.n; i++)
+		bpf_for_each_map_elem(&v1_regions, collect_pid_keys, &f, 0);
+		for (i = 0; i < FORGET_BATCH && i < f.n; i++)
 			bpf_map_delete_elem(&v1_regions, &f.keys[i]);
-		if (f.n < V1_FORGET_BATCH)
+		if (f.n < FORGET_BATCH)
 			break;
 	}
 }
@@ -430,12 +419,7 @@ int tp__v1_exec(void *ctx)
 SEC("tracepoint/sched/sched_process_exit")
 int tp__v1_exit(void *ctx)
 {
-	struct task_struct *task;
-
-	if (!v1_regions_seen)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (!BPF_CORE_READ(task, signal, live.counter))
+	if (v1_regions_seen && last_thread_exiting())
 		v1_regions_forget_process();
 	return 0;
 }

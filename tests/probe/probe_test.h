@@ -85,6 +85,15 @@ static inline uint64_t dev_of(int fd)
 	return (uint64_t)getpid() << 32 | (unsigned int)fd;
 }
 
+/* CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
 /* Keys of pid's in the map p keeps by (pid << 32 | fd). */
 static inline int keys_of_pid(struct vfmig_probes *p, const char *map, pid_t pid)
 {

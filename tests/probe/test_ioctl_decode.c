@@ -361,17 +361,7 @@ static void test_bitmap_counted_to_the_bound(void **state)
 /* Names the probes recorded for devices of this process. */
 static int names_of_mine(void)
 {
-	int fd = probes_map_fd(probes, "dev_names"), n = 0;
-	uint64_t key, next;
-	void *prev = NULL;
-
-	assert_true(fd >= 0);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		n += key >> 32 == (uint64_t)getpid();
-		prev = &key;
-	}
-	return n;
+	return keys_of_pid(probes, "dev_names", getpid());
 }
 
 /* The name in an event's b..d, as far as it goes (24 bytes). */
@@ -762,22 +752,12 @@ static void test_sums_bounded_without_bpf_loop(void **state)
 /* The data fds the probes follow for process pid; *dev_of_fd: the device of fd, if given. */
 static int data_fds_of(pid_t pid, int fd, uint64_t *dev_of_fd)
 {
-	int mfd = probes_map_fd(probes, "data_fds"), n = 0;
-	uint64_t key, next, dev;
-	void *prev = NULL;
+	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd, dev;
 
-	assert_true(mfd >= 0);
-	while (!bpf_map_get_next_key(mfd, prev, &next)) {
-		key = next;
-		if (key >> 32 == (uint64_t)pid) {
-			n++;
-			if (dev_of_fd && (uint32_t)key == (uint32_t)fd &&
-			    !bpf_map_lookup_elem(mfd, &key, &dev))
-				*dev_of_fd = dev;
-		}
-		prev = &key;
-	}
-	return n;
+	if (dev_of_fd && fd >= 0 &&
+	    !bpf_map_lookup_elem(probes_map_fd(probes, "data_fds"), &key, &dev))
+		*dev_of_fd = dev;
+	return keys_of_pid(probes, "data_fds", pid);
 }
 
 /* A SET to state that the kernel answered ret, having returned data_fd. */

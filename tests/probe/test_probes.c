@@ -67,14 +67,6 @@ static uint64_t slot_of(uint64_t ns)
 	return s < VFMIG_HIST_SLOTS ? s : VFMIG_HIST_SLOTS - 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /*
  * Requests per (from, to) equal those made, arc by arc; their latencies
  * (the device's set start to end, by USDT) lie within the time the caller

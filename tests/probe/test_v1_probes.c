@@ -29,14 +29,6 @@
 #define RES VFIO_DEVICE_STATE_V1_RESUMING
 #define REGION_OFFSET 0x9000ull /* of the migration region in the stand-in device fd */
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000ull + t.tv_nsec;
-}
-
 struct arcs {
 	unsigned int n[NSTATES + 1][NSTATES]; /* [from][to]; from NSTATES: unknown */
 	uint64_t wall[NSTATES + 1][NSTATES];  /* the caller's time in those requests */

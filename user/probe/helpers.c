@@ -50,6 +50,19 @@ const char *helper_hidden_note(const char *hidden, const char *name, const char 
 	return helper_hidden(hidden, name) ? " (hidden: VFMIG_HIDE_HELPERS)" : otherwise;
 }
 
+/* enum bpf_func_id's type id, found once per BTF: the search walks every type. */
+static int func_id_enum(const struct btf *vmlinux)
+{
+	static const struct btf *seen;
+	static int id = -1;
+
+	if (vmlinux != seen) {
+		seen = vmlinux;
+		id = vmlinux ? btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM) : -1;
+	}
+	return id;
+}
+
 bool helper_in_kernel(const struct btf *vmlinux, const char *hidden, const char *name)
 {
 	const struct btf_type *t;
@@ -59,7 +72,7 @@ bool helper_in_kernel(const struct btf *vmlinux, const char *hidden, const char 
 
 	if (helper_hidden(hidden, name))
 		return false;
-	id = vmlinux ? btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM) : -1;
+	id = func_id_enum(vmlinux);
 	if (id <= 0)
 		return true; /* cannot tell: the verifier will say */
 	t = btf__type_by_id(vmlinux, id);
