@@ -164,7 +164,7 @@ int qemu__vfio_state_pending_exact(struct pt_regs *ctx)
 	long initial = 0, dirty = 0;
 	struct vfmig_dev_state *st;
 
-	if (!dev)
+	if (!dev || dev_out(dev))
 		return 0;
 	count(VFMIG_C_DATA_SIZES, 1);
 	st = bpf_map_lookup_elem(&devices, &dev);

@@ -455,7 +455,7 @@ static void test_80_requests_and_data(void **state)
 	counted(run.t.write_bytes, MIB + 2000, VFMIG_C_DATA_WRITE_BYTES);
 }
 
-/* -d: only the requests of that QEMU device (the destination's), by its key. */
+/* -d: only the requests and size queries of that QEMU device (the destination's), by its key. */
 static void test_device_filter(void **state)
 {
 	static const struct arc_want want[] = {
@@ -469,6 +469,9 @@ static void test_device_filter(void **state)
 	assert_int_equal(run.t.sets, 5);
 	assert_int_equal(counter(VFMIG_C_STATE_SETS), 2);
 	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS), 0);
+	/* the size queries were the other device's: fired, not counted */
+	assert_true(run.t.data_sizes > 0);
+	assert_int_equal(counter(VFMIG_C_DATA_SIZES), 0);
 	arcs_match(want, sizeof(want) / sizeof(want[0]), true);
 	assert_int_equal(arc(qemu_key(dev_a), ST_RUNNING, ST_PRE_COPY, 0, &h), 0);
 	assert_int_equal(run.ev.sets_a, 0);
