@@ -23,17 +23,20 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 DEPS_STAMP := $(BUILD)/.deps
+# The folders of user/, lowest first: each may call into those before it, never after
+# (make lint checks it from the objects' symbols).
+LAYERS := user/common user/memory user/device user/migration user/probe
 LIB := $(BUILD)/libvfmig.a
-LIB_SRCS := $(wildcard user/emu/*.c user/common/*.c user/probe/*.c)
+LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LAYERS)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 TOOLS := vfmig-emu vfmigprof
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
-TEST_SRCS := $(wildcard tests/*/test_*.c)
+TEST_SRCS := $(shell find tests -name 'test_*.c' -not -path 'tests/vmtest/*' | sort)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HELPERS := $(wildcard tests/common/*.c)
 VMTEST_SRCS := $(wildcard tests/vmtest/guest_*.c)
 VMTEST_BINS := $(patsubst %.c,$(BUILD)/%,$(VMTEST_SRCS))
-BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_SRCS := $(shell find bench -name 'bench_*.c' | sort)
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 SOURCES := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 

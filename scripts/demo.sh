@@ -13,18 +13,18 @@ $emu fsm --features stop-copy,p2p,pre-copy STOP_COPY PRE_COPY || true
 
 echo
 echo "== 2. Save a 128 MiB 'bigmem' device while it keeps writing its memory (pre-copy rounds)"
-$emu save --model bigmem --params mem=128m,seed=7 --work 20000 --output "$file" | tee "$file.txt"
+$emu save --variant bigmem --params mem=128m,seed=7 --work 20000 --output "$file" | tee "$file.txt"
 digest=$(sed -n 's/.*digest at stop: \([0-9a-f]*\).*/\1/p' "$file.txt")
 rm -f "$file.txt"
 
 echo
 echo "== 3. Resume it on a fresh instance (another process) and compare the state"
-$emu resume --model bigmem --params mem=128m,seed=7 --input "$file" --expect "$digest"
+$emu resume --variant bigmem --params mem=128m,seed=7 --input "$file" --expect "$digest"
 
 echo
 echo "== 4. A damaged stream is refused and changes nothing"
 printf '\377' | dd of="$file" bs=1 seek=100000 conv=notrunc status=none
-$emu resume --model bigmem --params mem=128m,seed=7 --input "$file" || echo "(refused, as it must be)"
+$emu resume --variant bigmem --params mem=128m,seed=7 --input "$file" || echo "(refused, as it must be)"
 
 echo
 echo "== 5. Live migration of a VM: 256 MiB guest RAM written by a vCPU thread, a NIC whose DMA"

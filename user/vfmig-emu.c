@@ -12,12 +12,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "emu/device.h"
-#include "emu/endpoint.h"
-#include "emu/migrate.h"
-#include "emu/model.h"
-#include "emu/report.h"
-#include "emu/xfer.h"
+#include "device/device.h"
+#include "migration/endpoint.h"
+#include "migration/migrate.h"
+#include "device/variant.h"
+#include "migration/summary.h"
+#include "device/xfer.h"
 
 #define EXIT_USAGE 2
 
@@ -46,9 +46,9 @@ static const char usage_text[] =
 	"  --hot-fraction F       hotcold: share of the working set that is hot (0.1)\n"
 	"  --hot-share F          hotcold: share of the writes it gets (0.9)\n"
 	"  --seed N               workload seed (1)\n"
-	"  --device SPEC          MODEL[:opt=val,...], repeatable; opts dirty=none|type1-pin|\n"
+	"  --device SPEC          VARIANT[:opt=val,...], repeatable; opts dirty=none|type1-pin|\n"
 	"                         type1-rw|type1-iommu|dma-log|iommufd, rate=UNITS/s,\n"
-	"                         features=stop-copy+p2p+pre-copy, and the model's own\n"
+	"                         features=stop-copy+p2p+pre-copy, and the variant's own\n"
 	"                         (default: nic:dirty=type1-pin,rate=20000 and\n"
 	"                         bigmem:mem=32m,rate=100)\n"
 	"Migration options:\n"
@@ -57,9 +57,10 @@ static const char usage_text[] =
 	"  -r, --rounds N         pre-copy round cap (default 30; save: 8)\n"
 	"\n"
 	"Device options (fsm, save, resume):\n"
-	"  -m, --model NAME       device model: nic, bigmem (default bigmem)\n"
-	"  -P, --params LIST      model options, e.g. mem=64m,block=64k,seed=1\n"
-	"  -f, --features LIST    of stop-copy, p2p, pre-copy (default: the model's all)\n"
+	"  -m, --variant NAME     device variant: nic, bigmem (default bigmem; --model is\n"
+	"                         the old name)\n"
+	"  -P, --params LIST      variant options, e.g. mem=64m,block=64k,seed=1\n"
+	"  -f, --features LIST    of stop-copy, p2p, pre-copy (default: the variant's all)\n"
 	"  -w, --work N           device work units run before saving (default 10000)\n"
 	"  -W, --work-per-mib N   device work units per MiB read in pre-copy (default 4)\n"
 	"  -r, --rounds N         at most N pre-copy rounds (default 8)\n"
@@ -73,7 +74,7 @@ static const char usage_text[] =
 	"-P mem=256m -i /tmp/dev.vfmig\n";
 
 struct opts {
-	const char *cmd, *model, *params, *file, *expect, *to, *from, *die_at;
+	const char *cmd, *variant, *params, *file, *expect, *to, *from, *die_at;
 	uint32_t features;
 	uint64_t work, work_per_mib, rounds, bandwidth, downtime_ms, time_s;
 	bool json, rounds_set, drop_page;
@@ -232,6 +233,7 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
+		{"variant", required_argument, NULL, 'm'},
 		{"model", required_argument, NULL, 'm'},
 		{"params", required_argument, NULL, 'P'},
 		{"features", required_argument, NULL, 'f'},
@@ -263,7 +265,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	*o = (struct opts){.model = "bigmem",
+	*o = (struct opts){.variant = "bigmem",
 			   .params = "",
 			   .work = 10000,
 			   .work_per_mib = 4,
@@ -283,7 +285,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		switch (c) {
 		case 'm':
-			o->model = optarg;
+			o->variant = optarg;
 			break;
 		case 'P':
 			o->params = optarg;
@@ -332,9 +334,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static struct emu_dev *make_dev(const struct opts *o, const char *model, const char *params)
+static struct emu_dev *make_dev(const struct opts *o, const char *variant, const char *params)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params, .mig_flags = o->features};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params, .mig_flags = o->features};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
@@ -463,7 +465,7 @@ static int cmd_save(struct opts *o)
 
 	if (!o->file)
 		return usage_error("save needs -o FILE%s", "");
-	dev = make_dev(o, o->model, o->params);
+	dev = make_dev(o, o->variant, o->params);
 	if (!dev)
 		return 1;
 	fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -493,7 +495,7 @@ static int cmd_resume(struct opts *o)
 
 	if (!o->file)
 		return usage_error("resume needs -i FILE%s", "");
-	dev = make_dev(o, o->model, o->params);
+	dev = make_dev(o, o->variant, o->params);
 	if (!dev)
 		return 1;
 	fd = open(o->file, O_RDONLY);
@@ -608,7 +610,7 @@ static int cmd_migrate(struct opts *o)
 			      .downtime_ns = o->downtime_ms * 1000000,
 			      .max_rounds = o->rounds_set ? o->rounds : 30,
 			      .drop_one_page = o->drop_page};
-	struct mig_report *rep = calloc(1, sizeof(*rep));
+	struct mig_summary *rep = calloc(1, sizeof(*rep));
 	int fd, ret, status = 0;
 	char err[256];
 	struct vm *vm;
@@ -638,9 +640,9 @@ static int cmd_migrate(struct opts *o)
 	if (child > 0)
 		waitpid(child, &status, 0);
 	if (o->json)
-		mig_report_json(stdout, vm, rep);
+		mig_summary_json(stdout, vm, rep);
 	else
-		mig_report_text(stdout, vm, rep);
+		mig_summary_text(stdout, vm, rep);
 	print_workload(o, vm);
 	if (ret)
 		fprintf(stderr, "vfmig-emu: migration failed: %s\n", rep->error);

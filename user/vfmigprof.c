@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "probe/host.h"
-#include "probe/report.h"
+#include "probe/stat_out.h"
 #include "probe/usdt_notes.h"
 
 #define EXIT_USAGE 2
@@ -372,7 +372,7 @@ static int check_targets(const struct opts *o)
 
 static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int go)
 {
-	struct stat_report *r = report_new(p, o->json, stdout);
+	struct stat_out *r = stat_out_new(p, o->json, stdout);
 	double t0 = now_s(), step = o->interval_ms / 1e3, next = t0 + step;
 	int status = 0, pidfd = -1;
 
@@ -386,20 +386,20 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 		pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
 	while (!stop && !(o->pid && gone(o->pid, pidfd))) {
 		probes_poll(p, poll_ms(o, next), NULL, NULL);
-		report_refresh_names(r);
+		stat_out_refresh_names(r);
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child)
 			break;
 		if (o->duration && now_s() - t0 >= o->duration)
 			break;
 		if (step && now_s() >= next) {
-			report_interval(r, now_s() - t0);
+			stat_out_interval(r, now_s() - t0);
 			next = next + step > now_s() ? next + step : now_s() + step;
 		}
 	}
 	if (step) /* the last, shorter interval: the deltas add up to the totals */
-		report_interval(r, now_s() - t0);
-	report_total(r, now_s() - t0);
-	report_free(r);
+		stat_out_interval(r, now_s() - t0);
+	stat_out_total(r, now_s() - t0);
+	stat_out_free(r);
 	if (pidfd >= 0)
 		close(pidfd);
 	return child > 0 && (!WIFEXITED(status) || WEXITSTATUS(status)) ? 1 : 0;
@@ -437,7 +437,7 @@ static int run(struct opts *o)
 		return 1;
 	}
 	if (!strcmp(o->cmd, "probes"))
-		report_table(p, o->json, stdout);
+		stat_out_table(p, o->json, stdout);
 	else
 		ret = watch(o, p, child, go);
 	probes_close(p);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "emu/device.h"
+#include "device/device.h"
 
 #define MEM_MIB 256
 #define RUNS 7
@@ -18,7 +18,7 @@
 
 static struct emu_dev *mk(void)
 {
-	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=256m,block=64k"};
+	struct emu_dev_cfg cfg = {.variant = "bigmem", .params = "mem=256m,block=64k"};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev) {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "vfmig/uapi.h"
-#include "emu/guest_mem.h"
+#include "memory/guest_mem.h"
 
 #define RUNS 7	     /* write faults cost ~15 us in this VM: dirtying dominates the run time */
 #define VEC_LEN 4096 /* what guest_mem uses by default */

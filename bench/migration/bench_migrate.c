@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "emu/migrate.h"
+#include "migration/migrate.h"
 
 #define RUNS 7
 #define MEM (128ull << 20)
@@ -73,7 +73,7 @@ static double migrate_once(double *down, uint64_t *bytes)
 {
 	struct vm_cfg cfg = {.mem_size = MEM};
 	struct mig_opts o = {.downtime_ns = 300000000, .max_rounds = 30};
-	struct mig_report *rep = calloc(1, sizeof(*rep));
+	struct mig_summary *rep = calloc(1, sizeof(*rep));
 	struct mig_dest_report drep;
 	char err[256];
 	struct vm *vm;

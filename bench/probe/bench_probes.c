@@ -40,8 +40,8 @@
 #include <bpf/btf.h>
 
 #include "bench.h"
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 #include "probe/aggregate.h"
 #include "probe/usdt_notes.h"
 #include "probe/loader.h"
@@ -703,7 +703,7 @@ static void bt_per_call(struct cost_env *e, const char *self, double bt[][COST_R
 /* Probed minus unprobed, alternating, medians of COST_REPS; with bpftrace too when it is there. */
 static void event_costs(bool have_bt)
 {
-	struct emu_dev_cfg cfg = {.model = "nic"};
+	struct emu_dev_cfg cfg = {.variant = "nic"};
 	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map), .flags = 3, .size = COST_MEM};
 	struct vfio_iommu_type1_dirty_bitmap start = {sizeof(start),
 						      VFIO_IOMMU_DIRTY_PAGES_FLAG_START};

@@ -24,8 +24,8 @@
  *   wp_arm(start, len) / wp_disarm(start, len)     guest RAM write-protect tracking
  *   harvest(start, pages)                          a PAGEMAP_SCAN harvest and its count
  */
-#ifndef VFMIG_EMU_PROBES_H
-#define VFMIG_EMU_PROBES_H
+#ifndef VFMIG_USDT_H
+#define VFMIG_USDT_H
 
 #include <sys/sdt.h>
 

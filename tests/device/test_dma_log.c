@@ -17,8 +17,8 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 
 #define PG 4096ull
 #define MEM_SIZE (8ull << 20)
@@ -49,7 +49,7 @@ struct fx {
 static struct emu_dev *nic(void)
 {
 	char params[128];
-	struct emu_dev_cfg cfg = {.model = "nic", .params = params};
+	struct emu_dev_cfg cfg = {.variant = "nic", .params = params};
 	struct emu_dev *dev;
 
 	snprintf(params, sizeof(params), "buffers=%d,bufsize=%llu,pkt=%llu,rx_iova=%llu", NBUF,
@@ -198,7 +198,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* ---- expected bitmaps from the ring ----------------------------------------------------- */
 
-struct model {
+struct variant {
 	uint64_t dirty[256]; /* per 4 KiB page of BASE..+1M: written since the last report */
 };
 
@@ -214,7 +214,8 @@ static bool in_ranges(uint64_t iova, const log_range *r, int n)
 }
 
 /* Runs k packets and records, per log page, what the device must log. */
-static void run(struct fx *f, struct model *m, int k, uint64_t log_page, const log_range *r, int nr)
+static void run(struct fx *f, struct variant *m, int k, uint64_t log_page, const log_range *r,
+		int nr)
 {
 	int i, ret;
 
@@ -232,9 +233,9 @@ static void run(struct fx *f, struct model *m, int k, uint64_t log_page, const l
 	f->tail = (f->tail + k) % NBUF;
 }
 
-/* What a report of [iova, iova + len) at page_size must hold; clears it in the model. */
-static void expect(struct model *m, uint64_t iova, uint64_t len, uint64_t page_size, uint8_t *want,
-		   size_t nbytes)
+/* What a report of [iova, iova + len) at page_size must hold; clears it in the variant. */
+static void expect(struct variant *m, uint64_t iova, uint64_t len, uint64_t page_size,
+		   uint8_t *want, size_t nbytes)
 {
 	uint64_t p;
 
@@ -395,7 +396,7 @@ static void ring_exact(void **state)
 	const log_range r[2] = {{BASE + 60 * PG, 10 * PG}, {BASE + 80 * PG, 120 * PG}};
 	const uint64_t base = BASE + 59 * PG, len = 141 * PG, nbytes = (141 + 7) / 8;
 	uint8_t got[32], want[32];
-	struct model m = {0};
+	struct variant m = {0};
 
 	run(f, NULL, 3, PG, r, 2); /* before START: not logged */
 	assert_int_equal(start(f->dev, PG, r, 2), 0);
@@ -450,7 +451,7 @@ static void coarser_report(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const log_range r[2] = {{BASE + 64 * PG, 8 * PG}, {BASE + 80 * PG, 16 * PG}};
 		uint64_t nbytes = (len / cases[i].rep + 7) / 8;
-		struct model m = {0};
+		struct variant m = {0};
 		char what[64];
 
 		assert_int_equal(start(f->dev, cases[i].log, r, 2), 0);
@@ -483,7 +484,7 @@ static void unaligned_user_bitmap(void **state)
 	assert_int_equal(start(f->dev, PG, &r, 1), 0);
 	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		uint8_t *data = raw + 8 + offs[i];
-		struct model m = {0};
+		struct variant m = {0};
 		char what[64];
 
 		run(f, &m, 30, PG, &r, 1);

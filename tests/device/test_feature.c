@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/vfmig_test.h"
-#include "emu/device.h"
+#include "device/device.h"
 
 #define ERR VFIO_DEVICE_STATE_ERROR
 #define STOP VFIO_DEVICE_STATE_STOP
@@ -104,17 +104,17 @@ static bool untouched(struct fcall *f)
 		CHECK_EQ((f)->err, e);  \
 	} while (0)
 
-static struct emu_dev *new_dev(const char *model, uint32_t flags)
+static struct emu_dev *new_dev(const char *variant, uint32_t flags)
 {
 	struct emu_dev_cfg cfg = {
-		.model = model,
+		.variant = variant,
 		.mig_flags = flags,
-		.params = strcmp(model, "bigmem") ? NULL : "mem=64k,block=4k",
+		.params = strcmp(variant, "bigmem") ? NULL : "mem=64k,block=4k",
 	};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
-		fail_msg("emu_dev_create(%s, %#x): %s", model, flags, emu_last_error());
+		fail_msg("emu_dev_create(%s, %#x): %s", variant, flags, emu_last_error());
 	return dev;
 }
 
@@ -620,7 +620,7 @@ static void data_size_every_state(void **state)
 }
 
 /* Enters STOP_COPY from via, reads until EOF: the bytes equal what MIG_DATA_SIZE said just before. */
-static void size_then_read(const char *model, uint32_t flags, int via)
+static void size_then_read(const char *variant, uint32_t flags, int via)
 {
 	struct vfio_device_feature_mig_state mig;
 	struct emu_dev *dev;
@@ -628,8 +628,8 @@ static void size_then_read(const char *model, uint32_t flags, int via)
 	uint8_t part[1000];
 	int fd, err;
 
-	CTX("%s %#x: MIG_DATA_SIZE in %s, then STOP_COPY", model, flags, emu_state_name(via));
-	dev = new_dev(model, flags);
+	CTX("%s %#x: MIG_DATA_SIZE in %s, then STOP_COPY", variant, flags, emu_state_name(via));
+	dev = new_dev(variant, flags);
 	CHECK_EQ(emu_dev_run(dev, 200), 0);
 	fd = -1;
 	if (via != RUN) {

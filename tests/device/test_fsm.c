@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
-#include "emu/device.h"
+#include "device/device.h"
 
 /* States, short. */
 #define ERR VFIO_DEVICE_STATE_ERROR
@@ -305,7 +305,7 @@ static const char *sn(int s)
 static struct emu_dev *new_dev(uint32_t flags)
 {
 	struct emu_dev_cfg cfg = {
-		.model = "bigmem",
+		.variant = "bigmem",
 		.mig_flags = flags,
 		.params = "mem=64k,block=4k",
 	};
@@ -617,7 +617,7 @@ static void create_invalid(void **state)
 	static const uint32_t bad[] = {
 		F_P2P, F_PC, F_P2P | F_PC, 1u << 3, F_SC | (1u << 3), F_SC | 0x80000000u, ~0u,
 	};
-	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=64k,block=4k"};
+	struct emu_dev_cfg cfg = {.variant = "bigmem", .params = "mem=64k,block=4k"};
 	struct emu_dev *dev;
 	size_t i;
 
@@ -634,7 +634,7 @@ static void create_invalid(void **state)
 	}
 	/* nic has no PRE_COPY */
 	CTX("nic with PRE_COPY");
-	cfg.model = "nic";
+	cfg.variant = "nic";
 	cfg.params = NULL;
 	cfg.mig_flags = F_SC | F_PC;
 	errno = 0;
@@ -645,11 +645,11 @@ static void create_invalid(void **state)
 	CHECK_EQ(errno, EINVAL);
 	/*
 	 * 0 is not a valid combination (emu_mig_flags_valid), but device.h
-	 * documents cfg.mig_flags = 0 as "the model's full set".
+	 * documents cfg.mig_flags = 0 as "the variant's full set".
 	 */
 	CTX("mig_flags 0");
 	CHECK(!emu_mig_flags_valid(0));
-	cfg.model = "bigmem";
+	cfg.variant = "bigmem";
 	cfg.params = "mem=64k,block=4k";
 	cfg.mig_flags = 0;
 	dev = emu_dev_create(&cfg);

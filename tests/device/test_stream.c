@@ -11,7 +11,7 @@
 #include <xxhash.h>
 
 #include "common/vfmig_test.h"
-#include "emu/core.h"
+#include "device/device_priv.h"
 
 #define NIC_PARAMS ""
 #define BM_PARAMS "mem=256k,block=4k,seed=3"
@@ -21,8 +21,8 @@
 #define HEAD_REC (EMU_REC_FRAME + sizeof(struct emu_stream_head))
 #define END_REC (EMU_REC_FRAME + sizeof(struct emu_stream_end))
 #define HASH_SEED 0x76666d6967ull
-#define NIC_REGS_REC (EMU_REC_FRAME + 72u) /* struct nic_regs in model_nic.c */
-#define BM_REGS_REC (EMU_REC_FRAME + 32u)  /* struct bigmem_regs in model_bigmem.c */
+#define NIC_REGS_REC (EMU_REC_FRAME + 72u) /* struct nic_regs in variant_nic.c */
+#define BM_REGS_REC (EMU_REC_FRAME + 32u)  /* struct bigmem_regs in variant_bigmem.c */
 
 /* A growing byte buffer for saved streams. */
 struct sbuf {
@@ -49,13 +49,13 @@ static uint64_t rnd(void)
 	return rng_state >> 33;
 }
 
-static struct emu_dev *mk(const char *model, const char *params)
+static struct emu_dev *mk(const char *variant, const char *params)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
-		fail_msg("emu_dev_create(%s, %s): %s", model, params, emu_last_error());
+		fail_msg("emu_dev_create(%s, %s): %s", variant, params, emu_last_error());
 	return dev;
 }
 
@@ -570,13 +570,13 @@ static void test_ended_streams(void **state)
 
 static void test_data_size_exact(void **state)
 {
-	static const char *const models[][2] = {{"nic", NIC_PARAMS}, {"bigmem", BM_PARAMS}};
+	static const char *const variants[][2] = {{"nic", NIC_PARAMS}, {"bigmem", BM_PARAMS}};
 	uint8_t buf[3000];
 	size_t m;
 
 	(void)state;
 	for (m = 0; m < 2; m++) {
-		struct emu_dev *dev = mk(models[m][0], models[m][1]);
+		struct emu_dev *dev = mk(variants[m][0], variants[m][1]);
 		uint64_t want;
 		int fd, k;
 
@@ -801,10 +801,10 @@ static void rehash(struct sbuf *s, size_t off)
 }
 
 /* Refused with EINVAL, the reason naming the cause (the RESUMING -> STOP reason: see below). */
-static void expect_refused(const char *model, const char *params, const struct sbuf *s,
+static void expect_refused(const char *variant, const char *params, const struct sbuf *s,
 			   const char *keyword)
 {
-	struct emu_dev *dst = mk(model, params);
+	struct emu_dev *dst = mk(variant, params);
 	char why[256], at_stop[256];
 
 	refuse(dst, s->p, s->len, 0, why, at_stop);
@@ -813,15 +813,15 @@ static void expect_refused(const char *model, const char *params, const struct s
 	emu_dev_destroy(dst);
 }
 
-static void test_foreign_model_refused(void **state)
+static void test_foreign_variant_refused(void **state)
 {
 	struct emu_dev *bm = mk("bigmem", BM_PARAMS);
 	uint64_t d1, d2;
 	struct sbuf nic = nic_stream(&d1), big = save_stop_copy(bm, &d2);
 
 	(void)state;
-	expect_refused("nic", NIC_PARAMS, &big, "model");
-	expect_refused("bigmem", BM_PARAMS, &nic, "model");
+	expect_refused("nic", NIC_PARAMS, &big, "variant");
+	expect_refused("bigmem", BM_PARAMS, &nic, "variant");
 	free(nic.p);
 	free(big.p);
 	emu_dev_destroy(bm);
@@ -1114,7 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_resume_bigmem),
 		cmocka_unit_test(test_every_byte_flip_refused),
 		cmocka_unit_test(test_every_truncation_refused),
-		cmocka_unit_test(test_foreign_model_refused),
+		cmocka_unit_test(test_foreign_variant_refused),
 		cmocka_unit_test(test_foreign_config_refused),
 		cmocka_unit_test(test_bumped_major_refused),
 		cmocka_unit_test(test_oversized_record_refused),

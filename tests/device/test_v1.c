@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/vfmig_test.h"
-#include "emu/device.h"
+#include "device/device.h"
 
 #define BM_PARAMS "mem=256k,block=4k,seed=11"
 #define NIC_PARAMS "seed=5"
@@ -41,13 +41,13 @@ static void sbuf_put(struct sbuf *s, const void *p, size_t n)
 	s->len += n;
 }
 
-static struct emu_dev *mk(const char *model, const char *params)
+static struct emu_dev *mk(const char *variant, const char *params)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
-		fail_msg("emu_dev_create(%s, %s): %s", model, params, emu_last_error());
+		fail_msg("emu_dev_create(%s, %s): %s", variant, params, emu_last_error());
 	return dev;
 }
 
@@ -400,7 +400,7 @@ static void test_precopy_without_pre_copy(void **state)
 /* ---- streams -------------------------------------------------------------- */
 
 static const struct {
-	const char *model, *params;
+	const char *variant, *params;
 	unsigned int rounds;
 	uint64_t work;
 } cases[] = {
@@ -420,8 +420,8 @@ static void test_v1_v2_streams_identical(void **state)
 
 	(void)state;
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct emu_dev *a = mk(cases[c].model, cases[c].params);
-		struct emu_dev *b = mk(cases[c].model, cases[c].params);
+		struct emu_dev *a = mk(cases[c].variant, cases[c].params);
+		struct emu_dev *b = mk(cases[c].variant, cases[c].params);
 		uint64_t da, db;
 		struct sbuf sa, sb;
 
@@ -445,10 +445,10 @@ static void test_cross_resume(void **state)
 
 	(void)state;
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct emu_dev *a = mk(cases[c].model, cases[c].params);
-		struct emu_dev *b = mk(cases[c].model, cases[c].params);
-		struct emu_dev *ra = mk(cases[c].model, cases[c].params);
-		struct emu_dev *rb = mk(cases[c].model, cases[c].params);
+		struct emu_dev *a = mk(cases[c].variant, cases[c].params);
+		struct emu_dev *b = mk(cases[c].variant, cases[c].params);
+		struct emu_dev *ra = mk(cases[c].variant, cases[c].params);
+		struct emu_dev *rb = mk(cases[c].variant, cases[c].params);
 		uint64_t da, db, before = emu_dev_digest(ra);
 		struct sbuf sa, sb;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The device models (nic: DMA that stops in RUNNING_P2P; bigmem: memory it
+ * The device variants (nic: DMA that stops in RUNNING_P2P; bigmem: memory it
  * keeps rewriting, dirty bytes in PRE_COPY), their options, and moving a
  * device through a file descriptor with emu_save_stream/emu_resume_stream.
  */
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
-#include "emu/core.h"
-#include "emu/xfer.h"
+#include "device/device_priv.h"
+#include "device/xfer.h"
 
 #define BM_PARAMS "mem=256k,block=4k,seed=9"
 #define BM_BLOCK 4096u
@@ -24,7 +24,7 @@
 #define HEAD_REC (EMU_REC_FRAME + sizeof(struct emu_stream_head))
 #define END_REC (EMU_REC_FRAME + sizeof(struct emu_stream_end))
 
-/* The nic's register record payload, as model_nic.c lays it out (REC_REGS = 16). */
+/* The nic's register record payload, as variant_nic.c lays it out (REC_REGS = 16). */
 struct nic_regs_view {
 	uint64_t rx_packets, rx_bytes, rx_missed;
 	uint64_t dma_writes;
@@ -50,13 +50,13 @@ static void sbuf_put(struct sbuf *s, const void *p, size_t n)
 	s->len += n;
 }
 
-static struct emu_dev *mk(const char *model, const char *params)
+static struct emu_dev *mk(const char *variant, const char *params)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	if (!dev)
-		fail_msg("emu_dev_create(%s, %s): %s", model, params, emu_last_error());
+		fail_msg("emu_dev_create(%s, %s): %s", variant, params, emu_last_error());
 	return dev;
 }
 
@@ -143,7 +143,7 @@ static struct nic_regs_view nic_regs(struct emu_dev *dev)
 	for (;;) {
 		assert_true(off + sizeof(hdr) <= s.len);
 		memcpy(&hdr, s.p + off, sizeof(hdr));
-		if (hdr.type == EMU_REC_MODEL)
+		if (hdr.type == EMU_REC_VARIANT)
 			break;
 		off += EMU_REC_FRAME + hdr.len;
 	}
@@ -408,21 +408,21 @@ static void test_bigmem_data_size_shrinks(void **state)
 }
 
 /* Refused at creation with EINVAL; with name, the one-line reason must name it. */
-static void expect_bad_params(const char *model, const char *params, const char *name)
+static void expect_bad_params(const char *variant, const char *params, const char *name)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params};
 	struct emu_dev *dev;
 
 	errno = 0;
 	dev = emu_dev_create(&cfg);
 	if (dev) {
 		emu_dev_destroy(dev);
-		fail_msg("%s '%s' was accepted", model, params);
+		fail_msg("%s '%s' was accepted", variant, params);
 	}
 	assert_int_equal(errno, EINVAL);
 	if (name && !strstr(emu_last_error(), name))
-		fail_msg("%s '%s': reason '%s' does not name '%s'", model, params, emu_last_error(),
-			 name);
+		fail_msg("%s '%s': reason '%s' does not name '%s'", variant, params,
+			 emu_last_error(), name);
 	assert_null(strchr(emu_last_error(), '\n'));
 }
 
@@ -468,20 +468,20 @@ static void test_bad_params_overflow(void **state)
 	expect_bad_params("bigmem", "mem=17592186044417m", NULL);
 }
 
-static void test_unknown_model(void **state)
+static void test_unknown_variant(void **state)
 {
-	struct emu_dev_cfg cfg = {.model = "gpu"};
+	struct emu_dev_cfg cfg = {.variant = "gpu"};
 
 	(void)state;
 	errno = 0;
 	assert_null(emu_dev_create(&cfg));
 	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(emu_last_error(), "gpu"));
-	cfg.model = NULL;
+	cfg.variant = NULL;
 	errno = 0;
 	assert_null(emu_dev_create(&cfg));
 	assert_int_equal(errno, EINVAL);
-	cfg.model = "NIC";
+	cfg.variant = "NIC";
 	assert_null(emu_dev_create(&cfg));
 	assert_int_equal(errno, EINVAL);
 }
@@ -505,13 +505,13 @@ static int memfd(void)
 
 static void test_xfer_file_roundtrip(void **state)
 {
-	static const char *const models[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
+	static const char *const variants[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
 	size_t m;
 
 	(void)state;
 	for (m = 0; m < 2; m++) {
-		struct emu_dev *src = mk(models[m][0], models[m][1]);
-		struct emu_dev *dst = mk(models[m][0], models[m][1]);
+		struct emu_dev *src = mk(variants[m][0], variants[m][1]);
+		struct emu_dev *dst = mk(variants[m][0], variants[m][1]);
 		struct emu_save_opts o = opts;
 		struct emu_save_report rep;
 		uint64_t bytes = 0, digest = 0;
@@ -551,13 +551,13 @@ static void *resume_thread(void *arg)
 
 static void test_xfer_pipe_roundtrip(void **state)
 {
-	static const char *const models[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
+	static const char *const variants[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
 	size_t m;
 
 	(void)state;
 	for (m = 0; m < 2; m++) {
-		struct emu_dev *src = mk(models[m][0], models[m][1]);
-		struct resumer r = {.dev = mk(models[m][0], models[m][1])};
+		struct emu_dev *src = mk(variants[m][0], variants[m][1]);
+		struct resumer r = {.dev = mk(variants[m][0], variants[m][1])};
 		struct emu_save_report rep;
 		int p[2];
 		pthread_t t;
@@ -579,9 +579,9 @@ static void test_xfer_pipe_roundtrip(void **state)
 }
 
 /* A failed save leaves the source RUNNING, its state intact, and able to save again. */
-static void save_fails_then_works(const char *model, const char *params, int bad_fd, int err)
+static void save_fails_then_works(const char *variant, const char *params, int bad_fd, int err)
 {
-	struct emu_dev *src = mk(model, params), *dst = mk(model, params);
+	struct emu_dev *src = mk(variant, params), *dst = mk(variant, params);
 	struct emu_save_report rep;
 	uint64_t before, bytes, digest;
 	int fd;
@@ -607,7 +607,7 @@ static void save_fails_then_works(const char *model, const char *params, int bad
 static void test_xfer_save_failure(void **state)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	static const char *const models[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
+	static const char *const variants[][2] = {{"nic", NULL}, {"bigmem", BM_PARAMS}};
 	size_t m;
 
 	(void)state;
@@ -617,19 +617,19 @@ static void test_xfer_save_failure(void **state)
 
 		assert_int_equal(pipe(p), 0);
 		close(p[0]);
-		save_fails_then_works(models[m][0], models[m][1], p[1], EPIPE);
+		save_fails_then_works(variants[m][0], variants[m][1], p[1], EPIPE);
 		close(p[1]);
 
 		full = open("/dev/full", O_WRONLY);
 		if (full < 0)
 			VFMIG_SKIP("no /dev/full here");
-		save_fails_then_works(models[m][0], models[m][1], full, ENOSPC);
+		save_fails_then_works(variants[m][0], variants[m][1], full, ENOSPC);
 		close(full);
 
 		/* a read-only descriptor */
 		full = open("/dev/null", O_RDONLY);
 		assert_true(full >= 0);
-		save_fails_then_works(models[m][0], models[m][1], full, EBADF);
+		save_fails_then_works(variants[m][0], variants[m][1], full, EBADF);
 		close(full);
 	}
 	assert_int_equal(sigaction(SIGPIPE, &old, NULL), 0);
@@ -668,7 +668,7 @@ int main(void)
 		cmocka_unit_test(test_bad_params_refused),
 		cmocka_unit_test(test_bad_params_reason_names_option),
 		cmocka_unit_test(test_bad_params_overflow),
-		cmocka_unit_test(test_unknown_model),
+		cmocka_unit_test(test_unknown_variant),
 		cmocka_unit_test(test_xfer_file_roundtrip),
 		cmocka_unit_test(test_xfer_pipe_roundtrip),
 		cmocka_unit_test(test_xfer_save_failure),

@@ -12,7 +12,7 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/guest_mem.h"
+#include "memory/guest_mem.h"
 
 /* Not a multiple of 64 pages, so the last bitmap word is partial. */
 #define NPAGES 1000ULL

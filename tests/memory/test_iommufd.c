@@ -17,8 +17,8 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 
 #define PG 4096ull
 #define MEM_SIZE (8ull << 20)
@@ -771,7 +771,7 @@ static void nic_through_iommufd(void **state)
 {
 	struct fx *f = *state;
 	const uint64_t rx = BASE + 61 * PG, bufsz = 6144, pkt = 5000;
-	struct emu_dev_cfg cfg = {.model = "nic"};
+	struct emu_dev_cfg cfg = {.variant = "nic"};
 	uint8_t got[64], want[64];
 	struct emu_dev *dev;
 	char params[128];

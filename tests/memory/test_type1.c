@@ -20,8 +20,8 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 
 #define PG 4096ull
 #define MEM_SIZE (8ull << 20)
@@ -976,7 +976,7 @@ struct nic_fx {
 static struct emu_dev *nic_create(void)
 {
 	char params[128];
-	struct emu_dev_cfg cfg = {.model = "nic", .params = params};
+	struct emu_dev_cfg cfg = {.variant = "nic", .params = params};
 	struct emu_dev *dev;
 
 	snprintf(params, sizeof(params), "buffers=%d,bufsize=%llu,pkt=%llu,rx_iova=%llu", NIC_NBUF,

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "common/vfmig_test.h"
-#include "emu/guest_mem.h"
-#include "emu/workload.h"
+#include "memory/guest_mem.h"
+#include "memory/workload.h"
 
 #define NPAGES 2000ULL /* not a multiple of 64 */
 #define WORDS ((NPAGES + 63) / 64)

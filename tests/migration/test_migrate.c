@@ -2,7 +2,7 @@
 /*
  * The migration driver (user/emu/migrate.c, migrate_dest.c) end to end: a
  * source VM in this process, its destination in a child process over a
- * socketpair, both real. Every device model and dirty interface migrated
+ * socketpair, both real. Every device variant and dirty interface migrated
  * and verified; a dropped dirty page caught by verification; the peer
  * killed in each phase, the stream cut or corrupted, a full disk: the
  * source rolls back RUNNING with RAM and device state as they were, and a
@@ -29,11 +29,11 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/device.h"
-#include "emu/guest_mem.h"
-#include "emu/migrate.h"
-#include "emu/vm.h"
-#include "emu/wire.h"
+#include "device/device.h"
+#include "memory/guest_mem.h"
+#include "migration/migrate.h"
+#include "migration/vm.h"
+#include "migration/wire.h"
 
 #define PG 4096ull
 #define MB 1000000ull
@@ -59,7 +59,7 @@ struct fx {
 	bool reaped[MAX_KIDS];
 	int nkids;
 	struct vm *vm;
-	struct mig_report *rep;
+	struct mig_summary *rep;
 	int tmpfd[2];
 };
 
@@ -458,7 +458,7 @@ static void assert_states(struct vm *vm, enum vfio_device_mig_state want)
 
 		assert_int_equal(emu_get_state(vm->devs[i].dev, &st), 0);
 		if (st != want)
-			fail_msg("device %u (%s) is %s, expected %s", i, vm->devs[i].spec.model,
+			fail_msg("device %u (%s) is %s, expected %s", i, vm->devs[i].spec.variant,
 				 emu_state_name(st), emu_state_name(want));
 	}
 }
@@ -479,7 +479,7 @@ static void assert_intact(struct vm *vm, const struct snap *before)
 	for (i = 0; i < vm->cfg.ndevs; i++) {
 		if (now.dev[i] != before->dev[i])
 			fail_msg("device %u (%s) state changed by a failed migration", i,
-				 vm->devs[i].spec.model);
+				 vm->devs[i].spec.variant);
 	}
 }
 
@@ -510,7 +510,7 @@ static bool child_killed(struct fx *f, int k)
 	return WIFSIGNALED(f->status[k]) && WTERMSIG(f->status[k]) == SIGKILL;
 }
 
-static void print_rep(const char *what, const struct mig_report *r)
+static void print_rep(const char *what, const struct mig_summary *r)
 {
 	uint64_t parts = r->stop_ns + r->final_harvest_ns + r->final_ram_ns + r->final_dev_ns +
 			 r->dest_ns;
@@ -527,7 +527,7 @@ static void print_rep(const char *what, const struct mig_report *r)
 /* Migrates f->vm to destination k; the migration must commit and verify. */
 static void migrate_ok(struct fx *f, int k, const struct mig_opts *o, const char *what)
 {
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	int ret = mig_source(f->vm, f->fd[k], o, r);
 
 	if (ret)
@@ -548,7 +548,7 @@ static void migrate_ok(struct fx *f, int k, const struct mig_opts *o, const char
 /* Migrates f->vm over fd; the migration must fail before the commit point. */
 static void migrate_fails(struct fx *f, int fd, const struct mig_opts *o, const char *what)
 {
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	int ret = mig_source(f->vm, fd, o, r);
 
 	printf("# %s: failed as it should: %d (%s)\n", what, ret, r->error);
@@ -559,7 +559,7 @@ static void migrate_fails(struct fx *f, int fd, const struct mig_opts *o, const 
 	assert_false(r->committed);
 }
 
-/* ---- 1. every device model and dirty interface, verified ---- */
+/* ---- 1. every device variant and dirty interface, verified ---- */
 
 /*
  * A nic DMAing at 20000 packets/s into a ring of 128 pages, no vCPU
@@ -572,7 +572,7 @@ static void nic_mode(void **state, const char *mode)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 0, .max_rounds = 3};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	uint64_t pages = (16 << 20) / PG, ring = 256 * 2048 / PG;
 	bool iommu = !strcmp(mode, "type1-iommu"), pin = !strcmp(mode, "type1-pin");
 	char spec[128], what[64];
@@ -647,7 +647,7 @@ static void test_bigmem(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 0, .max_rounds = 3};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	unsigned int i;
 	int k;
@@ -679,7 +679,7 @@ static void test_all_together(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 300 * MS, .max_rounds = 30};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	int k;
 
@@ -703,7 +703,7 @@ static void test_feature_subsets(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 300 * MS, .max_rounds = 10};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	int k;
 
@@ -725,7 +725,7 @@ static void test_no_devices(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 300 * MS, .max_rounds = 10};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	int k;
 
@@ -746,7 +746,7 @@ static void test_drop_one_page(void **state)
 	struct fx *f = *state;
 	/* one round: everything dirtied while RAM is first sent goes in the final round */
 	struct mig_opts o = {.bandwidth = 200 * MB, .downtime_ns = 300 * MS, .max_rounds = 1};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	int k[2], ret;
 
@@ -876,7 +876,7 @@ static void test_round_cap_vcpu(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 8 * MB, .downtime_ns = 10 * MS, .max_rounds = 4};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct vm_cfg c;
 	unsigned int i;
 	int k;
@@ -904,7 +904,7 @@ static void test_round_cap_type1_iommu(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 20 * MB, .downtime_ns = 50 * MS, .max_rounds = 3};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	uint64_t pages = (8 << 20) / PG;
 	struct vm_cfg c;
 	unsigned int i;
@@ -932,7 +932,7 @@ static void test_idle_converges(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 0, .downtime_ns = 300 * MS, .max_rounds = 30};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	int k;
 
 	PROBE_OR_SKIP();
@@ -952,7 +952,7 @@ static void test_idle_converges_capped(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 1000 * MB, .downtime_ns = 300 * MS, .max_rounds = 30};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	int k;
 
 	PROBE_OR_SKIP();
@@ -969,7 +969,7 @@ static void test_tiny_downtime_never_converges(void **state)
 {
 	struct fx *f = *state;
 	struct mig_opts o = {.bandwidth = 0, .downtime_ns = 1, .max_rounds = 5};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	int k;
 
 	PROBE_OR_SKIP();
@@ -1071,7 +1071,7 @@ static void test_file_round_trip(void **state)
 	struct fx *f = *state;
 	struct mig_opts o = {
 		.bandwidth = 0, .downtime_ns = 300 * MS, .max_rounds = 10, .to_file = true};
-	struct mig_report *r = f->rep;
+	struct mig_summary *r = f->rep;
 	struct mig_dest_report drep;
 	struct vm_cfg c;
 	struct stat st;

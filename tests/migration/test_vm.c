@@ -15,9 +15,9 @@
 
 #include "common/vfmig_test.h"
 #include "vfmig/uapi.h"
-#include "emu/device.h"
-#include "emu/guest_mem.h"
-#include "emu/vm.h"
+#include "device/device.h"
+#include "memory/guest_mem.h"
+#include "migration/vm.h"
 
 #define PG 4096ull
 
@@ -69,14 +69,14 @@ static void test_spec_defaults(void **state)
 
 	(void)state;
 	parse_ok("nic", &s);
-	assert_string_equal(s.model, "nic");
+	assert_string_equal(s.variant, "nic");
 	assert_int_equal(s.dirty, VM_DIRTY_TYPE1_PIN);
 	assert_int_equal(s.rate, 0);
 	assert_int_equal(s.features, 0);
 	assert_string_equal(s.params, "");
 
 	parse_ok("bigmem", &s);
-	assert_string_equal(s.model, "bigmem");
+	assert_string_equal(s.variant, "bigmem");
 	assert_int_equal(s.dirty, VM_DIRTY_NONE);
 	assert_string_equal(s.params, "");
 
@@ -109,17 +109,17 @@ static void test_spec_keys(void **state)
 		assert_string_equal(s.params, "");
 	}
 
-	/* vm keys are taken out, model options pass through in order */
+	/* vm keys are taken out, variant options pass through in order */
 	parse_ok("nic:buffers=64,dirty=iommufd,rate=20000,pkt=100,features=stop-copy+p2p,seed=7",
 		 &s);
-	assert_string_equal(s.model, "nic");
+	assert_string_equal(s.variant, "nic");
 	assert_int_equal(s.dirty, VM_DIRTY_IOMMUFD);
 	assert_int_equal(s.rate, 20000);
 	assert_int_equal(s.features, VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P);
 	assert_string_equal(s.params, "buffers=64,pkt=100,seed=7");
 
 	parse_ok("bigmem:mem=4m,rate=2k,block=4k,features=stop-copy+pre-copy+p2p", &s);
-	assert_string_equal(s.model, "bigmem");
+	assert_string_equal(s.variant, "bigmem");
 	assert_int_equal(s.dirty, VM_DIRTY_NONE);
 	assert_int_equal(s.rate, 2048);
 	assert_int_equal(s.features, EMU_MIG_FLAGS_ALL);
@@ -138,7 +138,7 @@ static void test_spec_keys(void **state)
 
 static void test_spec_errors(void **state)
 {
-	char longmodel[64];
+	char longvariant[64];
 
 	(void)state;
 	parse_bad("nic:dirty=bogus");
@@ -155,9 +155,9 @@ static void test_spec_errors(void **state)
 	parse_bad("nic:features=stop-copy+warp");
 	parse_bad("");
 	parse_bad(":rate=1");
-	memset(longmodel, 'x', sizeof(longmodel) - 1);
-	longmodel[sizeof(longmodel) - 1] = 0;
-	parse_bad(longmodel);
+	memset(longvariant, 'x', sizeof(longvariant) - 1);
+	longvariant[sizeof(longvariant) - 1] = 0;
+	parse_bad(longvariant);
 	parse_bad("abcdefghijklmnop:rate=1"); /* 16 characters: one too many */
 }
 
@@ -201,7 +201,7 @@ static void assert_cfg_equal(const struct vm_cfg *a, const struct vm_cfg *b)
 	assert_int_equal(a->wl.seed, b->wl.seed);
 	assert_int_equal(a->ndevs, b->ndevs);
 	for (i = 0; i < a->ndevs; i++) {
-		assert_string_equal(a->devs[i].model, b->devs[i].model);
+		assert_string_equal(a->devs[i].variant, b->devs[i].variant);
 		assert_string_equal(a->devs[i].params, b->devs[i].params);
 		assert_int_equal(a->devs[i].features, b->devs[i].features);
 		assert_int_equal(a->devs[i].dirty, b->devs[i].dirty);
@@ -306,7 +306,7 @@ static void test_cfg_malformed(void **state)
 	parse_cfg_bad(
 		"mem=1048576 vcpus=1 rate=10 ws=0:16 pattern=zigzag hot=0x1p-1:0x1p-1 seed=1");
 	parse_cfg_bad("mem=1048576 vcpus=1 rate=10 ws=0:16 pattern=uniform hot=x:y seed=1");
-	/* devices: model;features;dirty;rate;params */
+	/* devices: variant;features;dirty;rate;params */
 	snprintf(text, sizeof(text), "%s dev=nic", good);
 	parse_cfg_bad(text);
 	snprintf(text, sizeof(text), "%s dev=nic;0;type1-pin", good);
@@ -335,7 +335,7 @@ static void test_cfg_malformed(void **state)
 		 " dev=nic;0;dma-log;0;");
 	assert_int_equal(vm_cfg_parse(text, &d, err, sizeof(err)), 0);
 	assert_int_equal(d.ndevs, 4);
-	assert_string_equal(d.devs[1].model, "bigmem");
+	assert_string_equal(d.devs[1].variant, "bigmem");
 	assert_int_equal(d.devs[1].features, 7);
 	assert_int_equal(d.devs[1].rate, 3);
 	assert_string_equal(d.devs[1].params, "mem=4m");
@@ -355,7 +355,7 @@ static void test_create_errors(void **state)
 	memset(&c, 0, sizeof(c));
 	c.mem_size = 1 << 20;
 	c.ndevs = 1;
-	strcpy(c.devs[0].model, "toaster");
+	strcpy(c.devs[0].variant, "toaster");
 	vm = vm_create(&c, err, sizeof(err));
 	assert_null(vm);
 	assert_true(err[0]);

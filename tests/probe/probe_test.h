@@ -15,7 +15,7 @@
 #include "common/probe_util.h"
 #include "common/vfmig_test.h"
 
-#include "emu/bitmap.h"
+#include "common/bitmap.h"
 #include "probe/aggregate.h"
 
 static struct vfmig_probes *probes;

@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 #include "probe/host.h"
 #include "probe/probe_test.h"
 
@@ -68,7 +68,7 @@ struct truth {
  */
 static void workload(int n, struct truth *t)
 {
-	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=64k,block=4k"};
+	struct emu_dev_cfg cfg = {.variant = "bigmem", .params = "mem=64k,block=4k"};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 	void *mem = aligned_alloc(4096, MEM);
 	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, MEM);

@@ -19,7 +19,7 @@
 
 #include "common/vfmig_test.h"
 
-#include "emu/device.h"
+#include "device/device.h"
 #include "probe/host.h"
 
 #define ROUNDS 6
@@ -234,7 +234,7 @@ static void test_stat_pid_ends_with_the_process(void **state)
  */
 static int workload(void)
 {
-	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=64k,block=4k"};
+	struct emu_dev_cfg cfg = {.variant = "bigmem", .params = "mem=64k,block=4k"};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 	unsigned int sets = 0, i;
 

@@ -23,8 +23,8 @@
 #include "common/probe_util.h"
 #include "common/vfmig_test.h"
 
-#include "emu/device.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/iommu.h"
 #include "probe/aggregate.h"
 #include "probe/loadlog.h"
 #include "vfmig/uapi.h"
@@ -153,7 +153,7 @@ struct facts {
 /* What the state, pins and ioctl families count of a workload made here, as deltas. */
 static void workload(struct vfmig_probes *p, struct facts *f)
 {
-	struct emu_dev_cfg cfg = {.model = "nic", .params = ""};
+	struct emu_dev_cfg cfg = {.variant = "nic", .params = ""};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 	static char mem[1 << 20] __attribute__((aligned(4096)));
 	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, sizeof(mem));

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu/device.h"
-#include "emu/guest_mem.h"
-#include "emu/iommu.h"
+#include "device/device.h"
+#include "memory/guest_mem.h"
+#include "memory/iommu.h"
 #include "probe/probe_test.h"
 
 #define MEM (4u << 20)
@@ -49,9 +49,9 @@ static void test_table_says_why(void **state)
 
 #define NSTATES EMU_NR_STATES
 
-static struct emu_dev *mk(const char *model, const char *params)
+static struct emu_dev *mk(const char *variant, const char *params)
 {
-	struct emu_dev_cfg cfg = {.model = model, .params = params};
+	struct emu_dev_cfg cfg = {.variant = variant, .params = params};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 
 	assert_non_null(dev);
@@ -226,7 +226,7 @@ static void test_transitions_match_device_log(void **state)
 	emu_dev_destroy(dev);
 }
 
-#define PIN_DEV 4242 /* the id the test pins as, without a device model */
+#define PIN_DEV 4242 /* the id the test pins as, without a device variant */
 
 /* Pins, unpins, map and unmap bytes, and the dirty pages each bitmap interface reported. */
 static void test_pins_maps_bitmaps(void **state)

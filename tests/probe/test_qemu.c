@@ -21,7 +21,7 @@
 
 #include "probe/devname.h"
 #include "probe/probe_test.h"
-#include "probe/report.h"
+#include "probe/stat_out.h"
 #include "probe/usdt_notes.h"
 
 #define MIB (1024 * 1024)
@@ -369,7 +369,7 @@ static void test_devices_named(void **state)
 {
 	struct vfmig_dev_name seen;
 	struct dev_owner o;
-	struct stat_report *r;
+	struct stat_out *r;
 	char *text = NULL, id[32];
 	size_t len = 0;
 	FILE *f;
@@ -389,10 +389,10 @@ static void test_devices_named(void **state)
 	assert_false(o.alive);
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
-	r = report_new(probes, false, f);
+	r = stat_out_new(probes, false, f);
 	assert_non_null(r);
-	report_total(r, 1.0);
-	report_free(r);
+	stat_out_total(r, 1.0);
+	stat_out_free(r);
 	fclose(f);
 	snprintf(id, sizeof(id), "%d:qemu", run.pid);
 	assert_non_null(strstr(text, id));

@@ -19,7 +19,7 @@
 
 #include <bpf/bpf.h>
 
-#include "emu/device.h"
+#include "device/device.h"
 #include "probe/probe_test.h"
 #include "vfmig/uapi.h"
 
@@ -80,7 +80,7 @@ static enum vfio_device_mig_state state_of(struct emu_dev *dev)
 static void test_emulated_v1_requests(void **state)
 {
 	static const uint32_t seq[] = {RUN | SAVE, SAVE, 0, RES | RUN, RUN, SAVE, 0, RES};
-	struct emu_dev_cfg cfg = {.model = "bigmem", .params = "mem=64k,block=4k"};
+	struct emu_dev_cfg cfg = {.variant = "bigmem", .params = "mem=64k,block=4k"};
 	struct emu_dev *dev = emu_dev_create(&cfg);
 	uint64_t v1_0 = counter(VFMIG_C_V1_STATE_WRITES), sets0 = counter(VFMIG_C_STATE_SETS);
 	uint64_t err0 = counter(VFMIG_C_STATE_SET_ERRORS), hang0 = counter(VFMIG_C_HANG_RISK), t0;

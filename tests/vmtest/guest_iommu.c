@@ -18,7 +18,7 @@
 
 #include "common/vfmig_test.h"
 
-#include "emu/bitmap.h"
+#include "common/bitmap.h"
 #include "probe/aggregate.h"
 #include "vfio_real.h"
 

@@ -12,7 +12,7 @@
 
 #include "common/vfmig_test.h"
 
-#include "emu/device.h"
+#include "device/device.h"
 #include "vfio_real.h"
 
 #define UART_SCR 7
@@ -136,7 +136,7 @@ static const char *deliberate(enum vfio_device_mig_state from, struct outcome m,
 static void test_every_request_matches_emulated_device(void **state)
 {
 	struct emu_dev_cfg cfg = {
-		.model = "bigmem", .mig_flags = mtty_flags(), .params = "mem=64k,block=4k"};
+		.variant = "bigmem", .mig_flags = mtty_flags(), .params = "mem=64k,block=4k"};
 	struct emu_dev *emu = emu_dev_create(&cfg);
 	struct side real = {real_reset_cb, real_set_cb, real_get_cb, &mtty_a};
 	struct side emul = {emu_reset_cb, emu_set_cb, emu_get_cb, emu};

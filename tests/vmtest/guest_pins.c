@@ -15,7 +15,7 @@
 
 #include "common/vfmig_test.h"
 
-#include "emu/bitmap.h"
+#include "common/bitmap.h"
 #include "kmod/vfmig_dmadev.h"
 #include "probe/aggregate.h"
 #include "vfio_real.h"

@@ -19,8 +19,8 @@
 #include <bpf/bpf.h>
 #include <sys/prctl.h>
 
-#include "emu/bitmap.h"
-#include "emu/device.h"
+#include "common/bitmap.h"
+#include "device/device.h"
 #include "probe/aggregate.h"
 #include "probe/devname.h"
 #include "vfio_real.h"

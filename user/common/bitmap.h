@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Little-endian u64 bitmaps, the layout every kernel dirty interface uses. */
-#ifndef VFMIG_EMU_BITMAP_H
-#define VFMIG_EMU_BITMAP_H
+#ifndef VFMIG_COMMON_BITMAP_H
+#define VFMIG_COMMON_BITMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>

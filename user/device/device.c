@@ -11,14 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "emu/core.h"
-#include "emu/probes.h"
+#include "device/device_priv.h"
+#include "vfmig/usdt.h"
 
 static __thread char last_error[256];
 static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct emu_model_ops *const models[] = {&emu_model_nic, &emu_model_bigmem};
+static const struct emu_variant_ops *const variants[] = {&emu_variant_nic, &emu_variant_bigmem};
 
 uint64_t emu_now_ns(void)
 {
@@ -65,7 +65,7 @@ uint32_t emu_dev_mig_flags(const struct emu_dev *dev)
 	return dev->mig_flags;
 }
 
-const char *emu_dev_model(const struct emu_dev *dev)
+const char *emu_dev_variant(const struct emu_dev *dev)
 {
 	return dev->ops->name;
 }
@@ -75,24 +75,24 @@ const char *emu_dev_strerror(struct emu_dev *dev)
 	return dev->err[0] ? dev->err : "no error";
 }
 
-static const struct emu_model_ops *find_model(const char *name)
+static const struct emu_variant_ops *find_variant(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-		if (!strcmp(models[i]->name, name))
-			return models[i];
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		if (!strcmp(variants[i]->name, name))
+			return variants[i];
 	}
 	return NULL;
 }
 
-static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_model_ops **ops,
+static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_variant_ops **ops,
 		     uint32_t *flags)
 {
-	*ops = find_model(cfg->model ? cfg->model : "");
+	*ops = find_variant(cfg->variant ? cfg->variant : "");
 	if (!*ops)
-		return emu_dev_fail(NULL, EINVAL, "unknown device model '%s' (nic, bigmem)",
-				    cfg->model ? cfg->model : "");
+		return emu_dev_fail(NULL, EINVAL, "unknown device variant '%s' (nic, bigmem)",
+				    cfg->variant ? cfg->variant : "");
 	*flags = cfg->mig_flags ? cfg->mig_flags : (*ops)->mig_flags;
 	if (!emu_mig_flags_valid(*flags))
 		return emu_dev_fail(NULL, EINVAL,
@@ -100,14 +100,14 @@ static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_model_ops *
 				    "STOP_COPY, P2P and PRE_COPY exist",
 				    *flags);
 	if (*flags & ~(*ops)->mig_flags)
-		return emu_dev_fail(NULL, EINVAL, "model %s cannot offer features 0x%x",
+		return emu_dev_fail(NULL, EINVAL, "variant %s cannot offer features 0x%x",
 				    (*ops)->name, *flags & ~(*ops)->mig_flags);
 	return 0;
 }
 
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 {
-	const struct emu_model_ops *ops;
+	const struct emu_variant_ops *ops;
 	struct emu_dev *dev;
 	uint32_t flags = 0;
 	int ret;

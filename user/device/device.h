@@ -10,8 +10,8 @@
  * emu_fd_read()/emu_fd_write()/emu_fd_ioctl()/emu_fd_close(). A handle is
  * NOT an OS file descriptor: passing it to read(2) fails with EBADF.
  */
-#ifndef VFMIG_EMU_DEVICE_H
-#define VFMIG_EMU_DEVICE_H
+#ifndef VFMIG_DEVICE_DEVICE_H
+#define VFMIG_DEVICE_DEVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,13 +26,13 @@
 #define EMU_FD_BASE 0x40000000
 
 struct emu_dev;
-struct emu_model_ops;
+struct emu_variant_ops;
 
 struct emu_dev_cfg {
-	const char *model;  /* "nic", "bigmem" */
-	uint32_t mig_flags; /* VFIO_MIGRATION_*; 0 takes the model's full set */
-	const char *params; /* model options, "key=value,key=value" */
-	uint32_t id;	    /* device id seen by the probes; 0 picks the next free one */
+	const char *variant; /* "nic", "bigmem" */
+	uint32_t mig_flags;  /* VFIO_MIGRATION_*; 0 takes the variant's full set */
+	const char *params;  /* variant options, "key=value,key=value" */
+	uint32_t id;	     /* device id seen by the probes; 0 picks the next free one */
 };
 
 /* NULL with errno set; emu_last_error() says why in one line. */
@@ -88,11 +88,11 @@ uint64_t emu_dev_steps_total(struct emu_dev *dev);
 /* What a device is and does. */
 uint32_t emu_dev_id(const struct emu_dev *dev);
 uint32_t emu_dev_mig_flags(const struct emu_dev *dev);
-const char *emu_dev_model(const struct emu_dev *dev);
+const char *emu_dev_variant(const struct emu_dev *dev);
 const char *emu_dev_strerror(struct emu_dev *dev); /* the last failure, one line */
 /* A hash of the device's migratable state (registers and memory), to compare instances. */
 uint64_t emu_dev_digest(struct emu_dev *dev);
-/* Runs the model's device work (DMA, memory updates) for units quanta, if the state allows. */
+/* Runs the variant's device work (DMA, memory updates) for units quanta, if the state allows. */
 int emu_dev_run(struct emu_dev *dev, uint64_t units);
 
 /*
@@ -106,7 +106,7 @@ int emu_dev_attach_iommu(struct emu_dev *dev, struct emu_iommu *io, int dma_mode
 struct emu_iommu *emu_dev_iommu(struct emu_dev *dev, int *dma_mode);
 
 /*
- * A model pins and unpins guest pages through its IOMMU context as the
+ * A variant pins and unpins guest pages through its IOMMU context as the
  * device (vfio_pin_pages(device, ...)), with the device lock held; the
  * device keeps its own account, the ground truth for the pin probes.
  */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Internals shared by the emulated device's core files. */
-#ifndef VFMIG_EMU_CORE_H
-#define VFMIG_EMU_CORE_H
+#ifndef VFMIG_DEVICE_DEVICE_PRIV_H
+#define VFMIG_DEVICE_DEVICE_PRIV_H
 
 #include <pthread.h>
 
-#include "emu/device.h"
-#include "emu/iommu.h"
-#include "emu/model.h"
+#include "device/device.h"
+#include "memory/iommu.h"
+#include "device/variant.h"
 
 #define EMU_STEP_LOG 1024 /* executed arcs kept for emu_dev_steps() */
 
@@ -32,8 +32,8 @@ _Static_assert(sizeof(struct emu_rec_hdr) + sizeof(uint64_t) == EMU_REC_FRAME, "
 struct emu_stream_head {
 	uint64_t magic;
 	uint16_t major, minor;
-	uint32_t model_id;
-	uint32_t model_version;
+	uint32_t variant_id;
+	uint32_t variant_version;
 	uint32_t reserved;
 	uint64_t config_id;
 };
@@ -69,7 +69,7 @@ struct emu_file {
 
 struct emu_dev {
 	pthread_mutex_t lock; /* the state mutex: ioctls and device work */
-	const struct emu_model_ops *ops;
+	const struct emu_variant_ops *ops;
 	void *priv;
 	uint32_t id;
 	uint32_t mig_flags;

@@ -2,7 +2,7 @@
 /*
  * A device's path to guest memory, and device DMA logging.
  *
- * A model's DMA engine calls emu_dev_dma_write(): the write goes through
+ * A variant's DMA engine calls emu_dev_dma_write(): the write goes through
  * the IOMMU context the device is attached to, the way its DMA mode says
  * (pinned pages, vfio_dma_rw, or plain DMA through the IOMMU), and is
  * logged by the device itself when DMA logging is on. Logging answers
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/bitmap.h"
-#include "emu/core.h"
-#include "emu/probes.h"
+#include "common/bitmap.h"
+#include "device/device_priv.h"
+#include "vfmig/usdt.h"
 
 #define LOG_MAX_RANGES 256 /* vfio_main.c */
 
@@ -197,7 +197,7 @@ static void log_mark(struct emu_dma_log *log, uint64_t iova, size_t len)
 	}
 }
 
-/* Called by a model with dev->lock held. */
+/* Called by a variant with dev->lock held. */
 int emu_dev_dma_write(struct emu_dev *dev, uint64_t iova, const void *src, size_t len)
 {
 	int ret;

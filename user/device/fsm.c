@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "emu/device.h"
+#include "device/device.h"
 
 enum {
 	S_ERR = VFIO_DEVICE_STATE_ERROR,

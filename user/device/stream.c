@@ -3,10 +3,10 @@
  * The migration data stream and its data_fd handles.
  *
  * A stream is a sequence of records: a header naming the stream version,
- * the device model and its configuration, the model's records, and an end
+ * the device variant and its configuration, the variant's records, and an end
  * record. Each record is numbered and ends with an XXH3-64 of itself, so a
  * flipped byte, a lost or repeated record and a cut are all caught before
- * anything is loaded. Loading is all or nothing: records go to the model's
+ * anything is loaded. Loading is all or nothing: records go to the variant's
  * staging area while they are written and become the device's state only
  * when RESUMING -> STOP finds the stream whole.
  */
@@ -18,8 +18,8 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
-#include "emu/core.h"
-#include "emu/probes.h"
+#include "device/device_priv.h"
+#include "vfmig/usdt.h"
 
 #define EMU_MAX_FILES 4096
 #define EMU_HASH_SEED 0x76666d6967ull
@@ -158,8 +158,8 @@ static void fill_head(struct emu_dev *dev, struct emu_stream_head *head)
 	head->magic = EMU_STREAM_MAGIC;
 	head->major = EMU_STREAM_MAJOR;
 	head->minor = EMU_STREAM_MINOR;
-	head->model_id = dev->ops->id;
-	head->model_version = dev->ops->version;
+	head->variant_id = dev->ops->id;
+	head->variant_version = dev->ops->version;
 	head->config_id = dev->ops->config_id(dev);
 }
 
@@ -245,7 +245,7 @@ ssize_t emu_file_read_locked(struct emu_file *file, void *buf, size_t len)
 	return done;
 }
 
-/* Model bytes still to read in PRE_COPY, as VFIO_MIG_GET_PRECOPY_INFO reports them. */
+/* Variant bytes still to read in PRE_COPY, as VFIO_MIG_GET_PRECOPY_INFO reports them. */
 int emu_file_pending(struct emu_file *file, uint64_t *initial, uint64_t *dirty)
 {
 	uint64_t unread = file->buf_len - file->buf_pos;
@@ -288,11 +288,11 @@ static int check_head(struct emu_dev *dev, const struct emu_rec_hdr *hdr, const 
 	if (got.major != want.major)
 		return emu_dev_fail(dev, EINVAL, "stream version %u.%u, this device reads %u.x",
 				    got.major, got.minor, want.major);
-	if (got.model_id != want.model_id || got.model_version != want.model_version)
+	if (got.variant_id != want.variant_id || got.variant_version != want.variant_version)
 		return emu_dev_fail(dev, EINVAL,
-				    "stream is from device model %u v%u, this is %s (%u v%u)",
-				    got.model_id, got.model_version, dev->ops->name, want.model_id,
-				    want.model_version);
+				    "stream is from device variant %u v%u, this is %s (%u v%u)",
+				    got.variant_id, got.variant_version, dev->ops->name,
+				    want.variant_id, want.variant_version);
 	if (got.config_id != want.config_id)
 		return emu_dev_fail(
 			dev, EINVAL,

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/core.h"
-#include "emu/probes.h"
+#include "device/device_priv.h"
+#include "vfmig/usdt.h"
 
 #define V1_RUN VFIO_DEVICE_STATE_V1_RUNNING
 #define V1_SAVE VFIO_DEVICE_STATE_V1_SAVING

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Device models plug into the emulated device through this ops table, the
+ * Device variants plug into the emulated device through this ops table, the
  * way vendor variant drivers plug into vfio-pci-core: the core owns the FSM,
- * the data stream framing and the checksums; a model owns its state.
+ * the data stream framing and the checksums; a variant owns its state.
  */
-#ifndef VFMIG_EMU_MODEL_H
-#define VFMIG_EMU_MODEL_H
+#ifndef VFMIG_DEVICE_VARIANT_H
+#define VFMIG_DEVICE_VARIANT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,17 +13,17 @@
 
 struct emu_dev;
 
-/* Record types; the model's own start at EMU_REC_MODEL. */
+/* Record types; the variant's own start at EMU_REC_VARIANT. */
 enum emu_rec_type {
 	EMU_REC_HEAD = 1, /* stream header, written by the core */
 	EMU_REC_END = 2,  /* closes a complete stream, written by the core */
-	EMU_REC_MODEL = 16,
+	EMU_REC_VARIANT = 16,
 };
 
 /* Bytes of framing around each record's payload: header (24) and checksum (8). */
 #define EMU_REC_FRAME 32u
 
-/* One record the model hands to the stream: copied out before the next call. */
+/* One record the variant hands to the stream: copied out before the next call. */
 struct emu_rec {
 	uint16_t type;
 	uint64_t arg;
@@ -38,11 +38,11 @@ enum emu_quiesce {
 	EMU_STOPPED, /* STOP and beyond: no DMA, no state change */
 };
 
-struct emu_model_ops {
+struct emu_variant_ops {
 	const char *name;
-	uint32_t id;	     /* model id carried in the stream header */
-	uint32_t version;    /* stream payload version of this model */
-	uint32_t mig_flags;  /* features the model can offer */
+	uint32_t id;	     /* variant id carried in the stream header */
+	uint32_t version;    /* stream payload version of this variant */
+	uint32_t mig_flags;  /* features the variant can offer */
 	uint32_t max_record; /* largest payload it ever emits */
 
 	int (*init)(struct emu_dev *dev, const char *params);
@@ -84,7 +84,7 @@ struct emu_model_ops {
 /* DMA into guest memory through the attached IOMMU context; with dev->lock held. */
 int emu_dev_dma_write(struct emu_dev *dev, uint64_t iova, const void *src, size_t len);
 
-/* The model's private data, allocated by init. */
+/* The variant's private data, allocated by init. */
 void *emu_dev_priv(struct emu_dev *dev);
 void emu_dev_set_priv(struct emu_dev *dev, void *priv);
 /* Records an error text for emu_dev_strerror(); returns -err for chaining. */
@@ -94,14 +94,14 @@ int emu_dev_fail(struct emu_dev *dev, int err, const char *fmt, ...)
 int emu_param_u64(const char *params, const char *key, uint64_t def, uint64_t *out);
 int emu_param_check(const char *params, const char *const *known);
 
-/* The models' deterministic generator: the same seed gives the same device history. */
+/* The variants' deterministic generator: the same seed gives the same device history. */
 static inline uint64_t emu_lcg(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
 	return *s >> 17;
 }
 
-extern const struct emu_model_ops emu_model_nic;
-extern const struct emu_model_ops emu_model_bigmem;
+extern const struct emu_variant_ops emu_variant_nic;
+extern const struct emu_variant_ops emu_variant_bigmem;
 
 #endif

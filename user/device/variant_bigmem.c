@@ -12,11 +12,11 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "emu/bitmap.h"
-#include "emu/device.h"
-#include "emu/model.h"
+#include "common/bitmap.h"
+#include "device/device.h"
+#include "device/variant.h"
 
-enum { REC_BLOCK = EMU_REC_MODEL, REC_REGS };
+enum { REC_BLOCK = EMU_REC_VARIANT, REC_REGS };
 
 struct bigmem_regs {
 	uint64_t generation; /* bumps on every write the device makes */
@@ -308,7 +308,7 @@ static uint64_t bigmem_digest(struct emu_dev *dev)
 				    XXH3_64bits(&bm->regs, sizeof(bm->regs)));
 }
 
-const struct emu_model_ops emu_model_bigmem = {
+const struct emu_variant_ops emu_variant_bigmem = {
 	.name = "bigmem",
 	.id = 2,
 	.version = 1,

@@ -21,11 +21,11 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "emu/device.h"
-#include "emu/iommu.h"
-#include "emu/model.h"
+#include "device/device.h"
+#include "memory/iommu.h"
+#include "device/variant.h"
 
-enum { REC_REGS = EMU_REC_MODEL };
+enum { REC_REGS = EMU_REC_VARIANT };
 
 struct nic_regs {
 	uint64_t rx_packets, rx_bytes, rx_missed;
@@ -308,7 +308,7 @@ static uint64_t nic_digest(struct emu_dev *dev)
 	return XXH3_64bits(&nic->regs, sizeof(nic->regs));
 }
 
-const struct emu_model_ops emu_model_nic = {
+const struct emu_variant_ops emu_variant_nic = {
 	.name = "nic",
 	.id = 1,
 	.version = 1,

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Model options: "key=value,key=value", numbers with k/m/g suffixes. */
+/* Variant options: "key=value,key=value", numbers with k/m/g suffixes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/model.h"
+#include "device/variant.h"
 
 static const char *find_key(const char *params, const char *key, size_t *vlen)
 {

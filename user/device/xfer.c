@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "emu/core.h"
-#include "emu/xfer.h"
+#include "device/device_priv.h"
+#include "device/xfer.h"
 
 static int write_all(int fd, const uint8_t *buf, size_t len)
 {

@@ -4,10 +4,10 @@
  * device half of a migration driver (save with pre-copy rounds, stop-copy,
  * resume), as a VMM drives a variant driver.
  */
-#ifndef VFMIG_EMU_XFER_H
-#define VFMIG_EMU_XFER_H
+#ifndef VFMIG_DEVICE_XFER_H
+#define VFMIG_DEVICE_XFER_H
 
-#include "emu/device.h"
+#include "device/device.h"
 
 #define EMU_XFER_MAX_ROUNDS 64
 

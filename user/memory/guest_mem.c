@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "vfmig/uapi.h"
-#include "emu/guest_mem.h"
-#include "emu/probes.h"
+#include "memory/guest_mem.h"
+#include "vfmig/usdt.h"
 
 #define GM_VEC_DEFAULT 4096 /* page_region entries per PAGEMAP_SCAN call: 96 KiB */
 #define GM_NEED_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_HUGETLBFS_SHMEM)

@@ -3,7 +3,7 @@
  * Guest RAM for the emulated device: one memfd mapped twice.
  *
  * The vCPU mapping is what vCPU-like threads write; the DMA mapping is what
- * device models' DMA engines write. Both see the same bytes. Only the vCPU
+ * device variants' DMA engines write. Both see the same bytes. Only the vCPU
  * mapping is dirty-tracked, with the kernel's own machinery: userfaultfd
  * write-protect in async mode (the kernel resolves the fault itself and only
  * clears the PTE's uffd-wp bit) and PAGEMAP_SCAN, which returns the written
@@ -22,8 +22,8 @@
  * one line. A guest_mem is not thread-safe: one thread arms and harvests
  * while any number of threads write through the mappings.
  */
-#ifndef VFMIG_EMU_GUEST_MEM_H
-#define VFMIG_EMU_GUEST_MEM_H
+#ifndef VFMIG_MEMORY_GUEST_MEM_H
+#define VFMIG_MEMORY_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/iommu_priv.h"
-#include "emu/probes.h"
+#include "memory/iommu_priv.h"
+#include "vfmig/usdt.h"
 
 struct emu_iommu *emu_iommu_create(enum emu_iommu_kind kind, void *mem, uint64_t mem_size)
 {

@@ -8,8 +8,8 @@
  * device driver uses to reach guest memory (vfio_pin_pages, vfio_dma_rw, or
  * plain DMA through the IOMMU).
  */
-#ifndef VFMIG_EMU_IOMMU_H
-#define VFMIG_EMU_IOMMU_H
+#ifndef VFMIG_MEMORY_IOMMU_H
+#define VFMIG_MEMORY_IOMMU_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Internals shared by iommu.c, type1.c and iommufd.c. */
-#ifndef VFMIG_EMU_IOMMU_PRIV_H
-#define VFMIG_EMU_IOMMU_PRIV_H
+#ifndef VFMIG_MEMORY_IOMMU_PRIV_H
+#define VFMIG_MEMORY_IOMMU_PRIV_H
 
 #include <pthread.h>
 
-#include "emu/bitmap.h"
-#include "emu/iommu.h"
+#include "common/bitmap.h"
+#include "memory/iommu.h"
 
 #define EMU_MAX_ATTACH 16
 

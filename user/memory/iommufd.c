@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "emu/iommu_priv.h"
-#include "emu/probes.h"
+#include "memory/iommu_priv.h"
+#include "vfmig/usdt.h"
 
 #define ULONG_MAX_ ((uint64_t)~0ul)
 

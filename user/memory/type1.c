@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/iommu_priv.h"
-#include "emu/probes.h"
+#include "memory/iommu_priv.h"
+#include "vfmig/usdt.h"
 
 #define DIRTY_BITMAP_PAGES_MAX 0x7fffffffull /* INT_MAX */
 #define DIRTY_BITMAP_BYTES(n) ((((n) + 63) / 64) * 8)

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu/workload.h"
+#include "memory/workload.h"
 
 #define NSEC 1000000000ULL
 #define PACE_BATCH_HZ 1000		/* at most this many sleeps per second per thread */

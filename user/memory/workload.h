@@ -20,8 +20,8 @@
  * page in the window before the one whose harvest reports it. For exact
  * windows: workload_pause(), harvest, workload_cut(), workload_resume().
  */
-#ifndef VFMIG_EMU_WORKLOAD_H
-#define VFMIG_EMU_WORKLOAD_H
+#ifndef VFMIG_MEMORY_WORKLOAD_H
+#define VFMIG_MEMORY_WORKLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>

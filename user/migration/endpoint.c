@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "emu/endpoint.h"
+#include "migration/endpoint.h"
 
 static int unix_addr(const char *path, struct sockaddr_un *sa, char *err, size_t errlen)
 {

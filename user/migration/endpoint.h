@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef VFMIG_EMU_ENDPOINT_H
-#define VFMIG_EMU_ENDPOINT_H
+#ifndef VFMIG_MIGRATION_ENDPOINT_H
+#define VFMIG_MIGRATION_ENDPOINT_H
 
 #include <stddef.h>
 

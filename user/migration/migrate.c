@@ -7,9 +7,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "emu/bitmap.h"
-#include "emu/core.h"
-#include "emu/migrate.h"
+#include "common/bitmap.h"
+#include "device/device_priv.h"
+#include "migration/migrate.h"
 
 #define BATCH_PAGES 256
 #define PAGE 4096
@@ -19,7 +19,7 @@ struct src {
 	struct vm *vm;
 	struct wire w;
 	const struct mig_opts *o;
-	struct mig_report *rep;
+	struct mig_summary *rep;
 	uint64_t *bitmap; /* harvested and not yet sent */
 	uint64_t pages;
 	int fds[VM_MAX_DEVICES];
@@ -204,7 +204,7 @@ static int harvest(struct src *s, struct mig_round *r)
 /* Round 0 sends all of RAM; round i what was dirtied during round i - 1. */
 static int precopy(struct src *s)
 {
-	struct mig_report *rep = s->rep;
+	struct mig_summary *rep = s->rep;
 	double bw = 0;
 	bool initial_left = true;
 	int ret;
@@ -315,7 +315,7 @@ static void verdict(struct src *s, const struct wire_ack *ack)
 
 static int await_ack(struct src *s, uint64_t t_pause)
 {
-	struct mig_report *rep = s->rep;
+	struct mig_summary *rep = s->rep;
 	struct wire_ack ack;
 	struct wire_hdr hdr;
 	char boot[40] = "";
@@ -350,7 +350,7 @@ static int await_ack(struct src *s, uint64_t t_pause)
 
 static int switchover(struct src *s)
 {
-	struct mig_report *rep = s->rep;
+	struct mig_summary *rep = s->rep;
 	uint64_t t_pause, t, by_src[1 + VM_MAX_DEVICES], n;
 	unsigned int i;
 	int ret;
@@ -413,7 +413,7 @@ static void rollback(struct src *s)
 	vm_resume(s->vm);
 }
 
-int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_report *rep)
+int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_summary *rep)
 {
 	struct src s = {.vm = vm, .o = o, .rep = rep, .pages = guest_mem_pages(vm->mem)};
 	uint64_t t0 = emu_now_ns();

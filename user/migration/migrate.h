@@ -10,11 +10,11 @@
  * point), any failure returns the source to RUNNING with its memory and
  * device state intact; after it, the source stays stopped.
  */
-#ifndef VFMIG_EMU_MIGRATE_H
-#define VFMIG_EMU_MIGRATE_H
+#ifndef VFMIG_MIGRATION_MIGRATE_H
+#define VFMIG_MIGRATION_MIGRATE_H
 
-#include "emu/vm.h"
-#include "emu/wire.h"
+#include "migration/vm.h"
+#include "migration/wire.h"
 
 #define MIG_MAX_ROUNDS 256
 
@@ -35,7 +35,7 @@ struct mig_round {
 	double bandwidth; /* measured, bytes/s */
 };
 
-struct mig_report {
+struct mig_summary {
 	unsigned int nrounds;
 	struct mig_round rounds[MIG_MAX_ROUNDS];
 	bool converged, verified, committed;
@@ -52,7 +52,7 @@ struct mig_report {
 };
 
 /* Source side: migrates vm over fd. 0, or -errno with rep->error saying why. */
-int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_report *rep);
+int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_summary *rep);
 
 struct mig_dest_report {
 	struct vm_cfg cfg;

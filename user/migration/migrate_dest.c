@@ -8,8 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "emu/core.h"
-#include "emu/migrate.h"
+#include "device/device_priv.h"
+#include "migration/migrate.h"
 
 #define PAGE 4096
 

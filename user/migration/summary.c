@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "common/json.h"
-#include "emu/report.h"
+#include "migration/summary.h"
 
 static double ms(uint64_t ns)
 {
@@ -29,13 +29,13 @@ static void round_text(FILE *f, const struct vm *vm, unsigned int n, const struc
 		(unsigned long long)r->pending, r->bandwidth / 1e6, ms(r->ns));
 }
 
-void mig_report_text(FILE *f, const struct vm *vm, const struct mig_report *r)
+void mig_summary_text(FILE *f, const struct vm *vm, const struct mig_summary *r)
 {
 	unsigned int i;
 
 	fprintf(f, "devices:");
 	for (i = 0; i < vm->cfg.ndevs; i++)
-		fprintf(f, " [%u] %s (dirty via %s)", i, vm->cfg.devs[i].model,
+		fprintf(f, " [%u] %s (dirty via %s)", i, vm->cfg.devs[i].variant,
 			vm_dirty_name(vm->cfg.devs[i].dirty));
 	fprintf(f, "\n");
 	mig_round_header(f, vm);
@@ -62,7 +62,7 @@ void mig_report_text(FILE *f, const struct vm *vm, const struct mig_report *r)
 			    : "NO: destination differs from the source at stop");
 }
 
-void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
+void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 {
 	unsigned int i, j;
 
@@ -83,8 +83,8 @@ void mig_report_json(FILE *f, const struct vm *vm, const struct mig_report *r)
 	}
 	fprintf(f, "],\"devices\":[");
 	for (i = 0; i < vm->cfg.ndevs; i++)
-		fprintf(f, "%s{\"model\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu}", i ? "," : "",
-			vm->cfg.devs[i].model, vm_dirty_name(vm->cfg.devs[i].dirty),
+		fprintf(f, "%s{\"variant\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu}",
+			i ? "," : "", vm->cfg.devs[i].variant, vm_dirty_name(vm->cfg.devs[i].dirty),
 			(unsigned long long)r->dev_data_size[i]);
 	fprintf(f, "],\"error\":");
 	json_string(f, r->error);

@@ -6,9 +6,9 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "emu/bitmap.h"
-#include "emu/model.h"
-#include "emu/vm.h"
+#include "common/bitmap.h"
+#include "device/variant.h"
+#include "migration/vm.h"
 
 static const char *const dirty_names[] = {
 	[VM_DIRTY_NONE] = "none",	  [VM_DIRTY_TYPE1_PIN] = "type1-pin",
@@ -83,10 +83,10 @@ int vm_dev_spec_parse(const char *s, struct vm_dev_spec *spec, char *err, size_t
 	const char *p = s + mlen;
 
 	memset(spec, 0, sizeof(*spec));
-	if (!mlen || mlen >= sizeof(spec->model))
-		return snprintf(err, errlen, "device '%s': MODEL[:option=value,...]", s), -EINVAL;
-	memcpy(spec->model, s, mlen);
-	spec->dirty = strcmp(spec->model, "nic") ? VM_DIRTY_NONE : VM_DIRTY_TYPE1_PIN;
+	if (!mlen || mlen >= sizeof(spec->variant))
+		return snprintf(err, errlen, "device '%s': VARIANT[:option=value,...]", s), -EINVAL;
+	memcpy(spec->variant, s, mlen);
+	spec->dirty = strcmp(spec->variant, "nic") ? VM_DIRTY_NONE : VM_DIRTY_TYPE1_PIN;
 	if (*p == ':')
 		p++;
 	while (*p) {
@@ -99,8 +99,9 @@ int vm_dev_spec_parse(const char *s, struct vm_dev_spec *spec, char *err, size_t
 		if (*p == ',')
 			p++;
 	}
-	if (spec->dirty != VM_DIRTY_NONE && strcmp(spec->model, "nic"))
-		return snprintf(err, errlen, "device %s does no DMA: dirty=none only", spec->model),
+	if (spec->dirty != VM_DIRTY_NONE && strcmp(spec->variant, "nic"))
+		return snprintf(err, errlen, "device %s does no DMA: dirty=none only",
+				spec->variant),
 		       -EINVAL;
 	return 0;
 }
@@ -120,7 +121,7 @@ int vm_cfg_format(const struct vm_cfg *c, char *buf, size_t len)
 	for (i = 0; i < c->ndevs && n < len; i++) {
 		const struct vm_dev_spec *d = &c->devs[i];
 
-		n += snprintf(buf + n, len - n, " dev=%s;%u;%s;%llu;%s", d->model, d->features,
+		n += snprintf(buf + n, len - n, " dev=%s;%u;%s;%llu;%s", d->variant, d->features,
 			      vm_dirty_name(d->dirty), (unsigned long long)d->rate, d->params);
 	}
 	return n < len ? 0 : -ENOSPC;
@@ -133,7 +134,7 @@ static int parse_dev(const char *v, struct vm_dev_spec *d)
 	int used = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (sscanf(v, "%15[^;];%u;%31[^;];%llu;%n", d->model, &d->features, dirty, &rate, &used) <
+	if (sscanf(v, "%15[^;];%u;%31[^;];%llu;%n", d->variant, &d->features, dirty, &rate, &used) <
 		    4 ||
 	    !used || vm_dirty_parse(dirty, &d->dirty))
 		return -EINVAL;
@@ -210,8 +211,9 @@ static int iommufd_setup(struct vm *vm, struct vm_device *d)
 
 static int dev_setup(struct vm *vm, struct vm_device *d, char *err, size_t errlen)
 {
-	struct emu_dev_cfg cfg = {
-		.model = d->spec.model, .params = d->spec.params, .mig_flags = d->spec.features};
+	struct emu_dev_cfg cfg = {.variant = d->spec.variant,
+				  .params = d->spec.params,
+				  .mig_flags = d->spec.features};
 	int ret = 0;
 
 	d->dev = emu_dev_create(&cfg);
@@ -226,7 +228,7 @@ static int dev_setup(struct vm *vm, struct vm_device *d, char *err, size_t errle
 		ret = iommufd_setup(vm, d);
 	if (ret)
 		snprintf(err, errlen, "device %s: cannot attach its IOMMU context: %s",
-			 d->spec.model, strerror(-ret));
+			 d->spec.variant, strerror(-ret));
 	return ret;
 }
 
@@ -415,7 +417,7 @@ int vm_track_start(struct vm *vm)
 		if (ret)
 			return snprintf(vm->err, sizeof(vm->err),
 					"device %u (%s): starting %s dirty tracking: %s", i,
-					vm->devs[i].spec.model,
+					vm->devs[i].spec.variant,
 					vm_dirty_name(vm->devs[i].spec.dirty), strerror(-ret)),
 			       ret;
 	}

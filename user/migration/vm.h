@@ -5,17 +5,17 @@
  * thread that makes the devices work (DMA, on-board memory writes) at their
  * set rates. The migration driver (migrate.c) moves one between processes.
  */
-#ifndef VFMIG_EMU_VM_H
-#define VFMIG_EMU_VM_H
+#ifndef VFMIG_MIGRATION_VM_H
+#define VFMIG_MIGRATION_VM_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "emu/device.h"
-#include "emu/guest_mem.h"
-#include "emu/iommu.h"
-#include "emu/workload.h"
+#include "device/device.h"
+#include "memory/guest_mem.h"
+#include "memory/iommu.h"
+#include "memory/workload.h"
 
 #define VM_MAX_DEVICES 4
 
@@ -30,9 +30,9 @@ enum vm_dirty {
 };
 
 struct vm_dev_spec {
-	char model[16];
-	char params[160];  /* model options */
-	uint32_t features; /* 0: the model's */
+	char variant[16];
+	char params[160];  /* variant options */
+	uint32_t features; /* 0: the variant's */
 	enum vm_dirty dirty;
 	uint64_t rate; /* device work units per second */
 };
@@ -65,7 +65,7 @@ struct vm {
 
 const char *vm_dirty_name(enum vm_dirty d);
 int vm_dirty_parse(const char *s, enum vm_dirty *d);
-/* "MODEL[:key=value,...]" with vm keys dirty=, rate=, features=; the rest goes to the model. */
+/* "VARIANT[:key=value,...]" with vm keys dirty=, rate=, features=; the rest goes to the variant. */
 int vm_dev_spec_parse(const char *s, struct vm_dev_spec *spec, char *err, size_t errlen);
 /* A one-line text of the configuration, for the peer to rebuild the same VM; and back. */
 int vm_cfg_format(const struct vm_cfg *cfg, char *buf, size_t len);

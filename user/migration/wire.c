@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu/core.h"
-#include "emu/wire.h"
+#include "device/device_priv.h"
+#include "migration/wire.h"
 
 void wire_init(struct wire *w, int fd, uint64_t bandwidth)
 {

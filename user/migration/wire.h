@@ -3,8 +3,8 @@
  * The migration wire: typed, length-prefixed messages over a socket or a
  * file, with an optional bandwidth cap on the sending side.
  */
-#ifndef VFMIG_EMU_WIRE_H
-#define VFMIG_EMU_WIRE_H
+#ifndef VFMIG_MIGRATION_WIRE_H
+#define VFMIG_MIGRATION_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>

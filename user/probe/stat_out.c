@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "emu/device.h"
+#include "device/device.h"
 #include "probe/aggregate.h"
-#include "probe/report.h"
+#include "probe/stat_out.h"
 
 #define MAX_HISTS 512
 #define MAX_DEVS (VFMIG_MAX_DEVICES * 10) /* devices + names + histogram keys, before dedup */
@@ -17,7 +17,7 @@ struct named {
 	struct dev_owner o;
 };
 
-struct stat_report {
+struct stat_out {
 	struct vfmig_probes *p;
 	FILE *out;
 	bool json;
@@ -31,7 +31,7 @@ struct stat_report {
 	struct agg_hist hists[MAX_HISTS];
 };
 
-void report_table(struct vfmig_probes *p, bool json, FILE *out)
+void stat_out_table(struct vfmig_probes *p, bool json, FILE *out)
 {
 	const struct probe_row *rows;
 	int i, n = probes_table(p, &rows);
@@ -58,9 +58,9 @@ void report_table(struct vfmig_probes *p, bool json, FILE *out)
 	fprintf(out, "]\n");
 }
 
-struct stat_report *report_new(struct vfmig_probes *p, bool json, FILE *out)
+struct stat_out *stat_out_new(struct vfmig_probes *p, bool json, FILE *out)
 {
-	struct stat_report *r = calloc(1, sizeof(*r));
+	struct stat_out *r = calloc(1, sizeof(*r));
 
 	if (r) {
 		r->p = p;
@@ -70,12 +70,12 @@ struct stat_report *report_new(struct vfmig_probes *p, bool json, FILE *out)
 	return r;
 }
 
-void report_free(struct stat_report *r)
+void stat_out_free(struct stat_out *r)
 {
 	free(r);
 }
 
-static struct named *named(struct stat_report *r, uint64_t dev)
+static struct named *named(struct stat_out *r, uint64_t dev)
 {
 	int i;
 
@@ -98,7 +98,7 @@ static bool known(const struct dev_owner *o)
  * A name found while its fd was open is kept once the fd is closed or the
  * process is gone: it is still the name of what was profiled.
  */
-static const struct dev_owner *owner(struct stat_report *r, uint64_t dev)
+static const struct dev_owner *owner(struct stat_out *r, uint64_t dev)
 {
 	struct named *n = named(r, dev);
 	struct vfmig_dev_name seen;
@@ -117,7 +117,7 @@ static const struct dev_owner *owner(struct stat_report *r, uint64_t dev)
 	return &n->o;
 }
 
-void report_refresh_names(struct stat_report *r)
+void stat_out_refresh_names(struct stat_out *r)
 {
 	int i, n = agg_devices(r->p, r->devs, MAX_DEVS);
 
@@ -149,7 +149,7 @@ static const char *dev_id(uint64_t dev, char *buf, size_t len)
 }
 
 /* A device in histogram lines: its name when known, else its id. */
-static const char *label(struct stat_report *r, uint64_t dev, char *buf, size_t len)
+static const char *label(struct stat_out *r, uint64_t dev, char *buf, size_t len)
 {
 	const struct dev_owner *o = owner(r, dev);
 
@@ -160,7 +160,7 @@ static const char *label(struct stat_report *r, uint64_t dev, char *buf, size_t 
 	return buf;
 }
 
-static void print_hists(struct stat_report *r, int n)
+static void print_hists(struct stat_out *r, int n)
 {
 	static const char *const kinds[] = {"",	   "request", "step", "bitmap", "precopy_info",
 					    "map", "tracking"};
@@ -210,7 +210,7 @@ static void print_hists(struct stat_report *r, int n)
 	}
 }
 
-static void print_device(struct stat_report *r, uint64_t dev, bool first)
+static void print_device(struct stat_out *r, uint64_t dev, bool first)
 {
 	const struct dev_owner *o = owner(r, dev);
 	struct vfmig_dev_state st;
@@ -239,7 +239,7 @@ static void print_device(struct stat_report *r, uint64_t dev, bool first)
 	fprintf(r->out, ",\"alive\":%s,\"state\":\"%s\"}", o->alive ? "true" : "false", s);
 }
 
-static void print_devices(struct stat_report *r)
+static void print_devices(struct stat_out *r)
 {
 	int i, n = agg_devices(r->p, r->devs, MAX_DEVS);
 
@@ -286,7 +286,7 @@ static void json_counters(FILE *out, const uint64_t *c)
 	fprintf(out, "}");
 }
 
-void report_interval(struct stat_report *r, double t)
+void stat_out_interval(struct stat_out *r, double t)
 {
 	uint64_t c[VFMIG_C_NR], d[VFMIG_C_NR];
 	int i;
@@ -314,7 +314,7 @@ void report_interval(struct stat_report *r, double t)
 	fflush(r->out); /* a line a consumer can act on now */
 }
 
-void report_total(struct stat_report *r, double secs)
+void stat_out_total(struct stat_out *r, double secs)
 {
 	uint64_t c[VFMIG_C_NR];
 	int i, n;
