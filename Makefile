@@ -4,7 +4,7 @@
 #   make test       install what is missing, build, run every test (what CI runs)
 #   make demo       a save on one emulated device and a resume on another, verified
 #   make bench      benchmarks, each against a baseline measured in the same run
-#   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build
+#   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build, layer order
 #   make vmtest     the probes and the uAPI on a real VFIO kernel (Debian 6.12 under QEMU, mtty)
 
 BUILD ?= build
@@ -128,6 +128,7 @@ lint: | $(DEPS_STAMP)
 		user tests bench
 	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(VMTEST_BINS) $(BENCH_BINS) \
 		CFLAGS="-O2 -g"
+	$(Q)scripts/check-layers.sh $(BUILD)
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
 
 format:

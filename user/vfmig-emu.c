@@ -365,20 +365,20 @@ static void print_path(const struct opts *o, enum vfio_device_mig_state from,
 	if (o->json) {
 		printf("{\"from\":\"%s\",\"to\":\"%s\",\"features\":%u,\"result\":%d,\"errno\":\"%s\","
 		       "\"path\":[\"%s\"",
-		       emu_state_name(from), emu_state_name(to), o->features, err ? -1 : 0,
-		       err ? strerrorname_np(err) : "", emu_state_name(from));
+		       vfio_state_name(from), vfio_state_name(to), o->features, err ? -1 : 0,
+		       err ? strerrorname_np(err) : "", vfio_state_name(from));
 		for (i = 0; i < n; i++)
-			printf(",\"%s\"", emu_state_name(steps[i].to));
-		printf("],\"state\":\"%s\"}\n", emu_state_name(now));
+			printf(",\"%s\"", vfio_state_name(steps[i].to));
+		printf("],\"state\":\"%s\"}\n", vfio_state_name(now));
 		return;
 	}
-	printf("%s", emu_state_name(from));
+	printf("%s", vfio_state_name(from));
 	for (i = 0; i < n; i++, sep = "")
-		printf("%s -> %s%s", sep, emu_state_name(steps[i].to),
+		printf("%s -> %s%s", sep, vfio_state_name(steps[i].to),
 		       steps[i].result ? " (failed)" : "");
 	if (err)
 		printf("\nerror: %s (%s), device left in %s\n", strerrorname_np(err), strerror(err),
-		       emu_state_name(now));
+		       vfio_state_name(now));
 	else
 		printf("\n");
 }
@@ -394,9 +394,9 @@ static int cmd_fsm(struct opts *o)
 
 	if (o->nargs != 2)
 		return usage_error("fsm takes FROM and TO%s", "");
-	if (emu_state_parse(o->args[0], &from))
+	if (vfio_state_parse(o->args[0], &from))
 		return usage_error("'%s' is not a migration state", o->args[0]);
-	if (emu_state_parse(o->args[1], &to))
+	if (vfio_state_parse(o->args[1], &to))
 		return usage_error("'%s' is not a migration state", o->args[1]);
 	dev = make_dev(o, "bigmem", "mem=64k,block=4k");
 	if (!dev)
@@ -404,7 +404,7 @@ static int cmd_fsm(struct opts *o)
 	o->features = emu_dev_mig_flags(dev);
 	if (reach(dev, from) || emu_get_state(dev, &now) || now != from) {
 		fprintf(stderr, "vfmig-emu: cannot reach %s with these features: %s\n",
-			emu_state_name(from), emu_dev_strerror(dev));
+			vfio_state_name(from), emu_dev_strerror(dev));
 		emu_dev_destroy(dev);
 		return 1;
 	}

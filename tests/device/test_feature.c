@@ -401,7 +401,7 @@ static void mig_state_set(void **state)
 	(void)state;
 	for (i = 0; i < NR_COMBOS; i++) {
 		for (s = 0; s <= EMU_NR_STATES; s++) {
-			CTX("%#x: SET RUNNING -> %s (%d)", combos[i], emu_state_name(s), s);
+			CTX("%#x: SET RUNNING -> %s (%d)", combos[i], vfio_state_name(s), s);
 			dev = new_dev("bigmem", combos[i]);
 			ret = set_state(dev, s, &mig, &err);
 			/* the requested state is copied back either way */
@@ -599,7 +599,7 @@ static void data_size_every_state(void **state)
 		for (s = 0; s < EMU_NR_STATES; s++) {
 			if (s != ERR && !supported(combos[i], s))
 				continue;
-			CTX("%#x: MIG_DATA_SIZE in %s", combos[i], emu_state_name(s));
+			CTX("%#x: MIG_DATA_SIZE in %s", combos[i], vfio_state_name(s));
 			dev = new_dev("bigmem", combos[i]);
 			mig.data_fd = -1;
 			if (s == ERR) {
@@ -628,7 +628,7 @@ static void size_then_read(const char *variant, uint32_t flags, int via)
 	uint8_t part[1000];
 	int fd, err;
 
-	CTX("%s %#x: MIG_DATA_SIZE in %s, then STOP_COPY", variant, flags, emu_state_name(via));
+	CTX("%s %#x: MIG_DATA_SIZE in %s, then STOP_COPY", variant, flags, vfio_state_name(via));
 	dev = new_dev(variant, flags);
 	CHECK_EQ(emu_dev_run(dev, 200), 0);
 	fd = -1;
@@ -695,29 +695,29 @@ static void state_names(void **state)
 	(void)state;
 	for (i = 0; i < EMU_NR_STATES; i++) {
 		CTX("state %zu", i);
-		CHECK(!strcmp(emu_state_name((mig_state)i), names[i]));
+		CHECK(!strcmp(vfio_state_name((mig_state)i), names[i]));
 		s = (mig_state)99;
-		CHECK_EQ(emu_state_parse(emu_state_name((mig_state)i), &s), 0);
+		CHECK_EQ(vfio_state_parse(vfio_state_name((mig_state)i), &s), 0);
 		CHECK_EQ(s, i);
 		/* any case, '-' for '_' */
 		for (j = 0; names[i][j]; j++)
 			buf[j] = names[i][j] == '_' ? '-' : names[i][j] | 0x20;
 		buf[j] = 0;
 		s = (mig_state)99;
-		CHECK_EQ(emu_state_parse(buf, &s), 0);
+		CHECK_EQ(vfio_state_parse(buf, &s), 0);
 		CHECK_EQ(s, i);
 		snprintf(num, sizeof(num), "%zu", i);
 		s = (mig_state)99;
-		CHECK_EQ(emu_state_parse(num, &s), 0);
+		CHECK_EQ(vfio_state_parse(num, &s), 0);
 		CHECK_EQ(s, i);
 	}
 	CTX("names out of range");
-	CHECK(!strcmp(emu_state_name((mig_state)EMU_NR_STATES), "INVALID"));
-	CHECK(!strcmp(emu_state_name((mig_state)0x7fffffff), "INVALID"));
+	CHECK(!strcmp(vfio_state_name((mig_state)EMU_NR_STATES), "INVALID"));
+	CHECK(!strcmp(vfio_state_name((mig_state)0x7fffffff), "INVALID"));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		CTX("emu_state_parse(\"%s\")", bad[i]);
+		CTX("vfio_state_parse(\"%s\")", bad[i]);
 		s = (mig_state)99;
-		CHECK_EQ(emu_state_parse(bad[i], &s), -EINVAL);
+		CHECK_EQ(vfio_state_parse(bad[i], &s), -EINVAL);
 		CHECK_EQ(s, 99);
 	}
 }

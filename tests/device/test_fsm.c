@@ -299,7 +299,7 @@ static char ctx[256];
 
 static const char *sn(int s)
 {
-	return emu_state_name((mig_state)s);
+	return vfio_state_name((mig_state)s);
 }
 
 static struct emu_dev *new_dev(uint32_t flags)

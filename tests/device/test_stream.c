@@ -72,7 +72,7 @@ static int set_ok(struct emu_dev *dev, enum vfio_device_mig_state s)
 	int fd = -2;
 
 	if (emu_set_state(dev, s, &fd))
-		fail_msg("SET %s: %s (%s)", emu_state_name(s), strerror(errno),
+		fail_msg("SET %s: %s (%s)", vfio_state_name(s), strerror(errno),
 			 emu_dev_strerror(dev));
 	assert_int_equal(state_of(dev), s);
 	return fd;

@@ -459,7 +459,7 @@ static void assert_states(struct vm *vm, enum vfio_device_mig_state want)
 		assert_int_equal(emu_get_state(vm->devs[i].dev, &st), 0);
 		if (st != want)
 			fail_msg("device %u (%s) is %s, expected %s", i, vm->devs[i].spec.variant,
-				 emu_state_name(st), emu_state_name(want));
+				 vfio_state_name(st), vfio_state_name(want));
 	}
 }
 

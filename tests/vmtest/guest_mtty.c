@@ -157,10 +157,10 @@ static void test_every_request_matches_emulated_device(void **state)
 			}
 			why = deliberate(from, m, e);
 			vmtest_report("  %s %s -> %s: mtty %s (%s), vfmig %s (%s)%s%s",
-				      why ? "listed" : "DIFFERENT", emu_state_name(from),
-				      emu_state_name(to), emu_state_name(m.state), strerror(-m.err),
-				      emu_state_name(e.state), strerror(-e.err), why ? ": " : "",
-				      why ? why : "");
+				      why ? "listed" : "DIFFERENT", vfio_state_name(from),
+				      vfio_state_name(to), vfio_state_name(m.state),
+				      strerror(-m.err), vfio_state_name(e.state), strerror(-e.err),
+				      why ? ": " : "", why ? why : "");
 			why ? listed++ : wrong++;
 		}
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The emulated device: creation, the VFIO_DEVICE_FEATURE / RESET ioctls as
- * vfio_main.c answers them, and the state machine driver loop (what a
- * variant driver's migration_set_state does around vfio_mig_get_next_state).
+ * The emulated device: creation and destruction, and the VFIO_DEVICE_FEATURE /
+ * RESET ioctls as vfio_main.c answers them. The top of the core's call graph:
+ * it calls transition.c, stream.c, dma.c, v1.c and base.c, none of which
+ * calls back into it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,66 +15,10 @@
 #include "device/device_priv.h"
 #include "vfmig/usdt.h"
 
-static __thread char last_error[256];
 static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct emu_variant_ops *const variants[] = {&emu_variant_nic, &emu_variant_bigmem};
-
-uint64_t emu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-const char *emu_last_error(void)
-{
-	return last_error;
-}
-
-int emu_dev_fail(struct emu_dev *dev, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dev ? dev->err : last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	if (dev)
-		memcpy(last_error, dev->err, sizeof(last_error));
-	return -err;
-}
-
-void *emu_dev_priv(struct emu_dev *dev)
-{
-	return dev->priv;
-}
-
-void emu_dev_set_priv(struct emu_dev *dev, void *priv)
-{
-	dev->priv = priv;
-}
-
-uint32_t emu_dev_id(const struct emu_dev *dev)
-{
-	return dev->id;
-}
-
-uint32_t emu_dev_mig_flags(const struct emu_dev *dev)
-{
-	return dev->mig_flags;
-}
-
-const char *emu_dev_variant(const struct emu_dev *dev)
-{
-	return dev->ops->name;
-}
-
-const char *emu_dev_strerror(struct emu_dev *dev)
-{
-	return dev->err[0] ? dev->err : "no error";
-}
 
 static const struct emu_variant_ops *find_variant(const char *name)
 {
@@ -134,29 +79,13 @@ struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 	ret = ops->init(dev, cfg->params ? cfg->params : "");
 	if (ret) {
 		if (dev->err[0])
-			memcpy(last_error, dev->err, sizeof(last_error));
+			emu_dev_fail(NULL, -ret, "%s", dev->err);
 		pthread_mutex_destroy(&dev->lock);
 		free(dev);
 		errno = -ret;
 		return NULL;
 	}
 	return dev;
-}
-
-void emu_dev_get(struct emu_dev *dev)
-{
-	__atomic_add_fetch(&dev->refs, 1, __ATOMIC_SEQ_CST);
-}
-
-void emu_dev_put(struct emu_dev *dev)
-{
-	if (__atomic_sub_fetch(&dev->refs, 1, __ATOMIC_SEQ_CST))
-		return;
-	dev->ops->fini(dev);
-	emu_v1_free(dev);
-	emu_dma_log_free(dev);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
 }
 
 /* Open data fds stay valid handles after destroy; they read as ENODEV. */
@@ -172,227 +101,10 @@ void emu_dev_destroy(struct emu_dev *dev)
 	pthread_mutex_unlock(&dev->lock);
 	if (dev->io)
 		emu_iommu_detach(dev->io, dev->attach_id);
+	/* freed here, not at the last put: open data fds never reach them */
+	emu_v1_free(dev);
+	emu_dma_log_free(dev);
 	emu_dev_put(dev);
-}
-
-void emu_dev_inject_arc_failure(struct emu_dev *dev, unsigned int nth, int err, unsigned int count)
-{
-	pthread_mutex_lock(&dev->lock);
-	dev->inject_nth = nth;
-	dev->inject_err = err;
-	dev->inject_count = count;
-	pthread_mutex_unlock(&dev->lock);
-}
-
-static int injected(struct emu_dev *dev)
-{
-	if (!dev->inject_nth)
-		return 0;
-	if (--dev->inject_nth)
-		return 0;
-	if (--dev->inject_count)
-		dev->inject_nth = 1;
-	return -dev->inject_err;
-}
-
-static bool in_saving_group(enum vfio_device_mig_state s)
-{
-	return s == VFIO_DEVICE_STATE_PRE_COPY || s == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
-	       s == VFIO_DEVICE_STATE_STOP_COPY;
-}
-
-static enum emu_quiesce quiesce_level(enum vfio_device_mig_state s)
-{
-	switch ((int)s) {
-	case VFIO_DEVICE_STATE_RUNNING:
-	case VFIO_DEVICE_STATE_PRE_COPY:
-		return EMU_RUN;
-	case VFIO_DEVICE_STATE_RUNNING_P2P:
-	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
-		return EMU_P2P;
-	default:
-		return EMU_STOPPED;
-	}
-}
-
-static void end_save(struct emu_dev *dev)
-{
-	dev->ops->save_end(dev);
-	emu_file_drop(dev->save);
-	dev->save = NULL;
-}
-
-/* Opens the stream an arc into the saving group or RESUMING hands out. */
-static int open_stream(struct emu_dev *dev, enum vfio_device_mig_state to, struct emu_file **out)
-{
-	struct emu_file *file;
-	int ret;
-
-	file = emu_file_new(dev,
-			    to == VFIO_DEVICE_STATE_RESUMING ? EMU_FILE_RESUME : EMU_FILE_SAVE);
-	if (!file)
-		return emu_dev_fail(dev, ENOMEM, "out of memory for the data stream");
-	if (to == VFIO_DEVICE_STATE_RESUMING) {
-		ret = dev->ops->load_begin(dev);
-		if (ret) {
-			emu_file_drop(file);
-			return ret;
-		}
-		dev->resume = file;
-	} else {
-		dev->ops->save_begin(dev, to != VFIO_DEVICE_STATE_STOP_COPY);
-		dev->save = file;
-	}
-	*out = file;
-	return 0;
-}
-
-/* One arc. Either it completes, or it fails having changed nothing. */
-static int do_arc(struct emu_dev *dev, enum vfio_device_mig_state from,
-		  enum vfio_device_mig_state to, struct emu_file **out)
-{
-	int ret = injected(dev);
-
-	if (ret)
-		return emu_dev_fail(dev, -ret, "%s -> %s failed: injected error %d",
-				    emu_state_name(from), emu_state_name(to), -ret);
-	if (from == VFIO_DEVICE_STATE_RESUMING) {
-		ret = emu_file_finish_resume(dev->resume);
-		if (ret)
-			return ret;
-		emu_file_drop(dev->resume);
-		dev->resume = NULL;
-	}
-	if (to == VFIO_DEVICE_STATE_RESUMING || (in_saving_group(to) && !in_saving_group(from))) {
-		ret = open_stream(dev, to, out);
-		if (ret)
-			return ret;
-	}
-	if (in_saving_group(from) && !in_saving_group(to))
-		end_save(dev);
-	dev->ops->quiesce(dev, quiesce_level(to));
-	return 0;
-}
-
-static void log_step(struct emu_dev *dev, enum vfio_device_mig_state from,
-		     enum vfio_device_mig_state to, int result, uint64_t t0)
-{
-	struct emu_step *s = &dev->steps[dev->nsteps++ % EMU_STEP_LOG];
-
-	s->t_start_ns = t0;
-	s->t_end_ns = emu_now_ns();
-	s->from = from;
-	s->to = to;
-	s->result = result;
-	EMU_PROBE5(fsm_step, dev->id, from, to, result, s->t_end_ns - t0);
-}
-
-static int step(struct emu_dev *dev, enum vfio_device_mig_state target, struct emu_file **out)
-{
-	enum vfio_device_mig_state next;
-	uint64_t t0 = emu_now_ns();
-	int ret;
-
-	ret = emu_mig_next_state(dev->mig_flags, dev->state, target, &next);
-	if (ret)
-		return emu_dev_fail(dev, EINVAL, "%s -> %s is not a valid transition",
-				    emu_state_name(dev->state), emu_state_name(target));
-	ret = do_arc(dev, dev->state, next, out);
-	log_step(dev, dev->state, next, ret, t0);
-	if (!ret)
-		dev->state = next;
-	return ret;
-}
-
-static void enter_error(struct emu_dev *dev)
-{
-	dev->ops->quiesce(dev, EMU_STOPPED);
-	if (dev->save)
-		end_save(dev);
-	if (dev->resume) {
-		dev->ops->load_abort(dev);
-		emu_file_drop(dev->resume);
-		dev->resume = NULL;
-	}
-	dev->state = VFIO_DEVICE_STATE_ERROR;
-}
-
-/*
- * After a failed arc, return to where the request started. That is not
- * possible once an executed arc ended the stream the start state owned
- * (its data_fd is dead; a new one would reach nobody), or when an arc of
- * the way back fails too: then the device goes to ERROR.
- */
-static void walk_back(struct emu_dev *dev, enum vfio_device_mig_state orig, bool stream_lost)
-{
-	struct emu_file *unused = NULL;
-
-	if (dev->state == orig)
-		return;
-	if (stream_lost) {
-		enter_error(dev);
-		return;
-	}
-	while (dev->state != orig) {
-		if (step(dev, orig, &unused)) {
-			enter_error(dev);
-			return;
-		}
-	}
-}
-
-static bool owns_stream(enum vfio_device_mig_state s)
-{
-	return in_saving_group(s) || s == VFIO_DEVICE_STATE_RESUMING;
-}
-
-int emu_set_state_locked(struct emu_dev *dev, enum vfio_device_mig_state new_state,
-			 struct emu_file **out)
-{
-	enum vfio_device_mig_state orig = dev->state;
-	struct emu_file *file = NULL;
-	int ret = 0;
-
-	*out = NULL;
-	if (!emu_state_supported(dev->mig_flags, new_state))
-		return emu_dev_fail(dev, EINVAL, "state %s (%u) is not supported by this device",
-				    emu_state_name(new_state), new_state);
-	if (dev->state == VFIO_DEVICE_STATE_ERROR)
-		return emu_dev_fail(dev, EINVAL,
-				    "device is in ERROR: only VFIO_DEVICE_RESET leaves it");
-	while (dev->state != new_state) {
-		ret = step(dev, new_state, &file);
-		if (ret)
-			break;
-	}
-	if (ret) {
-		bool lost = owns_stream(orig) &&
-			    !(orig == dev->state ||
-			      (in_saving_group(orig) && in_saving_group(dev->state)));
-		walk_back(dev, orig, lost);
-		return ret;
-	}
-	*out = file;
-	return 0;
-}
-
-void emu_reset_locked(struct emu_dev *dev)
-{
-	enum vfio_device_mig_state from = dev->state;
-
-	dev->ops->quiesce(dev, EMU_STOPPED);
-	if (dev->save)
-		end_save(dev);
-	if (dev->resume) {
-		dev->ops->load_abort(dev);
-		emu_file_drop(dev->resume);
-		dev->resume = NULL;
-	}
-	dev->ops->reset(dev);
-	dev->state = VFIO_DEVICE_STATE_RUNNING;
-	dev->ops->quiesce(dev, EMU_RUN);
-	dev->err[0] = 0;
-	EMU_PROBE2(reset, dev->id, from);
 }
 
 /* vfio_check_feature(): 1 = execute, 0 = PROBE answered, -EINVAL. */
@@ -560,35 +272,10 @@ int emu_dev_run(struct emu_dev *dev, uint64_t units)
 	int ret = 0;
 
 	pthread_mutex_lock(&dev->lock);
-	if (quiesce_level(dev->state) != EMU_STOPPED)
+	if (emu_quiesce_level(dev->state) != EMU_STOPPED)
 		ret = dev->ops->run(dev, units);
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
-}
-
-size_t emu_dev_steps(struct emu_dev *dev, struct emu_step *out, size_t max)
-{
-	uint64_t first, i;
-	size_t n = 0;
-
-	pthread_mutex_lock(&dev->lock);
-	first = dev->nsteps > EMU_STEP_LOG ? dev->nsteps - EMU_STEP_LOG : 0;
-	if (dev->nsteps - first > max)
-		first = dev->nsteps - max;
-	for (i = first; i < dev->nsteps; i++)
-		out[n++] = dev->steps[i % EMU_STEP_LOG];
-	pthread_mutex_unlock(&dev->lock);
-	return n;
-}
-
-uint64_t emu_dev_steps_total(struct emu_dev *dev)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&dev->lock);
-	n = dev->nsteps;
-	pthread_mutex_unlock(&dev->lock);
-	return n;
 }
 
 uint64_t emu_dev_digest(struct emu_dev *dev)

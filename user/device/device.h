@@ -18,9 +18,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/vfio_state.h"
 #include "vfmig/uapi.h"
 
-#define EMU_NR_STATES 8 /* enum vfio_device_mig_state: ERROR .. PRE_COPY_P2P */
+#define EMU_NR_STATES VFIO_NR_MIG_STATES
 #define EMU_MIG_FLAGS_ALL (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY)
 /* Handles start high so that a mix-up with a real fd is caught, not served. */
 #define EMU_FD_BASE 0x40000000
@@ -64,8 +65,6 @@ int emu_mig_next_state(uint32_t mig_flags, enum vfio_device_mig_state cur,
 		       enum vfio_device_mig_state new_state, enum vfio_device_mig_state *next);
 bool emu_state_supported(uint32_t mig_flags, enum vfio_device_mig_state state);
 bool emu_mig_flags_valid(uint32_t mig_flags);
-const char *emu_state_name(enum vfio_device_mig_state state);
-int emu_state_parse(const char *name, enum vfio_device_mig_state *state);
 int emu_flags_parse(const char *list, uint32_t *mig_flags);
 
 /*
@@ -84,6 +83,8 @@ struct emu_step {
 /* Copies up to max of the most recent steps (oldest first); returns how many. */
 size_t emu_dev_steps(struct emu_dev *dev, struct emu_step *out, size_t max);
 uint64_t emu_dev_steps_total(struct emu_dev *dev);
+/* The clock of the step log (CLOCK_MONOTONIC ns), for callers that time the same events. */
+uint64_t emu_now_ns(void);
 
 /* What a device is and does. */
 uint32_t emu_dev_id(const struct emu_dev *dev);

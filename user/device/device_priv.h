@@ -93,9 +93,9 @@ struct emu_dev {
 	struct emu_pin_stats pins; /* ground truth: its own pins and unpins */
 };
 
+/* base.c: the leaf every other core file may call */
 void emu_dev_get(struct emu_dev *dev);
 void emu_dev_put(struct emu_dev *dev);
-uint64_t emu_now_ns(void);
 
 /* stream.c */
 struct emu_file *emu_file_new(struct emu_dev *dev, enum emu_file_kind kind);
@@ -107,7 +107,8 @@ int emu_file_pending(struct emu_file *file, uint64_t *initial, uint64_t *dirty);
 ssize_t emu_file_read_locked(struct emu_file *file, void *buf, size_t len);
 ssize_t emu_file_write_locked(struct emu_file *file, const void *buf, size_t len);
 
-/* device.c, called with dev->lock held */
+/* transition.c, called with dev->lock held */
+enum emu_quiesce emu_quiesce_level(enum vfio_device_mig_state s);
 int emu_set_state_locked(struct emu_dev *dev, enum vfio_device_mig_state new_state,
 			 struct emu_file **out);
 void emu_reset_locked(struct emu_dev *dev);
@@ -116,9 +117,9 @@ void emu_reset_locked(struct emu_dev *dev);
 int emu_dma_log_start(struct emu_dev *dev, void *data);
 int emu_dma_log_stop(struct emu_dev *dev);
 int emu_dma_log_report(struct emu_dev *dev, void *data);
-void emu_dma_log_free(struct emu_dev *dev);
+void emu_dma_log_free(struct emu_dev *dev); /* at destroy */
 
-/* v1.c */
+/* v1.c, called by device.c at destroy */
 void emu_v1_free(struct emu_dev *dev);
 
 #endif

@@ -147,37 +147,6 @@ int emu_mig_next_state(uint32_t mig_flags, enum vfio_device_mig_state cur,
 	return step == S_ERR ? -EINVAL : 0;
 }
 
-static const char *const state_names[EMU_NR_STATES] = {
-	[S_ERR] = "ERROR",    [S_STOP] = "STOP",	  [S_RUN] = "RUNNING",
-	[S_SC] = "STOP_COPY", [S_RES] = "RESUMING",	  [S_P2P] = "RUNNING_P2P",
-	[S_PC] = "PRE_COPY",  [S_PCP2P] = "PRE_COPY_P2P",
-};
-
-const char *emu_state_name(enum vfio_device_mig_state state)
-{
-	return (unsigned int)state < EMU_NR_STATES ? state_names[state] : "INVALID";
-}
-
-/* Accepts the kernel's names in any case, '-' for '_', or the number. */
-int emu_state_parse(const char *name, enum vfio_device_mig_state *state)
-{
-	char buf[32];
-	size_t i;
-
-	if (strlen(name) >= sizeof(buf))
-		return -EINVAL;
-	for (i = 0; name[i]; i++)
-		buf[i] = name[i] == '-' ? '_' : name[i];
-	buf[i] = 0;
-	for (i = 0; i < EMU_NR_STATES; i++) {
-		if (!strcasecmp(buf, state_names[i]) || (buf[0] == '0' + (int)i && !buf[1])) {
-			*state = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* "stop-copy,p2p,pre-copy" (or "all") to VFIO_MIGRATION_* bits. */
 int emu_flags_parse(const char *list, uint32_t *mig_flags)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/bitmap.h"
-#include "device/device_priv.h"
+#include "device/device.h"
 #include "migration/migrate.h"
 
 #define BATCH_PAGES 256

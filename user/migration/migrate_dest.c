@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "device/device_priv.h"
+#include "device/device.h"
 #include "migration/migrate.h"
 
 #define PAGE 4096

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device/device_priv.h"
+#include "device/device.h"
 #include "migration/wire.h"
 
 void wire_init(struct wire *w, int fd, uint64_t bandwidth)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "device/device.h"
+#include "common/vfio_state.h"
 #include "probe/aggregate.h"
 #include "probe/stat_out.h"
 
@@ -128,7 +128,7 @@ void stat_out_refresh_names(struct stat_out *r)
 
 static const char *state(unsigned int s)
 {
-	return s == VFMIG_STATE_UNKNOWN ? "unknown" : emu_state_name(s);
+	return s == VFMIG_STATE_UNKNOWN ? "unknown" : vfio_state_name(s);
 }
 
 /*
