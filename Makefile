@@ -4,6 +4,7 @@
 #   make test       install what is missing, build, run every test (what CI runs)
 #   make demo       a save on one emulated device and a resume on another, verified
 #   make bench      benchmarks, each against a baseline measured in the same run
+#   make score      the predictor's accuracy against real migrations (SEED=N draws more)
 #   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build, layer order
 #   make vmtest     the probes and the uAPI on a real VFIO kernel (Debian 6.12 under QEMU, mtty)
 
@@ -40,7 +41,7 @@ BENCH_SRCS := $(shell find bench -name 'bench_*.c' | sort)
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 SOURCES := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 
-.PHONY: all deps test demo bench lint format clean check-abi unit vmtest
+.PHONY: all deps test demo bench lint format clean check-abi unit vmtest score
 all: $(LIB) $(TOOL_BINS)
 
 include tests/abi/abi.mk
@@ -114,6 +115,17 @@ vmtest: $(VMTEST_BINS) $(TOOL_BINS)
 demo: $(TOOL_BINS)
 	$(Q)scripts/demo.sh $(BUILD)
 
+# Accuracy against real migrations: each scenario predicted, then migrated (make score SEED=N
+# also draws fresh ones; RUNS=N migrations a scenario).
+SCORE_SRCS := $(wildcard score/*.c)
+$(BUILD)/score/score: $(SCORE_SRCS) $(wildcard score/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(WARN) $(SCORE_SRCS) -ljson-c -lm -o $@
+
+score: $(BUILD)/score/score $(TOOL_BINS)
+	$(Q)$(BUILD)/score/score --emu $(BUILD)/vfmig-emu $(if $(SEED),--seed $(SEED)) \
+		$(if $(RUNS),-n $(RUNS)) score/scenarios.emu
+
 # The probe benchmark compares with bpftrace doing the same counting.
 $(BUILD)/.bench-deps: scripts/deps.sh
 	$(Q)scripts/deps.sh $@ bpftrace
@@ -125,8 +137,9 @@ lint: | $(DEPS_STAMP)
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
-		user tests bench
+		user tests bench score
 	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(VMTEST_BINS) $(BENCH_BINS) \
+		$(BUILD)/score/score \
 		CFLAGS="-O2 -g"
 	$(Q)scripts/check-layers.sh $(BUILD)
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
