@@ -64,6 +64,14 @@ struct {
 	__type(value, struct vfmig_dev_name);
 } dev_names SEC(".maps");
 
+/* Processes forked by the watched one (or by one of these) while watched: tgid -> 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_FOLLOWED);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
+
 #define EVENTS_RING_BYTES (256 * 1024)
 
 struct {
@@ -94,9 +102,16 @@ static __always_inline bool cgroup_out(void)
 	return true;
 }
 
+static __always_inline bool pid_out(__u32 tgid)
+{
+	if (!filter.pid || tgid == filter.pid)
+		return false;
+	return !filter.follow_children || !bpf_map_lookup_elem(&followed, &tgid);
+}
+
 static __always_inline bool filtered_out(void)
 {
-	if (filter.pid && (bpf_get_current_pid_tgid() >> 32) != filter.pid)
+	if (pid_out(bpf_get_current_pid_tgid() >> 32))
 		return true;
 	return cgroup_out();
 }

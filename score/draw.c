@@ -47,7 +47,8 @@ int scenarios_load(const char *path, struct scenario *out, int max)
 		if (!*t || *t == '#')
 			continue;
 		if (n == max || parse_line(t, &out[n])) {
-			fprintf(stderr, "score: %s:%d: not 'name class | VM flags | migration flags'\n",
+			fprintf(stderr,
+				"score: %s:%d: not 'name class | VM flags | migration flags'\n",
 				path, no);
 			fclose(f);
 			return -1;

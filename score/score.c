@@ -130,9 +130,9 @@ static void print_row(const struct score_row *r)
 	       r->name, r->cls, p->converged ? "yes" : "no", m->converged ? "yes" : "no", p->rounds,
 	       m->rounds, p->total_ms, m->total_ms, 100 * r->spread_total,
 	       100 * rel_err(p->total_ms, m->total_ms, 0), p->downtime_ms, m->downtime_ms,
-	       100 * r->spread_down, 100 * rel_err(p->downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS),
-	       100 * rel_err(p->bytes, m->bytes, 0),
-	       100 * rel_err(r->geo.total_ms, m->total_ms, 0),
+	       100 * r->spread_down,
+	       100 * rel_err(p->downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS),
+	       100 * rel_err(p->bytes, m->bytes, 0), 100 * rel_err(r->geo.total_ms, m->total_ms, 0),
 	       100 * rel_err(r->geo.downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS));
 }
 
@@ -168,7 +168,8 @@ static void summarize(const char *who, const struct score_row *rows, int n, size
 	       who, right, k, 100 * median(te, k), 100 * pctl(te, k, 0.9), 100 * median(de, k),
 	       100 * pctl(de, k, 0.9), 100 * median(be, k), 100 * pctl(be, k, 0.9));
 	if (ranged)
-		printf("; inside the range: total %d/%d, downtime %d/%d", in_t, ranged, in_d, ranged);
+		printf("; inside the range: total %d/%d, downtime %d/%d", in_t, ranged, in_d,
+		       ranged);
 	printf("\n");
 }
 
@@ -186,15 +187,18 @@ static int usage(int code)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{"runs", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
-		{"draw", required_argument, NULL, 'd'}, {"only", required_argument, NULL, 'o'},
-		{"emu", required_argument, NULL, 'e'},	{"help", no_argument, NULL, 'h'},
+		{"runs", required_argument, NULL, 'n'},
+		{"seed", required_argument, NULL, 's'},
+		{"draw", required_argument, NULL, 'd'},
+		{"only", required_argument, NULL, 'o'},
+		{"emu", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int c;
 
-	*o = (struct opts){.file = "score/scenarios.emu", .emu = "build/vfmig-emu", .runs = 3,
-			   .draw = 6};
+	*o = (struct opts){
+		.file = "score/scenarios.emu", .emu = "build/vfmig-emu", .runs = 3, .draw = 6};
 	while ((c = getopt_long(argc, argv, "n:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -16,6 +16,7 @@
 #include "migration/endpoint.h"
 #include "migration/migrate.h"
 #include "device/variant.h"
+#include "vfmig/version.h"
 #include "migration/summary.h"
 #include "device/xfer.h"
 
@@ -363,7 +364,8 @@ static void print_path(const struct opts *o, enum vfio_device_mig_state from,
 	size_t i;
 
 	if (o->json) {
-		printf("{\"from\":\"%s\",\"to\":\"%s\",\"features\":%u,\"result\":%d,\"errno\":\"%s\","
+		printf("{\"version\":\"" VFMIG_VERSION
+		       "\",\"from\":\"%s\",\"to\":\"%s\",\"features\":%u,\"result\":%d,\"errno\":\"%s\","
 		       "\"path\":[\"%s\"",
 		       vfio_state_name(from), vfio_state_name(to), o->features, err ? -1 : 0,
 		       err ? strerrorname_np(err) : "", vfio_state_name(from));
@@ -424,7 +426,7 @@ static void print_save(const struct opts *o, const struct emu_save_report *r)
 	unsigned int i;
 
 	if (o->json) {
-		printf("{\"rounds\":[");
+		printf("{\"version\":\"" VFMIG_VERSION "\",\"rounds\":[");
 		for (i = 0; i < r->nrounds; i++)
 			printf("%s{\"initial\":%llu,\"dirty\":%llu,\"bytes\":%llu,\"ns\":%llu}",
 			       i ? "," : "", (unsigned long long)r->rounds[i].initial,
@@ -510,7 +512,8 @@ static int cmd_resume(struct opts *o)
 		fprintf(stderr, "vfmig-emu: resume from %s failed: %s\n", o->file,
 			emu_dev_strerror(dev));
 	} else if (o->json) {
-		printf("{\"bytes\":%llu,\"digest\":\"%016llx\",\"state\":\"RUNNING\"}\n",
+		printf("{\"version\":\"" VFMIG_VERSION "\",\"bytes\":%llu,\"digest\":\"%016llx\","
+		       "\"state\":\"RUNNING\"}\n",
 		       (unsigned long long)bytes, (unsigned long long)digest);
 	} else {
 		printf("resumed %llu bytes; device RUNNING; state digest %016llx\n",
@@ -551,7 +554,9 @@ static int run_destination(int fd, bool from_file, const struct opts *o, bool qu
 		fprintf(stderr, "vfmig-emu: destination: %s\n", rep.error);
 		return 1;
 	}
-	if (!quiet)
+	if (!quiet && o->json)
+		mig_dest_json(stdout, &rep);
+	else if (!quiet)
 		printf("destination: received %llu pages and %llu device bytes; loaded and RUNNING in "
 		       "%.2f ms; state %s the source's at stop\n",
 		       (unsigned long long)rep.pages, (unsigned long long)rep.dev_bytes,

@@ -31,7 +31,9 @@ static const char usage_text[] =
 	"                         ends, like perf stat\n"
 	"\n"
 	"Options:\n"
-	"  -p, --pid PID          only this process (its binary is the USDT target)\n"
+	"  -p, --pid PID          only this process (its binary is the USDT target) and, as\n"
+	"                         with PROGRAM, the processes it forks while watched\n"
+	"      --no-inherit       not the processes PROGRAM or PID fork (perf stat's -i)\n"
 	"  -b, --binary PATH      where the USDT probes are (default: PROGRAM, the process's\n"
 	"                         binary, or the vfmig-emu beside vfmigprof)\n"
 	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
@@ -62,7 +64,7 @@ struct opts {
 	pid_t pid;
 	uint64_t dev;
 	unsigned int duration, interval_ms;
-	bool json, verbose;
+	bool json, verbose, no_inherit;
 	enum probe_prefer prefer;
 	char **prog;
 };
@@ -132,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"json", no_argument, NULL, 'j'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"prefer", required_argument, NULL, 'P'},
+		{"no-inherit", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -189,6 +192,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'I':
+			o->no_inherit = true;
 			break;
 		case 'P':
 			if (!strcmp(optarg, "kprobe"))
@@ -408,6 +414,7 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 static int run(struct opts *o)
 {
 	struct probe_opts po = {.pid = o->pid,
+				.follow_children = !o->no_inherit,
 				.dev = o->dev,
 				.cgroup = o->cgroup,
 				.verbose = o->verbose,

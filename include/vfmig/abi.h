@@ -20,6 +20,7 @@
 #define VFMIG_MAX_KVM_SLOTS 4096  /* KVM memslot sizes remembered (least recently used go) */
 #define VFMIG_CGROUP_MAX_DEPTH 64 /* cgroup levels the filter looks at: deeper ones never match */
 #define VFMIG_MAX_DATA_FDS 1024	  /* migration data fds followed at once (read/write decoding) */
+#define VFMIG_MAX_FOLLOWED 4096	  /* descendants of the watched process followed at once */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -216,6 +217,8 @@ enum vfmig_counter {
 	 * page not in memory: BPF cannot fault it in): counted nowhere else.
 	 */
 	VFMIG_C_QEMU_UNREADABLE = VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_NR,
+	/* children of a followed process not followed: the followed map was full */
+	VFMIG_C_FOLLOW_OVERFLOW,
 	VFMIG_C_NR,
 };
 
@@ -276,7 +279,8 @@ struct vfmig_filter {
 	__u64 cgroup; /* 0: every cgroup; else a cgroup v2 id: that cgroup and those below it */
 	/* 1: no bpf_loop here (kernels before 5.17): loops bounded at compile time instead */
 	__u32 no_bpf_loop;
-	__u32 reserved;
+	/* 1: pid's descendants forked while watched count as pid (the followed map) */
+	__u32 follow_children;
 };
 
 #endif

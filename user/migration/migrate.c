@@ -313,6 +313,17 @@ static void verdict(struct src *s, const struct wire_ack *ack)
 	wire_send(&s->w, WIRE_VERDICT, &ok, sizeof(ok), NULL, 0);
 }
 
+/* The destination's devices' own arcs; a peer that sends none leaves them unknown. */
+static void recv_arcs(struct src *s)
+{
+	struct wire_hdr hdr;
+
+	if (!wire_recv_hdr(&s->w, &hdr) && hdr.type == WIRE_ARCS &&
+	    hdr.len == sizeof(s->rep->dst_arcs) &&
+	    !wire_recv(&s->w, &s->rep->dst_arcs, sizeof(s->rep->dst_arcs)))
+		s->rep->dst_arcs_known = s->rep->dst_arcs.ndevs <= VM_MAX_DEVICES;
+}
+
 static int await_ack(struct src *s, uint64_t t_pause)
 {
 	struct mig_summary *rep = s->rep;
@@ -344,6 +355,7 @@ static int await_ack(struct src *s, uint64_t t_pause)
 	}
 	rep->downtime_exact = boot[0] && !strncmp(boot, ack.boot_id, 36) && ack.t_running > t_pause;
 	rep->downtime_ns = rep->downtime_exact ? ack.t_running - t_pause : emu_now_ns() - t_pause;
+	recv_arcs(s);
 	verdict(s, &ack);
 	return 0;
 }
@@ -455,6 +467,7 @@ int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_summa
 		}
 		vm_track_stop(vm);
 	}
+	vm_arcs_collect(vm, &rep->src_arcs);
 	free(s.bitmap);
 	free(s.buf);
 	return ret;

@@ -48,6 +48,8 @@ struct mig_summary {
 	uint64_t final_pages, final_dev_bytes;
 	uint64_t verify_ns;			/* digests on both ends, excluded from downtime */
 	uint64_t dev_data_size[VM_MAX_DEVICES]; /* MIG_DATA_SIZE at switchover */
+	struct vm_arcs src_arcs, dst_arcs;	/* each end's devices' own step logs */
+	bool dst_arcs_known;			/* a peer sent them */
 	char error[256];
 };
 
@@ -56,6 +58,7 @@ int mig_source(struct vm *vm, int fd, const struct mig_opts *o, struct mig_summa
 
 struct mig_dest_report {
 	struct vm_cfg cfg;
+	struct vm_arcs arcs;
 	bool verified;
 	uint64_t bytes, pages, dev_bytes, load_ns, verify_ns;
 	char error[256];

@@ -225,8 +225,11 @@ static void send_ack(struct dst *d, int ret, uint64_t t_running, uint64_t load_n
 	}
 	memcpy(ack.dev_digest, d->dev_digest, sizeof(ack.dev_digest));
 	snprintf(ack.msg, sizeof(ack.msg), "%s", d->rep->error);
-	if (!d->from_file)
-		wire_send(&d->w, WIRE_ACK, &ack, sizeof(ack), NULL, 0);
+	vm_arcs_collect(d->vm, &d->rep->arcs);
+	if (d->from_file)
+		return;
+	if (!wire_send(&d->w, WIRE_ACK, &ack, sizeof(ack), NULL, 0) && !ret)
+		wire_send(&d->w, WIRE_ARCS, &d->rep->arcs, sizeof(d->rep->arcs), NULL, 0);
 }
 
 static void recv_verdict(struct dst *d)

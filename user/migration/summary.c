@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "common/json.h"
 #include "migration/summary.h"
+#include "vfmig/version.h"
 
 static double ms(uint64_t ns)
 {
@@ -62,11 +63,56 @@ void mig_summary_text(FILE *f, const struct vm *vm, const struct mig_summary *r)
 			    : "NO: destination differs from the source at stop");
 }
 
+/* A device's arcs as its own step log has them: start on CLOCK_MONOTONIC, duration. */
+static void arcs_json(FILE *f, const struct vm_arcs *a, unsigned int dev)
+{
+	unsigned int i;
+
+	fprintf(f, "\"arcs\":[");
+	for (i = 0; dev < a->ndevs && i < a->n[dev]; i++) {
+		const struct emu_step *st = &a->step[dev][i];
+
+		fprintf(f,
+			"%s{\"from\":\"%s\",\"to\":\"%s\",\"result\":%d,\"start_ns\":%llu,"
+			"\"ns\":%llu}",
+			i ? "," : "", vfio_state_name(st->from), vfio_state_name(st->to),
+			st->result, (unsigned long long)st->t_start_ns,
+			(unsigned long long)(st->t_end_ns - st->t_start_ns));
+	}
+	fprintf(f, "]");
+}
+
+static void dest_devices_json(FILE *f, const struct vm_arcs *a)
+{
+	unsigned int i;
+
+	fprintf(f, "\"devices\":[");
+	for (i = 0; i < a->ndevs; i++) {
+		fprintf(f, "%s{", i ? "," : "");
+		arcs_json(f, a, i);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+}
+
+void mig_dest_json(FILE *f, const struct mig_dest_report *r)
+{
+	fprintf(f,
+		"{\"version\":\"%s\",\"pages\":%llu,\"device_bytes\":%llu,\"bytes\":%llu,"
+		"\"load_ms\":%.3f,\"verified\":%s,",
+		VFMIG_VERSION, (unsigned long long)r->pages, (unsigned long long)r->dev_bytes,
+		(unsigned long long)r->bytes, ms(r->load_ns), r->verified ? "true" : "false");
+	dest_devices_json(f, &r->arcs);
+	fprintf(f, ",\"error\":");
+	json_string(f, r->error);
+	fprintf(f, "}\n");
+}
+
 void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 {
 	unsigned int i, j;
 
-	fprintf(f, "{\"rounds\":[");
+	fprintf(f, "{\"version\":\"%s\",\"rounds\":[", VFMIG_VERSION);
 	for (i = 0; i < r->nrounds; i++) {
 		const struct mig_round *x = &r->rounds[i];
 
@@ -82,11 +128,20 @@ void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 			(unsigned long long)x->bytes, ms(x->ns), x->bandwidth);
 	}
 	fprintf(f, "],\"devices\":[");
-	for (i = 0; i < vm->cfg.ndevs; i++)
-		fprintf(f, "%s{\"variant\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu}",
+	for (i = 0; i < vm->cfg.ndevs; i++) {
+		fprintf(f, "%s{\"variant\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu,",
 			i ? "," : "", vm->cfg.devs[i].variant, vm_dirty_name(vm->cfg.devs[i].dirty),
 			(unsigned long long)r->dev_data_size[i]);
-	fprintf(f, "],\"error\":");
+		arcs_json(f, &r->src_arcs, i);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+	if (r->dst_arcs_known) {
+		fprintf(f, ",\"destination\":{");
+		dest_devices_json(f, &r->dst_arcs);
+		fprintf(f, "}");
+	}
+	fprintf(f, ",\"error\":");
 	json_string(f, r->error);
 	fprintf(f,
 		",\"ok\":%s,\"converged\":%s,\"committed\":%s,\"verified\":%s,"

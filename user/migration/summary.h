@@ -9,6 +9,8 @@
 
 void mig_summary_text(FILE *f, const struct vm *vm, const struct mig_summary *r);
 void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r);
+/* The destination's side (vfmig-emu incoming --json): what it received, its devices' arcs. */
+void mig_dest_json(FILE *f, const struct mig_dest_report *r);
 void mig_round_header(FILE *f, const struct vm *vm);
 
 #endif

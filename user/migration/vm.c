@@ -491,3 +491,13 @@ uint64_t vm_ram_digest(struct vm *vm)
 {
 	return XXH3_64bits(guest_mem_vcpu(vm->mem), guest_mem_size(vm->mem));
 }
+
+void vm_arcs_collect(struct vm *vm, struct vm_arcs *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	out->ndevs = vm->cfg.ndevs;
+	for (i = 0; i < vm->cfg.ndevs; i++)
+		out->n[i] = emu_dev_steps(vm->devs[i].dev, out->step[i], VM_MAX_ARCS);
+}

@@ -51,6 +51,14 @@ struct vm_device {
 	uint64_t *bitmap; /* scratch for this device's dirty report */
 };
 
+/* Each device's most recent FSM arcs, from its own step log (the probes' ground truth). */
+#define VM_MAX_ARCS 64
+struct vm_arcs {
+	uint32_t ndevs;
+	uint32_t n[VM_MAX_DEVICES];
+	struct emu_step step[VM_MAX_DEVICES][VM_MAX_ARCS];
+};
+
 struct vm {
 	struct vm_cfg cfg;
 	struct guest_mem *mem;
@@ -70,6 +78,8 @@ int vm_dev_spec_parse(const char *s, struct vm_dev_spec *spec, char *err, size_t
 /* A one-line text of the configuration, for the peer to rebuild the same VM; and back. */
 int vm_cfg_format(const struct vm_cfg *cfg, char *buf, size_t len);
 int vm_cfg_parse(const char *text, struct vm_cfg *cfg, char *err, size_t errlen);
+
+void vm_arcs_collect(struct vm *vm, struct vm_arcs *out);
 
 /* Builds the VM (devices RUNNING, nothing running yet). NULL with vm_last_error(). */
 struct vm *vm_create(const struct vm_cfg *cfg, char *err, size_t errlen);

@@ -20,6 +20,7 @@ enum wire_type {
 	WIRE_END,	 /* struct wire_end */
 	WIRE_ACK,	 /* struct wire_ack */
 	WIRE_VERDICT,	 /* u32: the source found the destination equal to itself at stop */
+	WIRE_ARCS,	 /* destination, after WIRE_ACK: struct vm_arcs of its devices */
 };
 
 #define WIRE_END_DIGESTS 1 /* wire_end carries the source's digests (no peer to ask) */

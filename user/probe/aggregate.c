@@ -125,6 +125,7 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_DMA_LOG] = "dma_log_start_stop_refused",
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_refused",
 	[VFMIG_C_QEMU_UNREADABLE] = "qemu_probes_unreadable",
+	[VFMIG_C_FOLLOW_OVERFLOW] = "children_not_followed",
 };
 
 const char *agg_counter_name(int idx)

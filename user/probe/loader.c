@@ -24,14 +24,15 @@
 #include "pins.skel.h"
 #include "qemu.skel.h"
 #include "state.skel.h"
+#include "follow.skel.h"
 
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
-#define SHARED_MAPS 5
+#define SHARED_MAPS 6
 #define BTF_FILES 3
 
-static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events",
-						     "dev_names"};
+static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists",     "devices",
+						     "events",	 "dev_names", "followed"};
 
 /* One probe family: its skeleton behind a uniform face. */
 struct family {
@@ -67,13 +68,14 @@ FAMILY(bitmap)
 FAMILY(dirty)
 FAMILY(ioctl)
 FAMILY(qemu)
+FAMILY(follow)
 
 #define F(n)                                                   \
 	{                                                      \
 #n, n##_open, n##_obj, n##_filter, n##_destroy \
 	}
 static const struct family families[] = {F(state), F(pins),  F(iommu), F(bitmap),
-					 F(dirty), F(ioctl), F(qemu)};
+					 F(dirty), F(ioctl), F(qemu),  F(follow)};
 #define NFAM (sizeof(families) / sizeof(families[0]))
 
 struct vfmig_probes {
@@ -337,6 +339,16 @@ static bool kind_on(struct bpf_object *obj, const char *target, bool fentry)
  * of fentry and kprobe for one function, the one not preferred goes where
  * the other is still on (fentry unless PREFER_KPROBE).
  */
+/* Families that only an option asks for. */
+static const char *not_asked(const struct vfmig_probes *p, const struct family *f)
+{
+	if (strcmp(f->name, "follow"))
+		return NULL;
+	if (!p->opts.pid)
+		return "every process is watched: no children to follow";
+	return p->opts.follow_children ? NULL : "children not followed (--no-inherit)";
+}
+
 static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_object *obj)
 {
 	bool prefer_fentry = p->opts.prefer != PREFER_KPROBE;
@@ -349,6 +361,8 @@ static void choose(struct vfmig_probes *p, const struct family *f, struct bpf_ob
 		struct probe_row *r = row(p, f->name, name);
 		const char *no = r->refused ? r->reason : unavailable(p, kind, t, why, sizeof(why));
 
+		if (!no)
+			no = not_asked(p, f);
 		if (!no && !strcmp(kind, "tp"))
 			no = missing_tracepoint(prog, why, sizeof(why));
 		if (!no)
@@ -468,6 +482,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *why, size_t whyl
 		f->filter(skel)->cgroup = p->cgroup_id;
 		f->filter(skel)->test_refuse = p->opts.test_refuse;
 		f->filter(skel)->no_bpf_loop = !p->has_bpf_loop;
+		f->filter(skel)->follow_children = p->opts.pid && p->opts.follow_children;
 		test_knobs(p, obj);
 		choose(p, f, obj);
 		loadlog_begin(log);
@@ -514,8 +529,10 @@ static void attach_one(struct vfmig_probes *p, const struct family *f, struct bp
 		return;
 	}
 	if (is_usdt(kind))
-		link = bpf_program__attach_usdt(prog, p->opts.pid ? p->opts.pid : -1,
-						p->opts.binary, usdt_provider(kind), t, NULL);
+		/* followed children run the same binary: every process, the filter decides */
+		link = bpf_program__attach_usdt(
+			prog, p->opts.pid && !p->opts.follow_children ? p->opts.pid : -1,
+			p->opts.binary, usdt_provider(kind), t, NULL);
 	else
 		link = bpf_program__attach(prog);
 	if (!link) {

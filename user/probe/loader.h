@@ -33,10 +33,11 @@ enum probe_prefer {
 };
 
 struct probe_opts {
-	pid_t pid;	    /* 0: every process */
-	uint64_t dev;	    /* 0: every device; else an emulated id, or pid << 32 | device fd */
-	const char *cgroup; /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
-	const char *binary; /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
+	pid_t pid;	      /* 0: every process */
+	bool follow_children; /* and the processes it forks while watched (perf's inherit) */
+	uint64_t dev;	      /* 0: every device; else an emulated id, or pid << 32 | device fd */
+	const char *cgroup;   /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
+	const char *binary;   /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
 	enum probe_prefer prefer;
 	bool verbose;		  /* libbpf's messages on stderr (also VFMIG_DEBUG=1, 2: debug) */
