@@ -12,7 +12,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
-LDLIBS := -lbpf -lelf -lz -lxxhash -lpthread
+LDLIBS := -lbpf -lelf -lz -lxxhash -lpthread -ljson-c
 CLANG ?= clang
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -25,7 +25,7 @@ Q := $(if $(filter 1,$(V)),,@)
 DEPS_STAMP := $(BUILD)/.deps
 # The folders of user/, lowest first: each may call into those before it, never after
 # (make lint checks it from the objects' symbols).
-LAYERS := user/common user/memory user/device user/migration user/probe
+LAYERS := user/common user/memory user/device user/migration user/probe user/qemu
 LIB := $(BUILD)/libvfmig.a
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LAYERS)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -99,7 +99,13 @@ $(BUILD)/tests/probe/fake_qemu_80: tests/probe/fake_qemu.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -DFAKE_QEMU_8_0 $< -o $@
 
-unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU)
+# The real-QEMU bed's guest program runs alone in a busybox initramfs: static.
+QEMU_GUEST := $(BUILD)/tests/qemu/guest_dirtier
+$(QEMU_GUEST): tests/qemu/guest_dirtier.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -static $< -o $@
+
+unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU) $(QEMU_GUEST)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
 # The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
@@ -126,7 +132,7 @@ lint: | $(DEPS_STAMP)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
 		user tests bench
-	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(VMTEST_BINS) $(BENCH_BINS) \
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(VMTEST_BINS) $(BENCH_BINS) \
 		CFLAGS="-O2 -g"
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
 
