@@ -66,13 +66,14 @@ static size_t next_page(const struct cfg *c, size_t pages, uint64_t writes, uint
 	if (!strcmp(c->shape, "uniform"))
 		return xorshift(rng) % pages;
 	if (!strcmp(c->shape, "hot"))
-		return xorshift(rng) % 10 ? xorshift(rng) % hot : hot + xorshift(rng) % (pages - hot);
+		return xorshift(rng) % 10 ? xorshift(rng) % hot
+					  : hot + xorshift(rng) % (pages - hot);
 	return writes % pages;
 }
 
 int main(void)
 {
-	struct cfg c = { .rate = 1000, .wss_mib = 64, .shape = "seq" };
+	struct cfg c = {.rate = 1000, .wss_mib = 64, .shape = "seq"};
 	uint64_t writes = 0, rng = 88172645463325252ULL, start, last_print;
 	size_t pages;
 	char *ws;
@@ -91,7 +92,7 @@ int main(void)
 	start = last_print = now_ns();
 	for (;;) {
 		uint64_t t = now_ns(), due = (t - start) / 1000 * c.rate / 1000000;
-		struct timespec tick = { 0, 1000000 };
+		struct timespec tick = {0, 1000000};
 
 		while (writes < due) {
 			uint64_t *p = (uint64_t *)(ws + next_page(&c, pages, writes, &rng) * PAGE);

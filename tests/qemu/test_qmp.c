@@ -47,8 +47,9 @@ static int start_qemu(void **state)
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 2);
-		execlp("qemu-system-x86_64", "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc",
-		       "-m", "256", "-nodefaults", "-display", "none", "-S", "-qmp", qmp, NULL);
+		execlp("qemu-system-x86_64", "qemu-system-x86_64", "-accel", "tcg", "-machine",
+		       "pc", "-m", "256", "-nodefaults", "-display", "none", "-S", "-qmp", qmp,
+		       NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK); i++)
@@ -115,7 +116,8 @@ static void test_qmp_error_answers(void **state)
 	(void)state;
 	open_qemu(&q);
 	assert_null(qmp_execute(&q, "no-such-command", NULL));
-	assert_non_null(strstr(q.err, "no-such-command: CommandNotFound: The command no-such-command"));
+	assert_non_null(
+		strstr(q.err, "no-such-command: CommandNotFound: The command no-such-command"));
 	assert_null(strchr(q.err, '\n'));
 	json_object_object_add(args, "calc-time", json_object_new_int64(0));
 	assert_null(qmp_execute(&q, "calc-dirty-rate", args));
@@ -209,8 +211,8 @@ static void *peer_run(void *arg)
 /* qmp_open against a peer playing script; the error line it gives. */
 static void against_peer(const char *const *script, int silent_ms, char *err, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct peer p = { .script = script, .silent_ms = silent_ms };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct peer p = {.script = script, .silent_ms = silent_ms};
 	pthread_t t;
 	struct qmp q;
 
@@ -228,16 +230,17 @@ static void against_peer(const char *const *script, int silent_ms, char *err, si
 	assert_null(strchr(err, '\n'));
 }
 
-#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}}}\r\n"
+#define GREETING \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}}}\r\n"
 
 static void test_qmp_bad_peers(void **state)
 {
-	static const char *const garbage[] = { "SSH-2.0-OpenSSH_9.2\r\n", NULL };
-	static const char *const not_greeting[] = { "{\"hello\": 1}\n", NULL };
-	static const char *const closes[] = { GREETING, "", NULL };
-	static const char *const half[] = { GREETING, "{\"return\": {", NULL };
-	static const char *const bad_json[] = { GREETING, "{\"return\": {]}\r\n", NULL };
-	static const char *const no_return[] = { GREETING, "{\"id\": 1}\r\n", NULL };
+	static const char *const garbage[] = {"SSH-2.0-OpenSSH_9.2\r\n", NULL};
+	static const char *const not_greeting[] = {"{\"hello\": 1}\n", NULL};
+	static const char *const closes[] = {GREETING, "", NULL};
+	static const char *const half[] = {GREETING, "{\"return\": {", NULL};
+	static const char *const bad_json[] = {GREETING, "{\"return\": {]}\r\n", NULL};
+	static const char *const no_return[] = {GREETING, "{\"id\": 1}\r\n", NULL};
 	char err[400], missing[160], stale[160];
 	struct qmp q;
 

@@ -26,7 +26,7 @@ static long long mono_ms(void)
 
 static void nap_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -43,7 +43,7 @@ static void exec_qemu(const struct qemu_vm *vm, const struct qemu_guest *g, bool
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	snprintf(mem, sizeof(mem), "%u", g->ram_mib);
+	snprintf(mem, sizeof(mem), "%uk", g->ram_mib * 1024 + QEMU_BED_RAM_PAD_KIB);
 	snprintf(append, sizeof(append),
 		 "console=ttyS0 quiet loglevel=1 panic=-1 dirtier.rate=%lu dirtier.wss=%u "
 		 "dirtier.shape=%s",
@@ -51,10 +51,31 @@ static void exec_qemu(const struct qemu_vm *vm, const struct qemu_guest *g, bool
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", vm->qmp_path);
 	snprintf(serial, sizeof(serial), "file:%s", vm->console);
 	/* one vCPU: multi-threaded TCG has tripped on the kernel's boot-time code patching */
-	const char *fixed[] = { "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-cpu",
-				"max", "-smp", "1", "-m", mem, "-nodefaults", "-display", "none",
-				"-no-reboot", "-serial", serial, "-kernel", g->kernel, "-initrd",
-				g->initrd, "-append", append, "-qmp", qmp };
+	const char *fixed[] = {"qemu-system-x86_64",
+			       "-accel",
+			       "tcg",
+			       "-machine",
+			       "pc",
+			       "-cpu",
+			       "max",
+			       "-smp",
+			       "1",
+			       "-m",
+			       mem,
+			       "-nodefaults",
+			       "-display",
+			       "none",
+			       "-no-reboot",
+			       "-serial",
+			       serial,
+			       "-kernel",
+			       g->kernel,
+			       "-initrd",
+			       g->initrd,
+			       "-append",
+			       append,
+			       "-qmp",
+			       qmp};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[n++] = fixed[i];
 	if (incoming) {
@@ -83,8 +104,8 @@ static void last_log_line(const struct qemu_vm *vm, char *line, size_t len)
 		fclose(f);
 }
 
-int qemu_vm_start(struct qemu_vm *vm, const char *dir, const char *name,
-		  const struct qemu_guest *g, bool incoming, char *err, size_t len)
+int qemu_vm_start(struct qemu_vm *vm, const char *dir, const char *name, const struct qemu_guest *g,
+		  bool incoming, char *err, size_t len)
 {
 	long long deadline = mono_ms() + 15000;
 	int status;
@@ -107,7 +128,8 @@ int qemu_vm_start(struct qemu_vm *vm, const char *dir, const char *name,
 			char line[200];
 
 			last_log_line(vm, line, sizeof(line));
-			snprintf(err, len, "qemu-system-x86_64 (%s) ended at start: %s", name, line);
+			snprintf(err, len, "qemu-system-x86_64 (%s) ended at start: %s", name,
+				 line);
 			vm->pid = 0;
 			return -1;
 		}

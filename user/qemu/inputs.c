@@ -96,7 +96,7 @@ int qemu_read_inputs(struct qmp *q, struct qemu_inputs *in)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -153,9 +153,10 @@ static int dirty_window(struct qmp *q, unsigned seconds, unsigned sample_pages,
 	w->mib_per_s = qmp_get_int(r, "dirty-rate", -1);
 	json_object_put(r);
 	if (w->mib_per_s < 0) {
-		snprintf(q->err, sizeof(q->err),
-			 "qmp %s: calc-dirty-rate measured nothing (no RAMBlock of 128 MiB or more?)",
-			 q->path);
+		snprintf(
+			q->err, sizeof(q->err),
+			"qmp %s: calc-dirty-rate measured nothing (no RAMBlock of 128 MiB or more?)",
+			q->path);
 		return -1;
 	}
 	w->pages = (uint64_t)w->mib_per_s * seconds * ((1 << 20) / QEMU_PAGE_SIZE);
@@ -171,9 +172,10 @@ int qemu_dirty_curve(struct qmp *q, const unsigned *seconds, unsigned n, unsigne
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		if (seconds[i] < QEMU_DIRTY_CALC_MIN_S || seconds[i] > QEMU_DIRTY_CALC_MAX_S) {
-			snprintf(q->err, sizeof(q->err),
-				 "qmp %s: window of %u s: calc-dirty-rate takes %d to %d whole seconds",
-				 q->path, seconds[i], QEMU_DIRTY_CALC_MIN_S, QEMU_DIRTY_CALC_MAX_S);
+			snprintf(
+				q->err, sizeof(q->err),
+				"qmp %s: window of %u s: calc-dirty-rate takes %d to %d whole seconds",
+				q->path, seconds[i], QEMU_DIRTY_CALC_MIN_S, QEMU_DIRTY_CALC_MAX_S);
 			return -1;
 		}
 		if (dirty_window(q, seconds[i], sample_pages, &out[i]))
@@ -259,7 +261,8 @@ int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why
 	for (uint64_t i = 0; i < n; i += CHUNK) {
 		size_t want = (n - i < CHUNK ? n - i : CHUNK) * sizeof(*e);
 
-		if (pread(fd, e, want, (start / QEMU_PAGE_SIZE + i) * sizeof(*e)) != (ssize_t)want) {
+		if (pread(fd, e, want, (start / QEMU_PAGE_SIZE + i) * sizeof(*e)) !=
+		    (ssize_t)want) {
 			snprintf(why, len, "%s: short read", path);
 			goto out;
 		}

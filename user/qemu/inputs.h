@@ -24,7 +24,7 @@ struct qemu_cap {
 };
 
 struct qemu_inputs {
-	uint64_t ram_bytes; /* base-memory + plugged-memory */
+	uint64_t ram_bytes;	/* base-memory + plugged-memory */
 	uint64_t max_bandwidth; /* bytes/s, as set (not achieved) */
 	uint64_t downtime_limit_ms;
 	char status[32]; /* query-status */
@@ -35,11 +35,11 @@ struct qemu_inputs {
 
 /* One calc-dirty-rate window. */
 struct qemu_dirty_window {
-	unsigned seconds; /* calc-time asked */
-	unsigned measured_s; /* calc-time QEMU reports (whole seconds, truncated) */
+	unsigned seconds;      /* calc-time asked */
+	unsigned measured_s;   /* calc-time QEMU reports (whole seconds, truncated) */
 	unsigned sample_pages; /* per GiB */
-	int64_t mib_per_s; /* QEMU's dirty-rate: whole MiB/s, truncated */
-	uint64_t pages; /* W(T): distinct pages dirtied in the window, from the rate */
+	int64_t mib_per_s;     /* QEMU's dirty-rate: whole MiB/s, truncated */
+	uint64_t pages;	       /* W(T): distinct pages dirtied in the window, from the rate */
 };
 
 int qemu_read_inputs(struct qmp *q, struct qemu_inputs *in);

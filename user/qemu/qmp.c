@@ -43,7 +43,8 @@ long long qmp_get_int(json_object *obj, const char *key, long long def)
 {
 	json_object *v;
 
-	if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
 		return def;
 	return json_object_get_int64(v);
 }
@@ -90,7 +91,8 @@ static int take_line(struct qmp *q, const char *waiting_for, json_object **msg)
 		if (blank)
 			continue;
 		if (!*msg) {
-			fail(q, "malformed JSON %s: %s", waiting_for, json_tokener_error_desc(jerr));
+			fail(q, "malformed JSON %s: %s", waiting_for,
+			     json_tokener_error_desc(jerr));
 			return -1;
 		}
 		if (!json_object_is_type(*msg, json_type_object)) {
@@ -109,7 +111,7 @@ static json_object *read_message(struct qmp *q, long long deadline, const char *
 
 	for (;;) {
 		int rc = take_line(q, waiting_for, &msg);
-		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		struct pollfd p = {.fd = q->fd, .events = POLLIN};
 		long long left = deadline - now_ms();
 		ssize_t n;
 
@@ -180,8 +182,8 @@ static int send_all(struct qmp *q, const char *s, const char *cmd)
 			continue;
 		if (n < 0) {
 			fail(q, "sending %s: %s", cmd,
-			     errno == EPIPE || errno == ECONNRESET ? "QEMU closed the connection" :
-								    strerror(errno));
+			     errno == EPIPE || errno == ECONNRESET ? "QEMU closed the connection"
+								   : strerror(errno));
 			return -1;
 		}
 		off += n;
@@ -267,7 +269,7 @@ int qmp_run(struct qmp *q, const char *cmd, json_object *args)
 
 static int connect_unix(struct qmp *q, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
@@ -284,10 +286,11 @@ static int connect_unix(struct qmp *q, const char *path)
 	if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		int e = errno;
 
-		fail(q, "%s", e == ENOENT	  ? "no such socket (is QEMU running with -qmp?)" :
-			      e == ECONNREFUSED ? "connection refused (no QEMU listening)" :
-			      e == ENOTSOCK	  ? "not a socket" :
-						    strerror(e));
+		fail(q, "%s",
+		     e == ENOENT	 ? "no such socket (is QEMU running with -qmp?)"
+		     : e == ECONNREFUSED ? "connection refused (no QEMU listening)"
+		     : e == ENOTSOCK	 ? "not a socket"
+					 : strerror(e));
 		return -1;
 	}
 	if (!getsockopt(q->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
@@ -304,7 +307,8 @@ static int read_greeting(struct qmp *q)
 	if (!msg) {
 		char why[sizeof(q->err)];
 
-		snprintf(why, sizeof(why), "%s", strchr(q->err, ':') ? strchr(q->err, ':') + 2 : "");
+		snprintf(why, sizeof(why), "%s",
+			 strchr(q->err, ':') ? strchr(q->err, ':') + 2 : "");
 		fail(q, "not a QMP socket: %s", why);
 		return -1;
 	}

@@ -17,7 +17,7 @@
 
 struct qmp_event {
 	char name[48];
-	double ts; /* QEMU's own timestamp, seconds since the epoch */
+	double ts;	   /* QEMU's own timestamp, seconds since the epoch */
 	json_object *data; /* owned by the client; NULL when the event had none */
 };
 
