@@ -29,7 +29,8 @@ static inline void guest_bed_prepare(struct guest_bed *bed)
 
 	memset(bed, 0, sizeof(*bed));
 	if (system("command -v qemu-system-x86_64 >/dev/null 2>&1")) {
-		snprintf(bed->why, sizeof(bed->why), "qemu-system-x86_64 missing (qemu-system-x86)");
+		snprintf(bed->why, sizeof(bed->why),
+			 "qemu-system-x86_64 missing (qemu-system-x86)");
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "scripts/qemu-guest.sh %s %s/tests/qemu/guest_dirtier 2>&1",
@@ -70,16 +71,29 @@ static inline int guest_bed_stop(struct guest_bed *bed, struct qemu_vm *a, struc
 	return 0;
 }
 
-/* The dirtier's last "DIRTIER t=<ms> writes=<n>" on a console: what it did. */
-static inline int dirtier_progress(const char *console, unsigned long *t_ms, unsigned long *writes)
+/*
+ * The dirtier's last "DIRTIER t=<ms> writes=<n> bad=<pages>" on a console:
+ * what it did, and the most pages it ever found not holding what it wrote.
+ */
+struct dirtier_report {
+	unsigned long t_ms, writes, bad;
+};
+
+static inline int dirtier_progress(const char *console, struct dirtier_report *r)
 {
 	FILE *f = fopen(console, "re");
+	unsigned long t, w, bad;
 	char buf[256];
 	int found = 0;
 
+	r->bad = 0;
 	while (f && fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "DIRTIER t=%lu writes=%lu", t_ms, writes) == 2)
+		if (sscanf(buf, "DIRTIER t=%lu writes=%lu bad=%lu", &t, &w, &bad) == 3) {
+			r->t_ms = t;
+			r->writes = w;
+			r->bad = bad > r->bad ? bad : r->bad;
 			found = 1;
+		}
 	if (f)
 		fclose(f);
 	return found ? 0 : -1;

@@ -8,7 +8,9 @@
  * min(rate x T, pages) distinct pages), uniform picks pages at random, hot
  * sends 90% of writes to the first 10% of the set. Every write stores a new
  * value, so a page's content (what QEMU's page sampling hashes) changes.
- * Once a second it prints "DIRTIER t=<ms> writes=<n>" on the console: what it did.
+ * Once a second it checks every page of the set against its own record of
+ * the last value written there (a page a migration lost shows as bad) and
+ * prints "DIRTIER t=<ms> writes=<n> bad=<pages>" on the console: what it did.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -71,17 +73,28 @@ static size_t next_page(const struct cfg *c, size_t pages, uint64_t writes, uint
 	return writes % pages;
 }
 
+/* Pages whose content is not the value last written there. */
+static size_t count_bad(const char *ws, const uint64_t *last, size_t pages)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < pages; i++)
+		bad += last[i] && *(const uint64_t *)(ws + i * PAGE) != last[i];
+	return bad;
+}
+
 int main(void)
 {
 	struct cfg c = {.rate = 1000, .wss_mib = 64, .shape = "seq"};
-	uint64_t writes = 0, rng = 88172645463325252ULL, start, last_print;
+	uint64_t writes = 0, rng = 88172645463325252ULL, start, last_print, *last;
 	size_t pages;
 	char *ws;
 
 	read_cmdline(&c);
 	pages = c.wss_mib * (1024 * 1024 / PAGE);
 	ws = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ws == MAP_FAILED || pages < 10) {
+	last = calloc(pages, sizeof(*last));
+	if (ws == MAP_FAILED || !last || pages < 10) {
 		printf("DIRTIER failed: cannot map %lu MiB\n", c.wss_mib);
 		return 1;
 	}
@@ -95,14 +108,14 @@ int main(void)
 		struct timespec tick = {0, 1000000};
 
 		while (writes < due) {
-			uint64_t *p = (uint64_t *)(ws + next_page(&c, pages, writes, &rng) * PAGE);
+			size_t i = next_page(&c, pages, writes, &rng);
 
-			*p = ++writes;
+			*(uint64_t *)(ws + i * PAGE) = last[i] = ++writes;
 		}
 		if (t - last_print >= 1000000000ULL) {
-			printf("DIRTIER t=%llu writes=%llu\n",
+			printf("DIRTIER t=%llu writes=%llu bad=%zu\n",
 			       (unsigned long long)((t - start) / 1000000),
-			       (unsigned long long)writes);
+			       (unsigned long long)writes, count_bad(ws, last, pages));
 			fflush(stdout);
 			last_print = t;
 		}
