@@ -5,9 +5,12 @@
  * pages/s over a 64 MiB set, B 8192 pages/s over 128 MiB, both walking the
  * set page by page, so a window of T s dirties exactly rate x T distinct pages
  * (rate x T stays under the set). QEMU reports whole MiB/s (4 KiB pages: 256
- * pages per MiB), from 4096 sampled pages of the 256 MiB (and one page) RAMBlock (16384 per
- * GiB): the tolerance is 1 MiB/s of truncation plus 15% (about two standard
- * deviations of the sampling at A's rate).
+ * pages per MiB), from 4096 sampled pages of the 256 MiB (and one page)
+ * RAMBlock (16384 per GiB). The tolerance: 1 MiB/s of truncation, 15% (about
+ * two standard deviations of the sampling at A's rate), and 100 ms of the
+ * dirtier's writes, which it may owe at the window's end when the host's two
+ * CPUs serve both guests and QEMU's hashing thread (measured here: 1 s windows
+ * read 6-7 MiB/s for 8 and 28-32 for 32; 2 s windows 7-9 and 31-33).
  */
 #include <math.h>
 #include <unistd.h>
@@ -85,8 +88,10 @@ static void check_window(const struct qemu_dirty_window *w, const struct qemu_gu
 	       (unsigned long long)w->pages, truth_pages);
 	assert_int_equal(w->measured_s, w->seconds);
 	assert_int_equal(w->sample_pages, QEMU_DIRTY_SAMPLE_PAGES_MAX);
-	assert_true(fabs(w->mib_per_s - truth_mib_s) <= 1 + 0.15 * truth_mib_s);
-	assert_true(fabs(w->pages - truth_pages) <= 256.0 * w->seconds + 0.15 * truth_pages);
+	assert_true(fabs(w->mib_per_s - truth_mib_s) <=
+		    1 + 0.15 * truth_mib_s + truth_mib_s * 0.1 / w->seconds);
+	assert_true(fabs(w->pages - truth_pages) <=
+		    256.0 * w->seconds + 0.15 * truth_pages + g->rate * 0.1);
 }
 
 static void test_dirty_rate_two_rates(void **state)
