@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * W(T) and untouched pages read from real QEMU 7.2 TCG guests, against what
- * the dirtier in each guest did. Two guests run at once: A dirties 2048
+ * the dirtier in each guest did. Three guests run at once: A dirties 2048
  * pages/s over a 64 MiB set, B 8192 pages/s over 128 MiB, both walking the
  * set page by page, so a window of T s dirties exactly rate x T distinct pages
  * (rate x T stays under the set). QEMU reports whole MiB/s (4 KiB pages: 256
@@ -11,6 +11,7 @@
  * dirtier's writes, which it may owe at the window's end when the host's two
  * CPUs serve both guests and QEMU's hashing thread (measured here: 1 s windows
  * read 6-7 MiB/s for 8 and 28-32 for 32; 2 s windows 7-9 and 31-33).
+ * C picks 4096 pages/s at random in 16 MiB, so its W(T) saturates.
  */
 #include <math.h>
 #include <unistd.h>
@@ -22,27 +23,31 @@
 #define RAM_MIB 256
 
 static struct guest_bed bed;
-static struct qemu_vm vm_a, vm_b;
+static struct qemu_vm vm_a, vm_b, vm_c;
 static const struct qemu_guest guest_a = {
 	.ram_mib = RAM_MIB, .rate = 2048, .wss_mib = 64, .shape = "seq"};
 static const struct qemu_guest guest_b = {
 	.ram_mib = RAM_MIB, .rate = 8192, .wss_mib = 128, .shape = "seq"};
+/* C picks pages at random in a set small enough to saturate: W(T) bends */
+static const struct qemu_guest guest_c = {
+	.ram_mib = RAM_MIB, .rate = 4096, .wss_mib = 16, .shape = "uniform"};
 
 static int setup(void **state)
 {
-	struct qemu_guest a = guest_a, b = guest_b;
+	struct qemu_guest a = guest_a, b = guest_b, c = guest_c;
 	char err[512];
 
 	(void)state;
-	vm_a.pid = vm_b.pid = 0;
-	vm_a.qmp.fd = vm_b.qmp.fd = -1;
+	vm_a.qmp.fd = vm_b.qmp.fd = vm_c.qmp.fd = -1;
 	guest_bed_prepare(&bed);
 	if (bed.why[0])
 		return 0;
-	a.kernel = b.kernel = bed.kernel;
-	a.initrd = b.initrd = bed.initrd;
+	a.kernel = b.kernel = c.kernel = bed.kernel;
+	a.initrd = b.initrd = c.initrd = bed.initrd;
 	if (qemu_vm_start(&vm_a, bed.dir, "a", &a, false, err, sizeof(err)) ||
 	    qemu_vm_start(&vm_b, bed.dir, "b", &b, false, err, sizeof(err)) ||
+	    qemu_vm_start(&vm_c, bed.dir, "c", &c, false, err, sizeof(err)) ||
+	    qemu_vm_wait_console(&vm_c, "DIRTIER ready", 90000, err, sizeof(err)) ||
 	    qemu_vm_wait_console(&vm_a, "DIRTIER ready", 90000, err, sizeof(err)) ||
 	    qemu_vm_wait_console(&vm_b, "DIRTIER ready", 90000, err, sizeof(err))) {
 		/* QEMU is there and the guest was built: a failure to boot is a failure */
@@ -55,6 +60,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	qemu_vm_stop(&vm_c);
 	return guest_bed_stop(&bed, &vm_a, &vm_b);
 }
 
@@ -77,21 +83,41 @@ static void assert_dirtier_kept_rate(const struct qemu_vm *vm, const struct qemu
 	assert_int_equal(r.bad, 0);
 }
 
+/* b to the power e, by squaring (the tests link no libm). */
+static double power(double b, unsigned long e)
+{
+	double r = 1;
+
+	for (; e; e >>= 1, b *= b)
+		if (e & 1)
+			r *= b;
+	return r;
+}
+
+/* Distinct pages the dirtier writes in T s: every write for seq, fewer for uniform picks. */
+static double distinct_pages(const struct qemu_guest *g, unsigned seconds)
+{
+	double n = g->wss_mib * 256.0, writes = (double)g->rate * seconds;
+
+	if (!strcmp(g->shape, "uniform"))
+		return n * (1 - power(1 - 1 / n, (unsigned long)writes));
+	return writes < n ? writes : n;
+}
+
 static void check_window(const struct qemu_dirty_window *w, const struct qemu_guest *g)
 {
-	double truth_mib_s = g->rate * (double)QEMU_PAGE_SIZE / (1 << 20);
-	double truth_pages = (double)g->rate * w->seconds;
+	double truth = distinct_pages(g, w->seconds);
+	double truth_mib_s = truth / w->seconds * QEMU_PAGE_SIZE / (1 << 20);
 
 	printf("rate %lu pages/s, window %u s: QEMU %lld MiB/s (truth %.1f), W(T) %llu pages "
 	       "(truth %.0f)\n",
 	       g->rate, w->seconds, (long long)w->mib_per_s, truth_mib_s,
-	       (unsigned long long)w->pages, truth_pages);
+	       (unsigned long long)w->pages, truth);
 	assert_int_equal(w->measured_s, w->seconds);
 	assert_int_equal(w->sample_pages, QEMU_DIRTY_SAMPLE_PAGES_MAX);
 	assert_true(fabs(w->mib_per_s - truth_mib_s) <=
 		    1 + 0.15 * truth_mib_s + truth_mib_s * 0.1 / w->seconds);
-	assert_true(fabs(w->pages - truth_pages) <=
-		    256.0 * w->seconds + 0.15 * truth_pages + g->rate * 0.1);
+	assert_true(fabs(w->pages - truth) <= 256.0 * w->seconds + 0.15 * truth + g->rate * 0.1);
 }
 
 static void test_dirty_rate_two_rates(void **state)
@@ -110,6 +136,22 @@ static void test_dirty_rate_two_rates(void **state)
 		check_window(&wb[i], &guest_b);
 		assert_true(wb[i].mib_per_s > wa[i].mib_per_s);
 	}
+}
+
+/* A saturating working set: the rate falls as the window grows, as the uniform picks predict. */
+static void test_dirty_rate_curve(void **state)
+{
+	static const unsigned windows[] = {1, 2, 4};
+	struct qemu_dirty_window w[3];
+
+	(void)state;
+	need_bed();
+	assert_int_equal(qemu_dirty_curve(&vm_c.qmp, windows, 3, 0, w), 0);
+	assert_dirtier_kept_rate(&vm_c, &guest_c);
+	for (int i = 0; i < 3; i++)
+		check_window(&w[i], &guest_c);
+	assert_true(w[0].mib_per_s > w[1].mib_per_s && w[1].mib_per_s > w[2].mib_per_s);
+	assert_true(w[0].pages < w[1].pages + 512 && w[1].pages < w[2].pages + 512);
 }
 
 static void test_dirty_rate_window_bounds(void **state)
@@ -169,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_untouched_pages),
 		cmocka_unit_test(test_dirty_rate_two_rates),
+		cmocka_unit_test(test_dirty_rate_curve),
 		cmocka_unit_test(test_dirty_rate_window_bounds),
 	};
 
