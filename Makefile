@@ -105,7 +105,13 @@ $(QEMU_GUEST): tests/qemu/guest_dirtier.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -static $< -o $@
 
-unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU) $(QEMU_GUEST)
+# One real QEMU migration on that bed, as JSON (make score, or by hand).
+QEMU_BED := $(BUILD)/tests/qemu/qemu_bed
+$(QEMU_BED): tests/qemu/qemu_bed.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(LIB) $(LDLIBS) -o $@
+
+unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(QEMU_BED)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
 # The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
@@ -132,7 +138,8 @@ lint: | $(DEPS_STAMP)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
 		user tests bench
-	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(VMTEST_BINS) $(BENCH_BINS) \
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(QEMU_BED) \
+		$(VMTEST_BINS) $(BENCH_BINS) \
 		CFLAGS="-O2 -g"
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"
 

@@ -191,7 +191,7 @@ void qemu_vm_stop(struct qemu_vm *vm)
 	qmp_close(&vm->qmp);
 }
 
-static int set_params(struct qmp *q, const struct qemu_migrate_opts *o)
+int qemu_set_migration_params(struct qmp *q, const struct qemu_migrate_opts *o)
 {
 	json_object *args = json_object_new_object(), *caps = json_object_new_array();
 	json_object *ev = json_object_new_object();
@@ -222,7 +222,7 @@ static int start_migration(struct qemu_vm *src, struct qemu_vm *dst, const char 
 	snprintf(uri, sizeof(uri), "unix:%s/migration.sock", dir);
 	args = json_object_new_object();
 	json_object_object_add(args, "uri", json_object_new_string(uri));
-	if (qmp_run(&dst->qmp, "migrate-incoming", args) || set_params(&src->qmp, o))
+	if (qmp_run(&dst->qmp, "migrate-incoming", args) || qemu_set_migration_params(&src->qmp, o))
 		return -1;
 	args = json_object_new_object();
 	json_object_object_add(args, "uri", json_object_new_string(uri));

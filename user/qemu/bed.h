@@ -83,6 +83,9 @@ struct qemu_migration {
 	unsigned nsamples;
 };
 
+/* max-bandwidth and downtime-limit as o says (0 leaves QEMU's), the events capability on. */
+int qemu_set_migration_params(struct qmp *q, const struct qemu_migrate_opts *o);
+
 /*
  * Migrate src to dst (started with incoming) over a unix socket in dir.
  * 0 when the migration ended (completed, or cancelled at the limit: see

@@ -214,39 +214,93 @@ static int find_ram_mapping(int pid, uint64_t ram_bytes, uint64_t *start, char *
 	return -1;
 }
 
-/* The kernel's shared zero page: what an anonymous page read before any write maps. */
-static uint64_t zero_pfn(void)
+static uint64_t pagemap_entry(int fd, const volatile char *p)
 {
-	volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t e = 0;
-	int fd;
 
-	if (p == MAP_FAILED)
+	if (pread(fd, &e, 8, (uintptr_t)p / 4096 * 8) != 8)
 		return 0;
+	return e;
+}
+
+/*
+ * One probe: the PFN a read of a fresh anonymous page maps, 4 KiB (*zero) and
+ * in a region given transparent huge pages (*huge, its first PFN).
+ */
+static void probe_read_pfns(int fd, uint64_t *zero, uint64_t *huge)
+{
+	size_t huge_len = 2 << 20;
+	char *map = mmap(NULL, 2 * huge_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *p, *h;
+	uint64_t e;
+
+	*zero = *huge = 0;
+	if (map == MAP_FAILED)
+		return;
+	h = (volatile char *)(((uintptr_t)map + huge_len - 1) & ~(uintptr_t)(huge_len - 1));
+	p = h == (volatile char *)map ? h + huge_len : (volatile char *)map;
+	madvise((void *)h, huge_len, MADV_HUGEPAGE);
 	(void)p[0];
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pread(fd, &e, 8, (uintptr_t)p / 4096 * 8) != 8)
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	munmap((void *)p, 4096);
-	return (e & PM_PRESENT) ? e & PM_PFN_MASK : 0;
+	(void)h[0];
+	e = pagemap_entry(fd, p);
+	*zero = (e & PM_PRESENT) ? e & PM_PFN_MASK : 0;
+	e = pagemap_entry(fd, h);
+	*huge = (e & PM_PRESENT) ? e & PM_PFN_MASK : 0;
+	munmap(map, 2 * huge_len);
+}
+
+/*
+ * The PFNs of the kernel's shared zero page and huge zero page, which a read
+ * of a never-written page maps: 0 for each the kernel does not share (two
+ * probes map different PFNs: some kernels back reads with fresh memory).
+ */
+static void zero_pfns(uint64_t *zero, uint64_t *huge)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t z2, h2;
+
+	*zero = *huge = 0;
+	if (fd < 0)
+		return;
+	probe_read_pfns(fd, zero, huge);
+	probe_read_pfns(fd, &z2, &h2);
+	close(fd);
+	if (z2 != *zero)
+		*zero = 0;
+	if (h2 != *huge)
+		*huge = 0;
+}
+
+static bool untouched(uint64_t e, uint64_t zero, uint64_t huge)
+{
+	uint64_t pfn = e & PM_PFN_MASK;
+
+	if (!(e & (PM_PRESENT | PM_SWAPPED)))
+		return true;
+	if (!(e & PM_PRESENT) || !pfn)
+		return false;
+	return pfn == zero || (huge && pfn >= huge && pfn < huge + 512);
 }
 
 /*
  * Method: each page of the guest RAM mapping whose /proc/pid/pagemap entry is
  * neither present nor swapped (never touched), or present on the kernel's
- * shared zero page (read, never written; PFNs are visible to root only).
+ * shared zero page or huge zero page (read, never written; PFNs are visible
+ * to root only). Count before calc-dirty-rate or a migration: both read guest
+ * pages, and where the kernel backs a read with fresh memory (this host's
+ * does, 2 MiB at a time in QEMU's huge-page RAM) the pages read count as
+ * touched afterwards.
  * Pages the guest itself filled with zeros are not counted: a lower bound.
  */
 int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why, size_t len)
 {
-	uint64_t start, zpfn = zero_pfn(), n = ram_bytes / QEMU_PAGE_SIZE, count = 0;
+	uint64_t start, zero, huge, n = ram_bytes / QEMU_PAGE_SIZE, count = 0;
 	enum { CHUNK = 4096 };
 	uint64_t *e = malloc(CHUNK * sizeof(*e));
 	char path[64];
 	int fd, rc = -1;
 
+	zero_pfns(&zero, &huge);
 	if (!e || find_ram_mapping(pid, ram_bytes, &start, why, len)) {
 		free(e);
 		return -1;
@@ -267,8 +321,7 @@ int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why
 			goto out;
 		}
 		for (size_t j = 0; j < want / sizeof(*e); j++)
-			count += !(e[j] & (PM_PRESENT | PM_SWAPPED)) ||
-				 (zpfn && (e[j] & PM_PRESENT) && (e[j] & PM_PFN_MASK) == zpfn);
+			count += untouched(e[j], zero, huge);
 	}
 	*pages = count;
 	rc = 0;
