@@ -60,35 +60,63 @@ static int parse_windows(char *s, struct args *a)
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{ "kernel", 1, 0, 'k' },   { "initrd", 1, 0, 'i' },    { "ram", 1, 0, 'm' },
-		{ "rate", 1, 0, 'r' },	   { "wss", 1, 0, 'w' },       { "shape", 1, 0, 's' },
-		{ "bandwidth", 1, 0, 'b' }, { "downtime", 1, 0, 'd' }, { "limit", 1, 0, 'l' },
-		{ "windows", 1, 0, 'W' },  { "before", 1, 0, 'B' },    { 0, 0, 0, 0 },
+		{"kernel", 1, 0, 'k'},	  {"initrd", 1, 0, 'i'},   {"ram", 1, 0, 'm'},
+		{"rate", 1, 0, 'r'},	  {"wss", 1, 0, 'w'},	   {"shape", 1, 0, 's'},
+		{"bandwidth", 1, 0, 'b'}, {"downtime", 1, 0, 'd'}, {"limit", 1, 0, 'l'},
+		{"windows", 1, 0, 'W'},	  {"before", 1, 0, 'B'},   {0, 0, 0, 0},
 	};
 	unsigned long v;
 	int c;
 
-	*a = (struct args){ .g = { .ram_mib = 256, .rate = 2048, .wss_mib = 64, .shape = "seq" },
-			    .o = { .limit_s = 60 } };
+	*a = (struct args){.g = {.ram_mib = 256, .rate = 2048, .wss_mib = 64, .shape = "seq"},
+			   .o = {.limit_s = 60}};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
-		case 'k': a->g.kernel = optarg; break;
-		case 'i': a->g.initrd = optarg; break;
-		case 'm': bad = number(optarg, 128, 65536, &v); a->g.ram_mib = v; break;
-		case 'r': bad = number(optarg, 0, 10000000, &v); a->g.rate = v; break;
-		case 'w': bad = number(optarg, 1, 65536, &v); a->g.wss_mib = v; break;
+		case 'k':
+			a->g.kernel = optarg;
+			break;
+		case 'i':
+			a->g.initrd = optarg;
+			break;
+		case 'm':
+			bad = number(optarg, 128, 65536, &v);
+			a->g.ram_mib = v;
+			break;
+		case 'r':
+			bad = number(optarg, 0, 10000000, &v);
+			a->g.rate = v;
+			break;
+		case 'w':
+			bad = number(optarg, 1, 65536, &v);
+			a->g.wss_mib = v;
+			break;
 		case 's':
 			a->g.shape = optarg;
-			bad = strcmp(optarg, "seq") && strcmp(optarg, "uniform") && strcmp(optarg, "hot");
+			bad = strcmp(optarg, "seq") && strcmp(optarg, "uniform") &&
+			      strcmp(optarg, "hot");
 			break;
-		case 'b': bad = number(optarg, 1, 1 << 20, &v); a->o.max_bandwidth = v << 20; break;
-		case 'd': bad = number(optarg, 1, 1000000, &v); a->o.downtime_limit_ms = v; break;
-		case 'l': bad = number(optarg, 1, 86400, &v); a->o.limit_s = v; break;
-		case 'W': bad = parse_windows(optarg, a); break;
-		case 'B': a->before = optarg; break;
-		default: return usage("unknown option");
+		case 'b':
+			bad = number(optarg, 1, 1 << 20, &v);
+			a->o.max_bandwidth = v << 20;
+			break;
+		case 'd':
+			bad = number(optarg, 1, 1000000, &v);
+			a->o.downtime_limit_ms = v;
+			break;
+		case 'l':
+			bad = number(optarg, 1, 86400, &v);
+			a->o.limit_s = v;
+			break;
+		case 'W':
+			bad = parse_windows(optarg, a);
+			break;
+		case 'B':
+			a->before = optarg;
+			break;
+		default:
+			return usage("unknown option");
 		}
 		if (bad)
 			return usage("a value out of range (--ram >= 128, --windows 1..60 s each)");
@@ -140,16 +168,16 @@ static int read_inputs(struct qemu_vm *src, const struct args *a, json_object *o
 	known = !qemu_untouched_pages(src->qmp.pid, in.ram_bytes, &untouched, why, sizeof(why));
 	if (qemu_dirty_curve(&src->qmp, a->windows, a->nwindows, 0, w))
 		return -1;
-	json_object_object_add(out, "inputs",
-			       qemu_inputs_json(&in, w, a->nwindows, known ? (long long)untouched : -1,
-						why));
+	json_object_object_add(
+		out, "inputs",
+		qemu_inputs_json(&in, w, a->nwindows, known ? (long long)untouched : -1, why));
 	return 0;
 }
 
 /* The dirtier's reports at both ends, the destination's once it printed there. */
 static json_object *dirtier_json(const struct qemu_vm *src, const struct qemu_vm *dst)
 {
-	struct dirtier_report before = { 0 }, after = { 0 };
+	struct dirtier_report before = {0}, after = {0};
 	json_object *o = json_object_new_object();
 	int seen = -1;
 
@@ -166,9 +194,9 @@ static json_object *dirtier_json(const struct qemu_vm *src, const struct qemu_vm
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/vfmig-qemu-bed-XXXXXX", err[512] = "", cmd[64];
-	struct qemu_vm src = { .qmp.fd = -1 }, dst = { .qmp.fd = -1 };
+	struct qemu_vm src = {.qmp.fd = -1}, dst = {.qmp.fd = -1};
 	json_object *out = json_object_new_object();
-	struct qemu_migration m = { 0 };
+	struct qemu_migration m = {0};
 	struct args a;
 	int rc = parse(argc, argv, &a);
 

@@ -241,6 +241,7 @@ static void read_sample(json_object *r, long t_ms, struct qemu_mig_sample *s)
 	s->remaining = qmp_get_int(ram, "remaining", 0);
 	s->dirty_sync_count = qmp_get_int(ram, "dirty-sync-count", 0);
 	s->dirty_pages_rate = qmp_get_int(ram, "dirty-pages-rate", 0);
+	s->mbps = qmp_get_double(ram, "mbps", 0);
 }
 
 static void read_final(json_object *r, struct qemu_migration *m)
@@ -256,12 +257,7 @@ static void read_final(json_object *r, struct qemu_migration *m)
 	m->duplicate = qmp_get_int(ram, "duplicate", 0);
 	m->normal = qmp_get_int(ram, "normal", 0);
 	m->dirty_sync_count = qmp_get_int(ram, "dirty-sync-count", 0);
-	if (ram) {
-		json_object *v;
-
-		if (json_object_object_get_ex(ram, "mbps", &v))
-			m->mbps_x1000 = json_object_get_double(v) * 1000;
-	}
+	m->mbps = qmp_get_double(ram, "mbps", 0);
 }
 
 static int keep_sample(struct qemu_migration *m, json_object *r, long t_ms)

@@ -70,6 +70,7 @@ struct qemu_mig_sample {
 	char status[24];
 	int64_t expected_downtime_ms; /* -1: not reported */
 	uint64_t transferred, remaining, dirty_sync_count, dirty_pages_rate;
+	double mbps; /* the bandwidth QEMU measured over its last ~100 ms, which its estimate uses */
 };
 
 /* What QEMU reports at the end (query-migrate "completed"), and the samples. */
@@ -77,7 +78,8 @@ struct qemu_migration {
 	bool converged, cancelled;
 	char status[24];
 	int64_t total_ms, downtime_ms, setup_ms;
-	uint64_t transferred, total, duplicate, normal, dirty_sync_count, mbps_x1000;
+	uint64_t transferred, total, duplicate, normal, dirty_sync_count;
+	double mbps;
 	double stop_ts, resume_ts; /* STOP on the source, RESUME on the destination (QEMU time) */
 	struct qemu_mig_sample *samples; /* malloc'd; free with qemu_migration_free */
 	unsigned nsamples;

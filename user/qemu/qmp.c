@@ -59,6 +59,16 @@ const char *qmp_get_str(json_object *obj, const char *key, const char *def)
 	return json_object_get_string(v);
 }
 
+double qmp_get_double(json_object *obj, const char *key, double def)
+{
+	json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		return def;
+	return json_object_get_double(v);
+}
+
 bool qmp_get_bool(json_object *obj, const char *key, bool def)
 {
 	json_object *v;

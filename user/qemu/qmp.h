@@ -65,5 +65,6 @@ unsigned qmp_events(const struct qmp *q, const char *name, const struct qmp_even
 long long qmp_get_int(json_object *obj, const char *key, long long def);
 const char *qmp_get_str(json_object *obj, const char *key, const char *def);
 bool qmp_get_bool(json_object *obj, const char *key, bool def);
+double qmp_get_double(json_object *obj, const char *key, double def); /* ints too */
 
 #endif

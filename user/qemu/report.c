@@ -21,30 +21,31 @@ static void add_fields(json_object *o, const struct field *f, size_t n)
 static json_object *sample_json(const struct qemu_mig_sample *s)
 {
 	const struct field f[] = {
-		{ "t_ms", s->t_ms },
-		{ "expected_downtime_ms", s->expected_downtime_ms },
-		{ "transferred", (long long)s->transferred },
-		{ "remaining", (long long)s->remaining },
-		{ "dirty_sync_count", (long long)s->dirty_sync_count },
-		{ "dirty_pages_rate", (long long)s->dirty_pages_rate },
+		{"t_ms", s->t_ms},
+		{"expected_downtime_ms", s->expected_downtime_ms},
+		{"transferred", (long long)s->transferred},
+		{"remaining", (long long)s->remaining},
+		{"dirty_sync_count", (long long)s->dirty_sync_count},
+		{"dirty_pages_rate", (long long)s->dirty_pages_rate},
 	};
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "status", json_object_new_string(s->status));
 	add_fields(o, f, sizeof(f) / sizeof(f[0]));
+	json_object_object_add(o, "mbps", json_object_new_double(s->mbps));
 	return o;
 }
 
 json_object *qemu_migration_json(const struct qemu_migration *m)
 {
 	const struct field f[] = {
-		{ "total_ms", m->total_ms },
-		{ "downtime_ms", m->downtime_ms },
-		{ "setup_ms", m->setup_ms },
-		{ "bytes", (long long)m->transferred },
-		{ "normal_pages", (long long)m->normal },
-		{ "duplicate_pages", (long long)m->duplicate },
-		{ "dirty_sync_count", (long long)m->dirty_sync_count },
+		{"total_ms", m->total_ms},
+		{"downtime_ms", m->downtime_ms},
+		{"setup_ms", m->setup_ms},
+		{"bytes", (long long)m->transferred},
+		{"normal_pages", (long long)m->normal},
+		{"duplicate_pages", (long long)m->duplicate},
+		{"dirty_sync_count", (long long)m->dirty_sync_count},
 	};
 	json_object *o = json_object_new_object(), *samples = json_object_new_array();
 
@@ -52,7 +53,7 @@ json_object *qemu_migration_json(const struct qemu_migration *m)
 	json_object_object_add(o, "cancelled", json_object_new_boolean(m->cancelled));
 	json_object_object_add(o, "status", json_object_new_string(m->status));
 	add_fields(o, f, sizeof(f) / sizeof(f[0]));
-	json_object_object_add(o, "mbps", json_object_new_double(m->mbps_x1000 / 1000.0));
+	json_object_object_add(o, "mbps", json_object_new_double(m->mbps));
 	if (m->stop_ts > 0 && m->resume_ts >= m->stop_ts)
 		json_object_object_add(o, "stop_to_resume_ms",
 				       json_object_new_double((m->resume_ts - m->stop_ts) * 1000));
