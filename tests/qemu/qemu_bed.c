@@ -12,6 +12,7 @@
  *            [--limit S] [--windows 1,2,4] [--before CMD]
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,20 @@ struct args {
 	const char *before;
 };
 
-static int usage(const char *why)
+/* Bad usage: one line, what is wrong and the synopsis; exit status 2. */
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage(const char *fmt, ...)
 {
-	fprintf(stderr, "qemu_bed: %s\n", why);
-	fprintf(stderr, "usage: qemu_bed --kernel K --initrd I [--ram MIB] [--rate PAGES_PER_S] "
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "qemu_bed: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (usage: qemu_bed --kernel K --initrd I [--ram MIB] [--rate PAGES_PER_S] "
 			"[--wss MIB] [--shape seq|uniform|hot] [--bandwidth MIB_PER_S] "
-			"[--downtime MS] [--limit S] [--windows 1,2,4] [--before CMD]\n");
+			"[--downtime MS] [--limit S] [--windows 1,2,4] [--before CMD])\n");
 	return 2;
 }
 
@@ -57,74 +66,77 @@ static int parse_windows(char *s, struct args *a)
 	return 0;
 }
 
+enum { RAM, RATE, WSS, BANDWIDTH, DOWNTIME, LIMIT, NUMS };
+
+/* The numeric flags: getopt_long's value is the index here. */
+static const struct {
+	const char *name;
+	unsigned long lo, hi, def;
+} nums[NUMS] = {
+	[RAM] = {"ram", 128, 65536, 256},
+	[RATE] = {"rate", 0, 10000000, 2048},
+	[WSS] = {"wss", 1, 65535, 64},
+	[BANDWIDTH] = {"bandwidth", 1, 1 << 20, 0},
+	[DOWNTIME] = {"downtime", 1, 1000000, 0},
+	[LIMIT] = {"limit", 1, 86400, 60},
+};
+
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"kernel", 1, 0, 'k'},	  {"initrd", 1, 0, 'i'},   {"ram", 1, 0, 'm'},
-		{"rate", 1, 0, 'r'},	  {"wss", 1, 0, 'w'},	   {"shape", 1, 0, 's'},
-		{"bandwidth", 1, 0, 'b'}, {"downtime", 1, 0, 'd'}, {"limit", 1, 0, 'l'},
-		{"windows", 1, 0, 'W'},	  {"before", 1, 0, 'B'},   {0, 0, 0, 0},
+		{"ram", 1, 0, RAM},	      {"rate", 1, 0, RATE},
+		{"wss", 1, 0, WSS},	      {"bandwidth", 1, 0, BANDWIDTH},
+		{"downtime", 1, 0, DOWNTIME}, {"limit", 1, 0, LIMIT},
+		{"kernel", 1, 0, 'k'},	      {"initrd", 1, 0, 'i'},
+		{"shape", 1, 0, 's'},	      {"windows", 1, 0, 'W'},
+		{"before", 1, 0, 'B'},	      {0, 0, 0, 0},
 	};
-	unsigned long v;
+	unsigned long v[NUMS];
 	int c;
 
-	*a = (struct args){.g = {.ram_mib = 256, .rate = 2048, .wss_mib = 64, .shape = "seq"},
-			   .o = {.limit_s = 60}};
+	*a = (struct args){.g = {.shape = "seq"}};
+	for (int i = 0; i < NUMS; i++)
+		v[i] = nums[i].def;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int bad = 0;
-
-		switch (c) {
-		case 'k':
+		if (c >= 0 && c < NUMS) {
+			if (number(optarg, nums[c].lo, nums[c].hi, &v[c]))
+				return usage("--%s %s: not a whole number in %lu..%lu",
+					     nums[c].name, optarg, nums[c].lo, nums[c].hi);
+		} else if (c == 'k') {
 			a->g.kernel = optarg;
-			break;
-		case 'i':
+		} else if (c == 'i') {
 			a->g.initrd = optarg;
-			break;
-		case 'm':
-			bad = number(optarg, 128, 65536, &v);
-			a->g.ram_mib = v;
-			break;
-		case 'r':
-			bad = number(optarg, 0, 10000000, &v);
-			a->g.rate = v;
-			break;
-		case 'w':
-			bad = number(optarg, 1, 65536, &v);
-			a->g.wss_mib = v;
-			break;
-		case 's':
+		} else if (c == 's') {
 			a->g.shape = optarg;
-			bad = strcmp(optarg, "seq") && strcmp(optarg, "uniform") &&
-			      strcmp(optarg, "hot");
-			break;
-		case 'b':
-			bad = number(optarg, 1, 1 << 20, &v);
-			a->o.max_bandwidth = v << 20;
-			break;
-		case 'd':
-			bad = number(optarg, 1, 1000000, &v);
-			a->o.downtime_limit_ms = v;
-			break;
-		case 'l':
-			bad = number(optarg, 1, 86400, &v);
-			a->o.limit_s = v;
-			break;
-		case 'W':
-			bad = parse_windows(optarg, a);
-			break;
-		case 'B':
+			if (strcmp(optarg, "seq") && strcmp(optarg, "uniform") &&
+			    strcmp(optarg, "hot"))
+				return usage("--shape %s: not seq, uniform or hot", optarg);
+		} else if (c == 'W') {
+			char list[128];
+
+			snprintf(list, sizeof(list), "%s", optarg);
+			if (parse_windows(list, a))
+				return usage("--windows %s%s: up to 8 whole seconds in 1..60",
+					     optarg, "");
+		} else if (c == 'B') {
 			a->before = optarg;
-			break;
-		default:
-			return usage("unknown option");
+		} else {
+			return usage("%s: unknown option or missing value", argv[optind - 1]);
 		}
-		if (bad)
-			return usage("a value out of range (--ram >= 128, --windows 1..60 s each)");
 	}
-	if (optind < argc || !a->g.kernel || !a->g.initrd)
-		return usage("--kernel and --initrd are required, and nothing else");
-	if (a->g.wss_mib >= a->g.ram_mib)
-		return usage("--wss must be less than --ram");
+	if (optind < argc)
+		return usage("%s: unexpected argument", argv[optind]);
+	if (!a->g.kernel || !a->g.initrd)
+		return usage("--kernel and --initrd are required");
+	if (v[WSS] >= v[RAM])
+		return usage("--wss %lu: must be less than --ram %lu", v[WSS], v[RAM]);
+	a->g.ram_mib = v[RAM];
+	a->g.rate = v[RATE];
+	a->g.wss_mib = v[WSS];
+	a->o.max_bandwidth = (uint64_t)v[BANDWIDTH] << 20;
+	a->o.downtime_limit_ms = v[DOWNTIME];
+	a->o.limit_s = v[LIMIT];
 	return 0;
 }
 
