@@ -65,8 +65,8 @@ static void test_qemu_bed_qemu_fails(void **state)
 	(void)state;
 	if (system("command -v qemu-system-x86_64 >/dev/null 2>&1"))
 		VFMIG_SKIP("qemu-system-x86_64 missing (package qemu-system-x86)");
-	assert_int_equal(run_bed("--kernel /nonexistent/vmlinuz --initrd /nonexistent/initrd",
-				 err, sizeof(err)),
+	assert_int_equal(run_bed("--kernel /nonexistent/vmlinuz --initrd /nonexistent/initrd", err,
+				 sizeof(err)),
 			 1);
 	assert_one_line(err, "qemu-system-x86_64 (src) ended at start: qemu: could not open kernel "
 			     "file '/nonexistent/vmlinuz'");

@@ -50,7 +50,8 @@ bool qemu_cap_on(const struct qemu_inputs *in, const char *name);
 /*
  * W(T) at each of n windows (whole seconds, QEMU_DIRTY_CALC_MIN_S..MAX_S),
  * page-sampling at sample_pages per GiB (0: the most QEMU allows), one
- * window after the other. 0, or -1 with q->err.
+ * window after the other, after a 1 s window whose result is dropped (see
+ * inputs.c). 0, or -1 with q->err.
  */
 int qemu_dirty_curve(struct qmp *q, const unsigned *seconds, unsigned n, unsigned sample_pages,
 		     struct qemu_dirty_window *out);
