@@ -56,6 +56,8 @@ static int setup(void **state)
 	    qemu_vm_wait_console(&vm_b, "DIRTIER ready", 90000, err, sizeof(err))) {
 		/* QEMU is there and the guest was built: a failure to boot is a failure */
 		fprintf(stderr, "bed: %s\n", err);
+		qemu_vm_stop(&vm_c);
+		guest_bed_stop(&bed, &vm_a, &vm_b);
 		return -1;
 	}
 	return 0;

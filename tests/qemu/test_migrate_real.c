@@ -32,6 +32,7 @@ static int setup(void **state)
 	    qemu_vm_start(&dst, bed.dir, "dst", &guest, true, err, sizeof(err)) ||
 	    qemu_vm_wait_console(&src, "DIRTIER ready", 90000, err, sizeof(err))) {
 		fprintf(stderr, "bed: %s\n", err);
+		guest_bed_stop(&bed, &src, &dst);
 		return -1;
 	}
 	return 0;
