@@ -24,9 +24,8 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 DEPS_STAMP := $(BUILD)/.deps
-# The folders of user/, lowest first: each may call into those before it, never after
-# (make lint checks it from the objects' symbols).
-LAYERS := user/common user/memory user/device user/migration user/probe
+# The folders of user/ that make the library; what each may use is in scripts/check-layers.sh
+LAYERS := user/common user/memory user/device user/migration user/probe user/qemu
 LIB := $(BUILD)/libvfmig.a
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LAYERS)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -100,7 +99,19 @@ $(BUILD)/tests/probe/fake_qemu_80: tests/probe/fake_qemu.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -DFAKE_QEMU_8_0 $< -o $@
 
-unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU)
+# The real-QEMU bed's guest program runs alone in a busybox initramfs: static.
+QEMU_GUEST := $(BUILD)/tests/qemu/guest_dirtier
+$(QEMU_GUEST): tests/qemu/guest_dirtier.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -static $< -o $@
+
+# One real QEMU migration on that bed, as JSON (make score, or by hand).
+QEMU_BED := $(BUILD)/tests/qemu/qemu_bed
+$(QEMU_BED): tests/qemu/qemu_bed.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(LIB) $(LDLIBS) -o $@
+
+unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(QEMU_BED)
 	$(Q)BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
 
 # The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
@@ -138,8 +149,8 @@ lint: | $(DEPS_STAMP)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iuser -D__x86_64__ \
 		user tests bench score
-	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(VMTEST_BINS) $(BENCH_BINS) \
-		$(BUILD)/score/score \
+	$(Q)$(MAKE) --no-print-directory -B all $(TEST_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(QEMU_BED) \
+		$(VMTEST_BINS) $(BENCH_BINS) $(BUILD)/score/score \
 		CFLAGS="-O2 -g"
 	$(Q)scripts/check-layers.sh $(BUILD)
 	@echo "lint: clang-format, cppcheck and -Wall -Wextra -Werror are clean"

@@ -30,30 +30,7 @@ cannot() {
 
 say() { echo "vmtest: $*"; }
 
-# The newest Debian 6.12 kernel with image, headers and kbuild in the registry.
-pick_kernel() {
-	if [ -n "${VMTEST_KERNEL:-}" ]; then
-		echo "$VMTEST_KERNEL"
-		return
-	fi
-	if [ -s "$cache/current" ] && [ -f "$cache/$(cat "$cache/current")/ready" ]; then
-		cat "$cache/current"
-		return
-	fi
-	apt-cache search --names-only "^linux-headers-$series\.[0-9]+\+deb[0-9]+-amd64\$" |
-		sed -n "s/^linux-headers-\($series\.[0-9]*+deb[0-9]*\)-amd64 .*/\1/p" | sort -V |
-		tail -n 1
-}
-
-download() {
-	dir=$1
-	shift
-	mkdir -p "$dir"
-	(cd "$dir" && apt-get download "$@" >/dev/null 2>&1) && return
-	apt-get update -qq >/dev/null 2>&1 || true
-	(cd "$dir" && apt-get download "$@" >/dev/null 2>&1) ||
-		cannot "apt-get download $* failed (Debian registry unreachable?)"
-}
+. "$(dirname "$0")/kernel-cache.sh"
 
 # Kernel, modules, headers and kbuild unpacked (not installed: the headers
 # package would pull in the kernel image as the host's).
