@@ -5,6 +5,7 @@
 #   make demo       a save on one emulated device and a resume on another, verified
 #   make bench      benchmarks, each against a baseline measured in the same run
 #   make score      the predictor's accuracy against real migrations (SEED=N draws more)
+#   make install    the tools into $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
 #   make lint       clang-format check, cppcheck, -Wall -Wextra -Werror build, layer order
 #   make vmtest     the probes and the uAPI on a real VFIO kernel (Debian 6.12 under QEMU, mtty)
 
@@ -40,7 +41,7 @@ BENCH_SRCS := $(shell find bench -name 'bench_*.c' | sort)
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 SOURCES := $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/')
 
-.PHONY: all deps test demo bench lint format clean check-abi unit vmtest score
+.PHONY: all deps test demo bench lint format clean check-abi unit vmtest score install uninstall
 all: $(LIB) $(TOOL_BINS)
 
 include tests/abi/abi.mk
@@ -122,6 +123,16 @@ test: | $(DEPS_STAMP)
 # Debian's linux-image-6.12 under QEMU, with VFIO and the kernel's mtty sample.
 vmtest: $(VMTEST_BINS) $(TOOL_BINS)
 	$(Q)scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the tools, nothing else (their BPF is built in).
+PREFIX ?= /usr/local
+install: $(TOOL_BINS)
+	$(Q)install -d $(DESTDIR)$(PREFIX)/bin
+	$(Q)install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	@echo "installed $(TOOLS) in $(DESTDIR)$(PREFIX)/bin"
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(TOOLS))
 
 demo: $(TOOL_BINS)
 	$(Q)scripts/demo.sh $(BUILD)

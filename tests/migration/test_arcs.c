@@ -41,7 +41,8 @@ static void arcs_path(struct json_object *dev, char *out, size_t len)
 		assert_true(start >= last);
 		last = start;
 		json_object_object_get_ex(a, "from", &v);
-		at += snprintf(out + at, len - at, "%s%s>", i ? "," : "", json_object_get_string(v));
+		at += snprintf(out + at, len - at, "%s%s>", i ? "," : "",
+			       json_object_get_string(v));
 		json_object_object_get_ex(a, "to", &v);
 		at += snprintf(out + at, len - at, "%s", json_object_get_string(v));
 	}
@@ -59,11 +60,14 @@ static struct json_object *device(struct json_object *doc, const char *end, int 
 
 static void test_both_ends_arcs(void **state)
 {
-	char *argv[] = {emu,	   "migrate",	"--mem",	  "32m",
-			"--wss",   "8m",	"--rate",	  "1000",
-			"--device", "nic:dirty=type1-pin,rate=1000", "--device",
-			"bigmem:mem=4m,rate=50",	"--bandwidth",	  "400",
-			"--json",  NULL};
+	char *argv[] = {emu,	       "migrate",
+			"--mem",       "32m",
+			"--wss",       "8m",
+			"--rate",      "1000",
+			"--device",    "nic:dirty=type1-pin,rate=1000",
+			"--device",    "bigmem:mem=4m,rate=50",
+			"--bandwidth", "400",
+			"--json",      NULL};
 	char path[1024], *out;
 	struct json_object *doc;
 	struct json_object *v;
@@ -75,7 +79,8 @@ static void test_both_ends_arcs(void **state)
 	assert_true(json_object_object_get_ex(doc, "version", &v));
 	assert_string_equal(json_object_get_string(v), VFMIG_VERSION);
 	arcs_path(device(doc, NULL, 0), path, sizeof(path));
-	assert_string_equal(path, "RUNNING>RUNNING_P2P,RUNNING_P2P>STOP,STOP>STOP_COPY,STOP_COPY>STOP");
+	assert_string_equal(path,
+			    "RUNNING>RUNNING_P2P,RUNNING_P2P>STOP,STOP>STOP_COPY,STOP_COPY>STOP");
 	arcs_path(device(doc, NULL, 1), path, sizeof(path));
 	assert_string_equal(path, "RUNNING>PRE_COPY,PRE_COPY>PRE_COPY_P2P,PRE_COPY_P2P>STOP_COPY,"
 				  "STOP_COPY>STOP");

@@ -18,7 +18,8 @@ static char prof[PATH_MAX], emu[PATH_MAX];
 static int setup(void **state)
 {
 	(void)state;
-	return tool_path("vfmigprof", prof, sizeof(prof)) && tool_path("vfmig-emu", emu, sizeof(emu))
+	return tool_path("vfmigprof", prof, sizeof(prof)) &&
+			       tool_path("vfmig-emu", emu, sizeof(emu))
 		       ? 0
 		       : -1;
 }
@@ -44,11 +45,25 @@ static long long arcs_of(struct json_object *doc, const char *end)
 /* Runs stat around one migration; the FSM steps it counted and the arcs both ends logged. */
 static void stat_migration(bool inherit, long long *steps, long long *src, long long *dst)
 {
-	char *argv[] = {prof,	  "stat",	"--json",	  inherit ? "--json" : "--no-inherit",
-			"--",	  emu,		"migrate",	  "--mem",
-			"32m",	  "--wss",	"8m",		  "--rate",
-			"1000",	  "--device",	"nic:dirty=type1-pin,rate=1000", "--bandwidth",
-			"400",	  "--json",	NULL};
+	char *argv[] = {prof,
+			"stat",
+			"--json",
+			inherit ? "--json" : "--no-inherit",
+			"--",
+			emu,
+			"migrate",
+			"--mem",
+			"32m",
+			"--wss",
+			"8m",
+			"--rate",
+			"1000",
+			"--device",
+			"nic:dirty=type1-pin,rate=1000",
+			"--bandwidth",
+			"400",
+			"--json",
+			NULL};
 	struct json_object *mig, *stat;
 	char *out;
 
