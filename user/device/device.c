@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "device/device_priv.h"
 #include "vfmig/usdt.h"
@@ -17,6 +18,24 @@
 static __thread char last_error[256];
 static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+static char vm_name[VFMIG_VM_NAME_LEN]; /* "" until set: vm-PID of the process asking */
+
+void emu_set_vm_name(const char *name)
+{
+	pthread_mutex_lock(&id_lock);
+	snprintf(vm_name, sizeof(vm_name), "%s", name ? name : "");
+	pthread_mutex_unlock(&id_lock);
+}
+
+void emu_vm_name(char *out, size_t len)
+{
+	pthread_mutex_lock(&id_lock);
+	if (vm_name[0])
+		snprintf(out, len, "%s", vm_name);
+	else
+		snprintf(out, len, "vm-%d", (int)getpid());
+	pthread_mutex_unlock(&id_lock);
+}
 
 static const struct emu_variant_ops *const variants[] = {&emu_variant_nic, &emu_variant_bigmem};
 
@@ -105,6 +124,15 @@ static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_variant_ops
 	return 0;
 }
 
+/* Once per device, so that the probes name it as this process does: PID:emuN, variant, VM. */
+static void announce(const struct emu_dev *dev)
+{
+	char name[VFMIG_VM_NAME_LEN];
+
+	emu_vm_name(name, sizeof(name));
+	EMU_PROBE3(device_new, dev->id, dev->ops->name, name);
+}
+
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 {
 	const struct emu_variant_ops *ops;
@@ -140,6 +168,7 @@ struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 		errno = -ret;
 		return NULL;
 	}
+	announce(dev);
 	return dev;
 }
 

@@ -35,6 +35,13 @@ struct emu_dev_cfg {
 	uint32_t id;	     /* device id seen by the probes; 0 picks the next free one */
 };
 
+/*
+ * The VM this process's devices belong to, as vfmig-emu --name gives it and the probes and
+ * every tool show it; unset (or "") it is "vm-PID" of the process asking.
+ */
+void emu_set_vm_name(const char *name);
+void emu_vm_name(char *out, size_t len);
+
 /* NULL with errno set; emu_last_error() says why in one line. */
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg);
 void emu_dev_destroy(struct emu_dev *dev);

@@ -27,11 +27,12 @@
 
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
-#define SHARED_MAPS 5
+#define SHARED_MAPS 8
 #define BTF_FILES 3
 
-static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists", "devices", "events",
-						     "dev_names"};
+static const char *const shared_maps[SHARED_MAPS] = {"counters",      "hists",	   "devices",
+						     "events",	      "dev_names", "dev_counters",
+						     "proc_counters", "vm_names"};
 
 /* One probe family: its skeleton behind a uniform face. */
 struct family {
