@@ -20,11 +20,25 @@ static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 static char vm_name[VFMIG_VM_NAME_LEN]; /* "" until set: vm-PID of the process asking */
 
-void emu_set_vm_name(const char *name)
+int emu_set_vm_name(const char *name)
 {
+	if (name && strlen(name) >= sizeof(vm_name))
+		return -EINVAL;
 	pthread_mutex_lock(&id_lock);
 	snprintf(vm_name, sizeof(vm_name), "%s", name ? name : "");
 	pthread_mutex_unlock(&id_lock);
+	return name && !*name ? -EINVAL : 0;
+}
+
+const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len)
+{
+	snprintf(out, len, "%u:emu%u", pid, id);
+	return out;
+}
+
+const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len)
+{
+	return emu_dev_name_of(getpid(), dev->id, out, len);
 }
 
 void emu_vm_name(char *out, size_t len)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device/device.h"
 #include "probe/devname.h"
 
 #define CDEV_DIR "/dev/vfio/devices/"
@@ -117,7 +118,7 @@ const char *devname_emu_id(uint64_t dev, char *out, size_t len)
 
 	switch (vfmig_dev_emu_kind(dev)) {
 	case VFMIG_OBJ_DEVICE:
-		snprintf(out, len, "%u:emu%u", pid, id);
+		emu_dev_name_of(pid, id, out, len);
 		break;
 	case VFMIG_OBJ_TYPE1:
 		snprintf(out, len, "%u:type1-container%u", pid, id);

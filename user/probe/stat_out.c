@@ -265,6 +265,9 @@ static void print_device(struct stat_out *r, uint64_t dev, bool first, bool tota
 	const char *s = agg_dev_state(r->p, dev, &st) ? "unknown" : state(st.state);
 	char who[40], id[48];
 
+	if (vfmig_dev_is_emu(dev) && vfmig_dev_emu_kind(dev) != VFMIG_OBJ_DEVICE)
+		s = "-"; /* a container or page table has no migration state */
+
 	if (!o)
 		return;
 	dev_id(dev, id, sizeof(id));
