@@ -22,12 +22,12 @@ static char vm_name[VFMIG_VM_NAME_LEN]; /* "" until set: vm-PID of the process a
 
 int emu_set_vm_name(const char *name)
 {
-	if (name && strlen(name) >= sizeof(vm_name))
+	if (name && (!*name || strlen(name) >= sizeof(vm_name)))
 		return -EINVAL;
 	pthread_mutex_lock(&id_lock);
 	snprintf(vm_name, sizeof(vm_name), "%s", name ? name : "");
 	pthread_mutex_unlock(&id_lock);
-	return name && !*name ? -EINVAL : 0;
+	return 0;
 }
 
 const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len)
