@@ -184,9 +184,10 @@ static __always_inline void count_in(void *map, void *key, __u32 idx, __u64 n, _
 
 /*
  * Counted for the host, the current process and dev (0: no device known). Only where
- * the current process is the one acting: not host DMA-API mappings.
+ * the current process is the one acting: not host DMA-API mappings. A function of its own:
+ * inlined at every call its keys would grow the callers' stack past the verifier's 512 bytes.
  */
-static __always_inline void count_dev(__u64 dev, __u32 idx, __u64 n)
+static __noinline void count_dev(__u64 dev, __u32 idx, __u64 n)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 

@@ -43,8 +43,8 @@ int BPF_USDT(usdt__device_new, __u32 id, const char *variant, const char *vm)
 
 	if (filtered_out() || dev_out(dev))
 		return 0;
+	/* no comm: /proc has it while the process lives, and stat keeps what it read */
 	bpf_probe_read_user_str(n.name, sizeof(n.name), variant);
-	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	bpf_map_update_elem(&dev_names, &dev, &n, BPF_ANY);
 	if (bpf_probe_read_user_str(v.name, sizeof(v.name), vm) > 0)
 		bpf_map_update_elem(&vm_names, &pid, &v, BPF_ANY);

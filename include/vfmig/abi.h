@@ -309,8 +309,7 @@ struct vfmig_dev_state {
  * vf_token cut off) and the opener; or a kernel device (VFMIG_DEV_KERNEL):
  * dev_name() of its struct device, read at the first step seen on it, and
  * the task that made that step; or an emulated device (VFMIG_DEV_EMU): its
- * variant ("nic", "bigmem") and its process's comm, from its device_new
- * probe. In the shared dev_names map.
+ * variant ("nic", "bigmem"), from its device_new probe (comm left empty). In the shared dev_names map.
  */
 struct vfmig_dev_name {
 	char name[VFMIG_DEV_NAME_LEN];

@@ -77,7 +77,8 @@ static uint64_t type1_dirty(struct emu_iommu *io)
 	} q = {.hdr = {.argsz = sizeof(q), .flags = 4}};
 
 	q.get.size = MEM;
-	q.get.bitmap = (struct vfio_bitmap){.pgsize = 4096, .size = sizeof(bits), .data = (__u64 *)bits};
+	q.get.bitmap = (struct vfio_bitmap){
+		.pgsize = 4096, .size = sizeof(bits), .data = (__u64 *)bits};
 	if (emu_type1_ioctl(io, VFIO_IOMMU_DIRTY_PAGES, &q))
 		_exit(5);
 	return bitmap_weight(bits, MEM / 4096);
@@ -175,7 +176,8 @@ static void arcs_match(const struct truth *t)
 		uint64_t want = 0, seen = 0;
 
 		for (j = 0; j < (int)t->nsteps; j++)
-			want += t->step[j].from == t->step[i].from && t->step[j].to == t->step[i].to;
+			want += t->step[j].from == t->step[i].from &&
+				t->step[j].to == t->step[i].to;
 		for (j = 0; j < n; j++)
 			if (h[j].key.kind == VFMIG_H_FSM_STEP && h[j].key.dev == dev_key(t) &&
 			    h[j].key.from == t->step[i].from && h[j].key.to == t->step[i].to)
@@ -188,7 +190,8 @@ static void arcs_match(const struct truth *t)
 /* The device's and its container's counters equal what the child did. */
 static void vm_matches(const struct truth *t)
 {
-	uint64_t dev = dev_key(t), c1 = vfmig_dev_emu(t->pid, vfmig_obj(VFMIG_OBJ_TYPE1, t->iommu_id));
+	uint64_t dev = dev_key(t),
+		 c1 = vfmig_dev_emu(t->pid, vfmig_obj(VFMIG_OBJ_TYPE1, t->iommu_id));
 
 	assert_int_equal(dc(dev, VFMIG_C_FSM_STEPS), t->steps);
 	assert_int_equal(dc(dev, VFMIG_C_STATE_SETS), t->sets);
@@ -380,8 +383,9 @@ static void objects_setup(struct objects *o)
 					    IOMMU_IOAS_MAP_WRITEABLE,
 				   .ioas_id = EMU_IOAS_ID,
 				   .length = MEM};
-	struct iommu_hwpt_set_dirty_tracking on = {
-		.size = sizeof(on), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE, .hwpt_id = EMU_HWPT_ID};
+	struct iommu_hwpt_set_dirty_tracking on = {.size = sizeof(on),
+						   .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+						   .hwpt_id = EMU_HWPT_ID};
 	struct vfio_device_feature_dma_logging_range r = {0, MEM};
 	struct vfio_device_feature_dma_logging_control c = {4096, 1, 0, (uintptr_t)&r};
 	struct emu_dev_cfg cfg = {.variant = "nic", .params = "buffers=32"};

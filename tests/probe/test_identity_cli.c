@@ -57,7 +57,8 @@ static void test_emu_ids(void **state)
 
 static void test_vm_name_from_cmdline(void **state)
 {
-	static const char named[] = "/usr/bin/vfmig-emu\0migrate\0--name\0db-1\0--mem\0" "16m";
+	static const char named[] = "/usr/bin/vfmig-emu\0migrate\0--name\0db-1\0--mem\0"
+				    "16m";
 	static const char eq[] = "vfmig-emu\0run\0--name=web\0";
 	static const char plain[] = "vfmig-emu\0migrate\0";
 	static const char other[] = "bash\0--name\0x\0";
@@ -117,7 +118,8 @@ static void test_migrate_names_as_stat(void **state)
 	assert_int_equal(pclose(p), 0);
 	devs = strstr(text, "devices: [0] ");
 	assert_non_null(devs);
-	assert_int_equal(sscanf(devs, "devices: [0] %u:emu%u %15s (dirty via %*[^)]) [1] %*u:emu%u %15s",
+	assert_int_equal(sscanf(devs,
+				"devices: [0] %u:emu%u %15s (dirty via %*[^)]) [1] %*u:emu%u %15s",
 				&pid, &id[0], variant[0], &id[1], variant[1]),
 			 5);
 	assert_non_null(strstr(text, "\"version\":\"" VFMIG_VERSION "\""));
