@@ -487,6 +487,52 @@ static void test_objects_and_intervals(void **state)
 	agg_view_free(v);
 }
 
+static int map_entries(const char *name)
+{
+	int fd = probes_map_fd(probes, name), n = 0;
+	uint64_t key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Past VFMIG_MAX_DEVICES devices a device's counts have no room: each is counted as unkept,
+ * and still in the host's and the process's totals. Pins by ids no device has, refused
+ * (outside any mapping): two counts each (a call, an error).
+ */
+static void test_overflow_counted(void **state)
+{
+	const int calls = VFMIG_MAX_DEVICES + 100;
+	static uint8_t mem[1 << 16] __attribute__((aligned(4096)));
+	struct emu_iommu *io = emu_iommu_create(EMU_IOMMU_TYPE1, mem, sizeof(mem));
+	uint64_t unkept0, calls0, errors0, proc0;
+	int i, room, refused = 0;
+
+	(void)state;
+	NEED_PROBES();
+	assert_non_null(io);
+	room = VFMIG_MAX_DEVICES - map_entries("dev_counters");
+	unkept0 = counter(VFMIG_C_DEV_OVERFLOW);
+	calls0 = counter(VFMIG_C_PIN_CALLS);
+	errors0 = counter(VFMIG_C_PIN_ERRORS);
+	proc0 = probe_proc_counter(probes, getpid(), VFMIG_C_PIN_CALLS);
+	for (i = 0; i < calls; i++)
+		refused += emu_pin_pages(io, 0x70000000 + i, 0x100000, 1, 2) < 0;
+	assert_int_equal(refused, calls);
+	assert_int_equal(map_entries("dev_counters"), VFMIG_MAX_DEVICES);
+	assert_int_equal(counter(VFMIG_C_DEV_OVERFLOW) - unkept0, 2 * (calls - room));
+	assert_int_equal(counter(VFMIG_C_PIN_CALLS) - calls0, calls);
+	assert_int_equal(counter(VFMIG_C_PIN_ERRORS) - errors0, calls);
+	assert_int_equal(probe_proc_counter(probes, getpid(), VFMIG_C_PIN_CALLS) - proc0, calls);
+	emu_iommu_destroy(io);
+}
+
 static int setup_children(void **state)
 {
 	static char self[PATH_MAX];
@@ -501,9 +547,9 @@ static int setup_children(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_vms_apart),
-		cmocka_unit_test(test_migration_ends_apart),
+		cmocka_unit_test(test_two_vms_apart), cmocka_unit_test(test_migration_ends_apart),
 		cmocka_unit_test(test_objects_and_intervals),
+		cmocka_unit_test(test_overflow_counted), /* last: it fills the device map */
 	};
 
 	return cmocka_run_group_tests(tests, setup_children, teardown);
