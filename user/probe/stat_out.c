@@ -238,6 +238,22 @@ static void json_counter_members(FILE *out, const uint64_t *c, bool all)
 	}
 }
 
+/* ,"rates":{...}: per second over the last interval, of the counters that moved in it. */
+static void json_rates(FILE *out, const struct agg_view *v, const struct agg_figures *f)
+{
+	const char *sep = "";
+	int i;
+
+	fprintf(out, ",\"rates\":{");
+	for (i = 0; i < VFMIG_C_NR; i++) {
+		if (agg_counter_name(i) && f->delta[i]) {
+			fprintf(out, "%s\"%s\":%.3f", sep, agg_counter_name(i), agg_rate(v, f, i));
+			sep = ",";
+		}
+	}
+	fprintf(out, "}");
+}
+
 /* The counters of c that are not 0, as text after a label. */
 static void text_counters(FILE *out, const char *label, const uint64_t *c, const char *sign)
 {
@@ -371,7 +387,10 @@ static void print_vms(struct stat_out *r, bool total)
 		}
 		fprintf(r->out, "],\"counters\":{");
 		json_counter_members(r->out, figures_of(&v->vms[i].f, total), false);
-		fprintf(r->out, "}}");
+		fprintf(r->out, "}");
+		if (!total)
+			json_rates(r->out, v, &v->vms[i].f);
+		fprintf(r->out, "}");
 	}
 	if (r->json)
 		fprintf(r->out, "]");
@@ -389,7 +408,9 @@ static void print_interval_devices(struct stat_out *r)
 		fprintf(r->out, "%s{\"dev\":%llu,\"id\":\"%s\",\"counters\":{", i ? "," : "",
 			(unsigned long long)v->devs[i].key, dev_id(v->devs[i].key, id, sizeof(id)));
 		json_counter_members(r->out, v->devs[i].f.delta, false);
-		fprintf(r->out, "}}");
+		fprintf(r->out, "}");
+		json_rates(r->out, v, &v->devs[i].f);
+		fprintf(r->out, "}");
 	}
 	fprintf(r->out, "]");
 }
@@ -435,6 +456,11 @@ void stat_out_interval(struct stat_out *r, double t)
 			"\"t\":%.3f,\"seconds\":%.3f,",
 			r->seq, t, r->view->seconds);
 		json_counters(r->out, d);
+		fprintf(r->out, ",\"host\":{\"counters\":{");
+		json_counter_members(r->out, d, false);
+		fprintf(r->out, "}");
+		json_rates(r->out, r->view, &r->view->host);
+		fprintf(r->out, "}");
 		print_interval_devices(r);
 		print_vms(r, false);
 		fprintf(r->out, "}\n");
