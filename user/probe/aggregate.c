@@ -163,6 +163,7 @@ int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
 
 	add_keys(probes_map_fd(p, "devices"), out, &n, max);
 	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
+	add_keys(probes_map_fd(p, "dev_counters"), out, &n, max);
 	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		out[n++] = key.dev;

@@ -27,7 +27,8 @@ int agg_hists(struct vfmig_probes *p, struct agg_hist *out, int max);
 uint64_t agg_percentile(const struct vfmig_hist *h, double q);
 const char *agg_counter_name(int idx);
 
-/* Every device the probes know of (state, histograms, names seen), sorted; returns how many. */
+/* Every device the probes know of (state, histograms, names seen, counters), sorted; returns how
+ * many. */
 int agg_devices(struct vfmig_probes *p, uint64_t *out, int max);
 /* What the probes saw of dev: 0, or -ENOENT. */
 int agg_dev_state(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_state *st);

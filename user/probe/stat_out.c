@@ -10,7 +10,7 @@
 #include "vfmig/version.h"
 
 #define MAX_HISTS 512
-#define MAX_DEVS (VFMIG_MAX_DEVICES * 10) /* devices + names + histogram keys, before dedup */
+#define MAX_DEVS (VFMIG_MAX_DEVICES * 11) /* devices, names, counters, histograms: before dedup */
 
 struct named {
 	uint64_t dev;
