@@ -120,7 +120,8 @@ static const struct dev_owner *owner(struct stat_out *r, uint64_t dev)
 	devname_resolve(&devname_host, dev, agg_dev_seen(r->p, dev, &seen) ? NULL : &seen, &now);
 	if (vfmig_dev_is_emu(dev)) /* the name its device_new probe read beats /proc's guess */
 		agg_vm_name(r->p, now.pid, now.domain, sizeof(now.domain));
-	if (known(&now) || !known(&n->o))
+	/* gone, its process tells no more (comm, cmdline): what was read while it lived stays */
+	if ((known(&now) && (now.alive || !n->o.alive)) || !known(&n->o))
 		n->o = now;
 	else
 		n->o.alive = now.alive;
