@@ -152,7 +152,7 @@ static __always_inline bool dev_out(__u64 dev)
 		return false;
 	return !(vfmig_dev_is_emu(filter.dev) && !vfmig_dev_emu_pid(filter.dev) &&
 		 vfmig_dev_is_emu(dev) &&
-		 (dev & ~(__u64)(VFMIG_DEV_EMU_PID_MASK) << 32) == filter.dev);
+		 (dev & ~((__u64)VFMIG_DEV_EMU_PID_MASK << 32)) == filter.dev);
 }
 
 static __always_inline void count(__u32 idx, __u64 n)

@@ -190,8 +190,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd':
 			if (parse_dev(optarg, &o->dev))
-				return usage_error("-d '%s': use a device id, PID:FD or PID:NAME",
-						   optarg);
+				return usage_error(
+					"-d '%s': use a device id, PID:emuN, PID:FD or PID:NAME",
+					optarg);
 			break;
 		case 'j':
 			o->json = true;

@@ -533,6 +533,33 @@ static void test_overflow_counted(void **state)
 	emu_iommu_destroy(io);
 }
 
+/* -d N: that emulated id in any process (here, this one's), no other device. */
+static void test_filter_id_any_process(void **state)
+{
+	static char self[PATH_MAX];
+	struct emu_dev *a = mk(), *b = mk();
+	struct probe_opts o = {.binary = self,
+			       .dev = vfmig_dev_emu(0, vfmig_obj(VFMIG_OBJ_DEVICE, emu_dev_id(a)))};
+	struct vfmig_probes *only_a;
+	char err[256];
+	uint64_t len;
+	int i;
+
+	(void)state;
+	NEED_PROBES();
+	assert_non_null(realpath("/proc/self/exe", self));
+	if (probes_open(&only_a, &o, err, sizeof(err)))
+		fail_msg("probes_open -d N: %s", err);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(emu_get_data_size(i < 3 ? a : b, &len), 0);
+	assert_int_equal(probe_dev_counter(only_a, probe_emu_key(a), VFMIG_C_DATA_SIZES), 3);
+	assert_int_equal(probe_dev_counter(only_a, probe_emu_key(b), VFMIG_C_DATA_SIZES), 0);
+	assert_int_equal(probe_counter(only_a, VFMIG_C_DATA_SIZES), 3);
+	probes_close(only_a);
+	emu_dev_destroy(a);
+	emu_dev_destroy(b);
+}
+
 static int setup_children(void **state)
 {
 	static char self[PATH_MAX];
@@ -547,8 +574,10 @@ static int setup_children(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_vms_apart), cmocka_unit_test(test_migration_ends_apart),
+		cmocka_unit_test(test_two_vms_apart),
+		cmocka_unit_test(test_migration_ends_apart),
 		cmocka_unit_test(test_objects_and_intervals),
+		cmocka_unit_test(test_filter_id_any_process),
 		cmocka_unit_test(test_overflow_counted), /* last: it fills the device map */
 	};
 
