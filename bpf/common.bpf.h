@@ -71,6 +71,28 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } followed SEC(".maps");
+/* Counters kept per device and per process, beside the host's (counters): bounded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_DEVICES);
+	__type(key, __u64);
+	__type(value, struct vfmig_counters);
+} dev_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VFMIG_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct vfmig_counters);
+} proc_counters SEC(".maps");
+
+/* A process's VM name, from the emulated device's device_new probe. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VFMIG_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct vfmig_vm_name);
+} vm_names SEC(".maps");
 
 #define EVENTS_RING_BYTES (256 * 1024)
 
@@ -128,10 +150,23 @@ static __always_inline __u64 fd_dev(__u32 fd)
 	return pid_fd(bpf_get_current_pid_tgid(), fd);
 }
 
-/* The device filter applies where a device is known: transitions and decoded ioctls. */
+/* What an emulated process's USDT probe acts on (vfmig_obj()), keyed with the current pid. */
+static __always_inline __u64 emu_key(__u64 obj)
+{
+	return vfmig_dev_emu(bpf_get_current_pid_tgid() >> 32, obj);
+}
+
+/*
+ * The device filter applies where a device is known: transitions and decoded ioctls. An
+ * emulated filter with no pid ("--dev N") is that id in every process.
+ */
 static __always_inline bool dev_out(__u64 dev)
 {
-	return filter.dev && dev != filter.dev;
+	if (!filter.dev || dev == filter.dev)
+		return false;
+	return !(vfmig_dev_is_emu(filter.dev) && !vfmig_dev_emu_pid(filter.dev) &&
+		 vfmig_dev_is_emu(dev) &&
+		 (dev & ~((__u64)VFMIG_DEV_EMU_PID_MASK << 32)) == filter.dev);
 }
 
 static __always_inline void count(__u32 idx, __u64 n)
@@ -140,6 +175,40 @@ static __always_inline void count(__u32 idx, __u64 n)
 
 	if (v)
 		*v += n; /* per-CPU slot: no atomics needed */
+}
+
+/* Adds n to slot idx of one device's or process's counters, made on first use. */
+static __always_inline void count_in(void *map, void *key, __u32 idx, __u64 n, __u32 overflow)
+{
+	static const struct vfmig_counters zero;
+	struct vfmig_counters *v = bpf_map_lookup_elem(map, key);
+
+	if (!v) {
+		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(map, key);
+		if (!v) {
+			count(overflow, 1);
+			return;
+		}
+	}
+	barrier_var(idx); /* bound checked on the register the access uses, as the verifier wants */
+	if (idx < VFMIG_C_NR)
+		__sync_fetch_and_add(&v->c[idx], n);
+}
+
+/*
+ * Counted for the host, the current process and dev (0: no device known). Only where
+ * the current process is the one acting: not host DMA-API mappings. A function of its own:
+ * inlined at every call its keys would grow the callers' stack past the verifier's 512 bytes.
+ */
+static __noinline void count_dev(__u64 dev, __u32 idx, __u64 n)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	count(idx, n);
+	count_in(&proc_counters, &pid, idx, n, VFMIG_C_PROC_OVERFLOW);
+	if (dev)
+		count_in(&dev_counters, &dev, idx, n, VFMIG_C_DEV_OVERFLOW);
 }
 
 static __always_inline __u32 log2_slot(__u64 v)
@@ -378,7 +447,7 @@ static __always_inline void hang_risk(__u64 dev, const struct vfmig_dev_state *s
 	    (to != VFIO_DEVICE_STATE_PRE_COPY && to != VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
 	    (st && st->features_known && !(st->features & VFIO_MIGRATION_PRE_COPY)))
 		return;
-	count(VFMIG_C_HANG_RISK, 1);
+	count_dev(dev, VFMIG_C_HANG_RISK, 1);
 	e = event_new(VFMIG_EV_STOPCOPY_TO_PRECOPY, src, dev);
 	if (e) {
 		e->from = from;
@@ -396,9 +465,9 @@ static __always_inline void set_done(__u64 dev, struct vfmig_dev_state *st, __u8
 {
 	struct vfmig_event *e;
 
-	count(VFMIG_C_STATE_SETS, 1);
+	count_dev(dev, VFMIG_C_STATE_SETS, 1);
 	if (result)
-		count(VFMIG_C_STATE_SET_ERRORS, 1);
+		count_dev(dev, VFMIG_C_STATE_SET_ERRORS, 1);
 	hist_add(dev, VFMIG_H_STATE_SET, from, to, result, lat);
 	if (st)
 		st->state = now;
@@ -423,10 +492,10 @@ static __always_inline void report_bitmap(__u64 dev, __u32 iface, __u64 iova, __
 
 	if (iface >= VFMIG_IFACE_NR)
 		iface = 0;
-	count(VFMIG_C_BITMAP_QUERIES + iface, 1);
-	count(VFMIG_C_BITMAP_DIRTY + iface, dirty);
+	count_dev(dev, VFMIG_C_BITMAP_QUERIES + iface, 1);
+	count_dev(dev, VFMIG_C_BITMAP_DIRTY + iface, dirty);
 	if (cut)
-		count(VFMIG_C_BITMAP_TRUNCATED + iface, 1);
+		count_dev(dev, VFMIG_C_BITMAP_TRUNCATED + iface, 1);
 	hist_add(dev, VFMIG_H_BITMAP, iface, 0, 0, lat);
 	e = event_new(VFMIG_EV_BITMAP, src, dev);
 	if (e) {

@@ -83,12 +83,12 @@ static __always_inline int data_exit(long ret)
 		return 0;
 	if (c->in_fd >= 0) {
 		if (ret > 0)
-			count(VFMIG_C_DATA_READ_BYTES, ret);
+			count_dev(c->in_dev, VFMIG_C_DATA_READ_BYTES, ret);
 		data_event(VFMIG_EV_DATA_READ, c->in_dev, c, c->in_fd, c->out_fd, ret);
 	}
 	if (c->out_fd >= 0) {
 		if (ret > 0)
-			count(VFMIG_C_DATA_WRITE_BYTES, ret);
+			count_dev(c->out_dev, VFMIG_C_DATA_WRITE_BYTES, ret);
 		data_event(VFMIG_EV_DATA_WRITE, c->out_dev, c, c->out_fd, c->in_fd, ret);
 	}
 	if (!bpf_map_delete_elem(&data_calls, &tid))

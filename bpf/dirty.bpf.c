@@ -64,7 +64,7 @@ int raw_tp__page_fault_user(struct bpf_raw_tracepoint_args *ctx)
 		    w->owner != bpf_get_current_pid_tgid() >> 32)
 			continue;
 		__sync_fetch_and_add(&w->faults, 1);
-		count(VFMIG_C_WRITE_FAULTS, 1);
+		count_dev(0, VFMIG_C_WRITE_FAULTS, 1);
 		break;
 	}
 	return 0;
@@ -167,6 +167,6 @@ int tp__kvm_dirty_ring_push(void *ctx)
 {
 	if (filtered_out()) /* it runs in the vCPU thread: the filters apply */
 		return 0;
-	count(VFMIG_C_KVM_DIRTY_PUSH, 1);
+	count_dev(0, VFMIG_C_KVM_DIRTY_PUSH, 1);
 	return 0;
 }

@@ -392,9 +392,9 @@ static __always_inline void exit_tracking(struct call *c, long ret, __u64 lat)
 	__u32 iface = c->iface < VFMIG_IFACE_NR ? c->iface : 0;
 	struct vfmig_event *e;
 
-	count((c->to ? VFMIG_C_TRACK_STARTS : VFMIG_C_TRACK_STOPS) + iface, 1);
+	count_dev(c->dev, (c->to ? VFMIG_C_TRACK_STARTS : VFMIG_C_TRACK_STOPS) + iface, 1);
 	if (ret)
-		count(VFMIG_C_TRACK_REFUSED + iface, 1);
+		count_dev(c->dev, VFMIG_C_TRACK_REFUSED + iface, 1);
 	hist_add(c->dev, VFMIG_H_TRACKING, iface, c->to, ret, lat);
 	e = event_new(VFMIG_EV_TRACKING, VFMIG_SRC_SYSCALL, c->dev);
 	if (!e)
@@ -430,7 +430,7 @@ static __always_inline void exit_data_size(struct call *c, long ret)
 	struct vfmig_event *e;
 	__u64 len = 0;
 
-	count(VFMIG_C_DATA_SIZES, 1);
+	count_dev(c->dev, VFMIG_C_DATA_SIZES, 1);
 	if (!ret)
 		bpf_probe_read_user(&len, 8, (void *)(c->arg + 8));
 	e = event_new(VFMIG_EV_DATA_SIZE, VFMIG_SRC_SYSCALL, c->dev);
@@ -479,7 +479,7 @@ static __always_inline void exit_kvm_memslot(struct call *c, long ret)
 	struct kvm_slot_key key = {.vm = c->dev, .slot = c->slot, .pad = 0};
 	struct kvm_slot slot = {.gpa = c->iova, .npages = c->size >> KVM_PAGE_SHIFT};
 
-	count(VFMIG_C_KVM_MEMSLOT_SETS, 1);
+	count_dev(c->dev, VFMIG_C_KVM_MEMSLOT_SETS, 1);
 	if (!ret && c->size)
 		bpf_map_update_elem(&kvm_slots, &key, &slot, BPF_ANY);
 	else if (!ret)
@@ -493,14 +493,14 @@ static __always_inline void exit_kvm_get_log(struct call *c, long ret, __u64 lat
 	struct kvm_slot_key key = {.vm = c->dev, .slot = c->slot, .pad = 0};
 	struct kvm_slot *slot;
 
-	count(VFMIG_C_KVM_DIRTY_LOG_CALLS, 1);
+	count_dev(c->dev, VFMIG_C_KVM_DIRTY_LOG_CALLS, 1);
 	if (ret) {
-		count(VFMIG_C_KVM_DIRTY_LOG_ERRORS, 1);
+		count_dev(c->dev, VFMIG_C_KVM_DIRTY_LOG_ERRORS, 1);
 		return;
 	}
 	slot = bpf_map_lookup_elem(&kvm_slots, &key);
 	if (!slot) {
-		count(VFMIG_C_KVM_DIRTY_LOG_UNSIZED, 1);
+		count_dev(c->dev, VFMIG_C_KVM_DIRTY_LOG_UNSIZED, 1);
 		return;
 	}
 	report_bitmap(c->dev, VFMIG_IFACE_KVM, slot->gpa, slot->npages << KVM_PAGE_SHIFT,
@@ -509,13 +509,13 @@ static __always_inline void exit_kvm_get_log(struct call *c, long ret, __u64 lat
 
 static __always_inline void exit_kvm_clear_log(struct call *c, long ret)
 {
-	count(VFMIG_C_KVM_CLEAR_LOG_CALLS, 1);
+	count_dev(c->dev, VFMIG_C_KVM_CLEAR_LOG_CALLS, 1);
 	if (ret) {
-		count(VFMIG_C_KVM_CLEAR_LOG_ERRORS, 1);
+		count_dev(c->dev, VFMIG_C_KVM_CLEAR_LOG_ERRORS, 1);
 	} else {
-		count(VFMIG_C_KVM_CLEARED_PAGES, c->dirty);
+		count_dev(c->dev, VFMIG_C_KVM_CLEARED_PAGES, c->dirty);
 		if (c->cut)
-			count(VFMIG_C_KVM_CLEAR_CUT, 1);
+			count_dev(c->dev, VFMIG_C_KVM_CLEAR_CUT, 1);
 	}
 	kvm_event(VFMIG_EV_KVM_CLEAR_LOG, c, ret, c->dirty);
 }
@@ -572,7 +572,7 @@ static __always_inline int decode_exit(long ret)
 			st->features_known = 1;
 		}
 	} else if (c->kind == K_PRECOPY) {
-		count(VFMIG_C_PRECOPY_INFOS, 1);
+		count_dev(c->dev, VFMIG_C_PRECOPY_INFOS, 1);
 		st = dev_state(c->dev);
 		if (!ret && st && !bpf_probe_read_user(v, sizeof(v), (void *)(c->arg + 8))) {
 			st->precopy_initial = v[0];

@@ -23,19 +23,21 @@ struct {
 	__type(value, struct map_call);
 } vfio_map_inflight SEC(".maps");
 
-static __always_inline int on_map(__u64 iova, __u64 bytes, bool unmap, bool vfio, __u16 src)
+/* dev: the container, IOAS or iommufd the mapping was asked of, when VFIO's. */
+static __always_inline int on_map(__u64 dev, __u64 iova, __u64 bytes, bool unmap, bool vfio,
+				  __u16 src)
 {
 	struct vfmig_event *e;
 
 	if (vfio) {
-		count(unmap ? VFMIG_C_UNMAP_CALLS : VFMIG_C_MAP_CALLS, 1);
-		count(unmap ? VFMIG_C_UNMAP_BYTES : VFMIG_C_MAP_BYTES, bytes);
+		count_dev(dev, unmap ? VFMIG_C_UNMAP_CALLS : VFMIG_C_MAP_CALLS, 1);
+		count_dev(dev, unmap ? VFMIG_C_UNMAP_BYTES : VFMIG_C_MAP_BYTES, bytes);
 	} else {
 		count(unmap ? VFMIG_C_HOST_UNMAP_CALLS : VFMIG_C_HOST_MAP_CALLS, 1);
 		count(unmap ? VFMIG_C_HOST_UNMAP_BYTES : VFMIG_C_HOST_MAP_BYTES, bytes);
 		return 0; /* host DMA-API traffic is counted, not streamed */
 	}
-	e = event_new(unmap ? VFMIG_EV_UNMAP : VFMIG_EV_MAP, src, 0);
+	e = event_new(unmap ? VFMIG_EV_UNMAP : VFMIG_EV_MAP, src, dev);
 	if (e) {
 		e->a = iova;
 		e->b = bytes;
@@ -48,11 +50,16 @@ static __always_inline int on_map(__u64 iova, __u64 bytes, bool unmap, bool vfio
 /* Map ioctls in flight on any thread: host mappings and other ioctls leave at this count. */
 __s64 map_calls_open;
 
-static __always_inline bool vfio_in_flight(void)
+/* The (pid, fd) a map ioctl in flight on this thread was asked of, else 0. */
+static __always_inline __u64 vfio_in_flight(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct map_call *c;
 
-	return map_calls_open > 0 && bpf_map_lookup_elem(&vfio_map_inflight, &tid) != NULL;
+	if (map_calls_open <= 0)
+		return 0;
+	c = bpf_map_lookup_elem(&vfio_map_inflight, &tid);
+	return c ? fd_dev(c->fd) : 0;
 }
 
 /*
@@ -62,11 +69,11 @@ static __always_inline bool vfio_in_flight(void)
  */
 static __always_inline int on_tracepoint(__u64 iova, __u64 size, bool unmap)
 {
-	bool vfio = vfio_in_flight();
+	__u64 dev = vfio_in_flight();
 
-	if (!vfio && (filter.pid || filter.cgroup))
+	if (!dev && (filter.pid || filter.cgroup))
 		return 0;
-	return on_map(iova, size, unmap, vfio, VFMIG_SRC_TRACEPOINT);
+	return on_map(dev, iova, size, unmap, dev != 0, VFMIG_SRC_TRACEPOINT);
 }
 
 SEC("tracepoint/iommu/map")
@@ -82,15 +89,15 @@ int tp__iommu_unmap(struct trace_event_raw_unmap *ctx)
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__iommu_map, __u32 kind, __u64 iova, __u64 size)
+int BPF_USDT(usdt__iommu_map, __u32 kind, __u64 what, __u64 iova, __u64 size)
 {
-	return filtered_out() ? 0 : on_map(iova, size, false, true, VFMIG_SRC_USDT);
+	return filtered_out() ? 0 : on_map(emu_key(what), iova, size, false, true, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__iommu_unmap, __u32 kind, __u64 iova, __u64 size)
+int BPF_USDT(usdt__iommu_unmap, __u32 kind, __u64 what, __u64 iova, __u64 size)
 {
-	return filtered_out() ? 0 : on_map(iova, size, true, true, VFMIG_SRC_USDT);
+	return filtered_out() ? 0 : on_map(emu_key(what), iova, size, true, true, VFMIG_SRC_USDT);
 }
 
 /* _IO(';', n): type1's below IOMMUFD_CMD_BASE's, iommufd's from it */

@@ -28,11 +28,11 @@ static __always_inline int on_pin(__u64 dev, __u64 iova, __s32 npage, __s32 resu
 {
 	struct vfmig_event *e;
 
-	count(VFMIG_C_PIN_CALLS, 1);
+	count_dev(dev, VFMIG_C_PIN_CALLS, 1);
 	if (result > 0)
-		count(VFMIG_C_PAGES_PINNED, result);
+		count_dev(dev, VFMIG_C_PAGES_PINNED, result);
 	else
-		count(VFMIG_C_PIN_ERRORS, 1);
+		count_dev(dev, VFMIG_C_PIN_ERRORS, 1);
 	e = event_new(VFMIG_EV_PIN, src, dev);
 	if (e) {
 		e->a = iova;
@@ -47,8 +47,8 @@ static __always_inline int on_unpin(__u64 dev, __u64 iova, __s32 npage, __u16 sr
 {
 	struct vfmig_event *e;
 
-	count(VFMIG_C_UNPIN_CALLS, 1);
-	count(VFMIG_C_PAGES_UNPINNED, npage > 0 ? npage : 0);
+	count_dev(dev, VFMIG_C_UNPIN_CALLS, 1);
+	count_dev(dev, VFMIG_C_PAGES_UNPINNED, npage > 0 ? npage : 0);
 	e = event_new(VFMIG_EV_UNPIN, src, dev);
 	if (e) {
 		e->a = iova;
@@ -58,17 +58,21 @@ static __always_inline int on_unpin(__u64 dev, __u64 iova, __s32 npage, __u16 sr
 	return 0;
 }
 
-/* The emulated device's pins: dev is its id, a device key as the state probes' are. */
+/* The emulated device's pins: id is its id, keyed with its pid as the state probes' are. */
 SEC("usdt")
-int BPF_USDT(usdt__pin_pages, __u32 dev, __u32 kind, __u64 iova, int npage, int result)
+int BPF_USDT(usdt__pin_pages, __u32 id, __u32 kind, __u64 iova, int npage, int result)
 {
+	__u64 dev = emu_key(id);
+
 	return filtered_out() || dev_out(dev) ? 0
 					      : on_pin(dev, iova, npage, result, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__unpin_pages, __u32 dev, __u32 kind, __u64 iova, int npage)
+int BPF_USDT(usdt__unpin_pages, __u32 id, __u32 kind, __u64 iova, int npage)
 {
+	__u64 dev = emu_key(id);
+
 	return filtered_out() || dev_out(dev) ? 0 : on_unpin(dev, iova, npage, VFMIG_SRC_USDT);
 }
 

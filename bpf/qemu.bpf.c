@@ -166,7 +166,7 @@ int qemu__vfio_state_pending_exact(struct pt_regs *ctx)
 
 	if (!dev || dev_out(dev))
 		return 0;
-	count(VFMIG_C_DATA_SIZES, 1);
+	count_dev(dev, VFMIG_C_DATA_SIZES, 1);
 	st = bpf_map_lookup_elem(&devices, &dev);
 	if (bpf_usdt_arg_cnt(ctx) < 6 || !st ||
 	    (st->state != VFIO_DEVICE_STATE_PRE_COPY &&
@@ -217,8 +217,8 @@ static __always_inline int qemu_bitmap(struct pt_regs *ctx, __u32 at)
 	if (filtered_out() || n < at + 3 || bpf_usdt_arg(ctx, at, &iova) ||
 	    bpf_usdt_arg(ctx, at + 1, &size) || bpf_usdt_arg(ctx, n - 1, &dirty))
 		return 0;
-	count(VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_QEMU, 1);
-	count(VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_QEMU, dirty);
+	count_dev(0, VFMIG_C_BITMAP_QUERIES + VFMIG_IFACE_QEMU, 1);
+	count_dev(0, VFMIG_C_BITMAP_DIRTY + VFMIG_IFACE_QEMU, dirty);
 	e = event_new(VFMIG_EV_BITMAP, VFMIG_SRC_USDT, 0);
 	if (e) {
 		e->a = iova;

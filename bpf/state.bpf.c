@@ -16,7 +16,7 @@ static __always_inline int on_step(__u64 dev, __u8 from, __u8 to, __s32 result, 
 
 	if (filtered_out() || dev_out(dev))
 		return 0;
-	count(VFMIG_C_FSM_STEPS, 1);
+	count_dev(dev, VFMIG_C_FSM_STEPS, 1);
 	hist_add(dev, VFMIG_H_FSM_STEP, from, to, result, dur);
 	e = event_new(VFMIG_EV_FSM_STEP, src, dev);
 	if (e) {
@@ -29,69 +29,111 @@ static __always_inline int on_step(__u64 dev, __u8 from, __u8 to, __s32 result, 
 	return 0;
 }
 
+/*
+ * A device created: its variant and its VM's name, so that stat names it as its process
+ * does. Devices created before attach are named from /proc (user/probe/devname.c).
+ */
 SEC("usdt")
-int BPF_USDT(usdt__state_set_start, __u32 dev, __u32 from, __u32 to)
+int BPF_USDT(usdt__device_new, __u32 id, const char *variant, const char *vm)
 {
+	__u64 dev = emu_key(id);
+	__u32 pid = dev >> 32 & VFMIG_DEV_EMU_PID_MASK;
+	struct vfmig_dev_name n = {};
+	struct vfmig_vm_name v = {};
+
+	if (filtered_out() || dev_out(dev))
+		return 0;
+	/* no comm: /proc has it while the process lives, and stat keeps what it read */
+	bpf_probe_read_user_str(n.name, sizeof(n.name), variant);
+	bpf_map_update_elem(&dev_names, &dev, &n, BPF_ANY);
+	if (bpf_probe_read_user_str(v.name, sizeof(v.name), vm) > 0)
+		bpf_map_update_elem(&vm_names, &pid, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt__state_set_start, __u32 id, __u32 from, __u32 to)
+{
+	__u64 dev = emu_key(id);
+
 	return on_set_start(dev, from, to, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__state_set_end, __u32 dev, __u32 from, __u32 to, int result, __u32 now)
+int BPF_USDT(usdt__state_set_end, __u32 id, __u32 from, __u32 to, int result, __u32 now)
 {
+	__u64 dev = emu_key(id);
+
 	return on_set_end(dev, from, to, result, now, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__state_get, __u32 dev, __u32 state, int result)
+int BPF_USDT(usdt__state_get, __u32 id, __u32 state, int result)
 {
+	__u64 dev = emu_key(id);
+
 	if (!filtered_out() && !dev_out(dev) && !result)
 		set_state(dev, state);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__fsm_step, __u32 dev, __u32 from, __u32 to, int result, __u64 dur)
+int BPF_USDT(usdt__fsm_step, __u32 id, __u32 from, __u32 to, int result, __u64 dur)
 {
+	__u64 dev = emu_key(id);
+
 	return on_step(dev, from, to, result, dur, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__precopy_info, __u32 dev, __u64 initial, __u64 dirty, int result)
+int BPF_USDT(usdt__precopy_info, __u32 id, __u64 initial, __u64 dirty, int result)
 {
+	__u64 dev = emu_key(id);
+
 	return on_precopy_info(dev, initial, dirty, result, VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
 int usdt__data_size(struct pt_regs *ctx)
 {
-	long dev = 0;
+	long id = 0;
+	__u64 dev;
 
 	/* data_size(dev, len, result): only dev is read, each argument costs a spec lookup */
-	if (!filtered_out() && !bpf_usdt_arg(ctx, 0, &dev) && !dev_out((__u32)dev))
-		count(VFMIG_C_DATA_SIZES, 1);
+	if (filtered_out() || bpf_usdt_arg(ctx, 0, &id))
+		return 0;
+	dev = emu_key((__u32)id);
+	if (!dev_out(dev))
+		count_dev(dev, VFMIG_C_DATA_SIZES, 1);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__data_read, __u32 dev, int fd, __u64 len, long result)
+int BPF_USDT(usdt__data_read, __u32 id, int fd, __u64 len, long result)
 {
+	__u64 dev = emu_key(id);
+
 	return on_data(dev, len, result, VFMIG_C_DATA_READ_BYTES, VFMIG_EV_DATA_READ,
 		       VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__data_write, __u32 dev, int fd, __u64 len, long result)
+int BPF_USDT(usdt__data_write, __u32 id, int fd, __u64 len, long result)
 {
+	__u64 dev = emu_key(id);
+
 	return on_data(dev, len, result, VFMIG_C_DATA_WRITE_BYTES, VFMIG_EV_DATA_WRITE,
 		       VFMIG_SRC_USDT);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__reset, __u32 dev, __u32 from)
+int BPF_USDT(usdt__reset, __u32 id, __u32 from)
 {
+	__u64 dev = emu_key(id);
+
 	if (filtered_out())
 		return 0;
-	count(VFMIG_C_RESETS, 1);
+	count_dev(dev, VFMIG_C_RESETS, 1);
 	set_state(dev, 2 /* RUNNING */);
 	return 0;
 }
@@ -142,20 +184,24 @@ static __always_inline int on_v1_end(__u64 dev, bool from_known, __u32 from_bits
 
 	if (filtered_out() || dev_out(dev))
 		return 0;
-	count(VFMIG_C_V1_STATE_WRITES, 1);
+	count_dev(dev, VFMIG_C_V1_STATE_WRITES, 1);
 	return on_set_end(dev, from_known ? v1_to_v2(from_bits) : VFMIG_STATE_UNKNOWN, to, result,
 			  result ? VFMIG_STATE_UNKNOWN : to, src);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__v1_state_start, __u32 dev, __u32 from_bits, __u32 bits)
+int BPF_USDT(usdt__v1_state_start, __u32 id, __u32 from_bits, __u32 bits)
 {
+	__u64 dev = emu_key(id);
+
 	return on_v1_start(dev);
 }
 
 SEC("usdt")
-int BPF_USDT(usdt__v1_state, __u32 dev, __u32 from_bits, __u32 bits, int result)
+int BPF_USDT(usdt__v1_state, __u32 id, __u32 from_bits, __u32 bits, int result)
 {
+	__u64 dev = emu_key(id);
+
 	return on_v1_end(dev, true, from_bits, bits, result, VFMIG_SRC_USDT);
 }
 

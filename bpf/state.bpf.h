@@ -68,7 +68,7 @@ static __always_inline int on_precopy_info(__u64 dev, __u64 initial, __u64 dirty
 
 	if (filtered_out() || dev_out(dev))
 		return 0;
-	count(VFMIG_C_PRECOPY_INFOS, 1);
+	count_dev(dev, VFMIG_C_PRECOPY_INFOS, 1);
 	st = dev_state(dev);
 	if (st && !result) {
 		st->precopy_initial = initial;
@@ -92,7 +92,7 @@ static __always_inline int on_data(__u64 dev, __u64 len, long result, __u32 coun
 	if (filtered_out() || dev_out(dev))
 		return 0;
 	if (result > 0)
-		count(counter, result);
+		count_dev(dev, counter, result);
 	e = event_new(type, src, dev);
 	if (e) {
 		e->a = len;

@@ -67,6 +67,7 @@ static const char usage_text[] =
 	"  -r, --rounds N         at most N pre-copy rounds (default 8)\n"
 	"  -e, --expect HEX       resume: fail unless the resumed digest is HEX\n"
 	"  -j, --json             machine-readable output\n"
+	"  --name NAME            the VM's name, as vfmigprof shows it (default vm-PID)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Examples:\n"
@@ -100,7 +101,8 @@ enum {
 	OPT_DOWNTIME,
 	OPT_TIME,
 	OPT_DROP,
-	OPT_DIE
+	OPT_DIE,
+	OPT_NAME
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -262,6 +264,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"time", required_argument, NULL, OPT_TIME},
 		{"drop-page", no_argument, NULL, OPT_DROP},
 		{"die-at", required_argument, NULL, OPT_DIE},
+		{"name", required_argument, NULL, OPT_NAME},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -277,6 +280,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			   .time_s = 5};
 	vm_defaults(&o->vm);
 	while ((c = getopt_long(argc, argv, "m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
+		if (c == OPT_NAME) {
+			if (emu_set_vm_name(optarg))
+				return usage_error("--name '%s': 1 to 63 characters", optarg);
+			continue;
+		}
 		if (c >= OPT_MEM) {
 			int ret = vm_opt(o, c, optarg);
 

@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"      --no-inherit       not the processes PROGRAM or PID fork (perf stat's -i)\n"
 	"  -b, --binary PATH      where the USDT probes are (default: PROGRAM, the process's\n"
 	"                         binary, or the vfmig-emu beside vfmigprof)\n"
-	"  -d, --device DEV       only this device: an emulated device id, or PID:FD of a VFIO\n"
+	"  -d, --device DEV       only this device: an emulated device id (PID:emuN, or N in\n"
+	"                         any process), or PID:FD of a VFIO\n"
 	"                         device fd (its decoded ioctls: the syscall view; the kernel's\n"
 	"                         FSM steps and pins are of the kernel's device, named apart,\n"
 	"                         and not shown with -d PID:FD), or PID:NAME of a device QEMU's\n"
@@ -94,7 +95,8 @@ static int bad_option(const char *arg)
 }
 
 /*
- * "N" (an emulated device id), "PID:FD" (a VFIO device fd of a process) or
+ * "N" (an emulated device id, in any process), "PID:emuN" (one process's),
+ * "PID:FD" (a VFIO device fd of a process) or
  * "PID:NAME" (a device QEMU's probes name, "1234:0000:65:00.0").
  */
 static int parse_dev(const char *s, uint64_t *dev)
@@ -103,6 +105,12 @@ static int parse_dev(const char *s, uint64_t *dev)
 	char tail, *name;
 
 	a = strtoull(s, &name, 10);
+	if (name != s && sscanf(name, ":emu%llu%c", &b, &tail) == 1 &&
+	    strspn(name + 4, "0123456789") && a && a <= VFMIG_DEV_EMU_PID_MASK && b &&
+	    b < (1ull << 32)) {
+		*dev = vfmig_dev_emu(a, vfmig_obj(VFMIG_OBJ_DEVICE, b));
+		return 0;
+	}
 	if (name != s && *name == ':' && a && a <= VFMIG_DEV_QEMU_PID_MASK &&
 	    strspn(name + 1, "0123456789") != strlen(name + 1) && !strchr(s, ' ')) {
 		*dev = vfmig_dev_qemu(a, vfmig_name_hash(name + 1));
@@ -115,8 +123,9 @@ static int parse_dev(const char *s, uint64_t *dev)
 		*dev = a << 32 | b;
 		return 0;
 	}
-	if (sscanf(s, "%llu%c", &a, &tail) == 1 && a) {
-		*dev = a;
+	if (sscanf(s, "%llu%c", &a, &tail) == 1 && a && a < (1ull << 32)) {
+		*dev = vfmig_dev_emu(0,
+				     vfmig_obj(VFMIG_OBJ_DEVICE, a)); /* that id in any process */
 		return 0;
 	}
 	return -1;
@@ -184,8 +193,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd':
 			if (parse_dev(optarg, &o->dev))
-				return usage_error("-d '%s': use a device id, PID:FD or PID:NAME",
-						   optarg);
+				return usage_error(
+					"-d '%s': use a device id, PID:emuN, PID:FD or PID:NAME",
+					optarg);
 			break;
 		case 'j':
 			o->json = true;

@@ -258,8 +258,8 @@ static const char *const bt_clauses[] = {
 	"usdt:%1$s:vfmig:pin_pages { @pins = count();"
 	" if (arg4 > 0) { @pinned = sum(arg4); } else { @pin_errors = count(); } }",
 	"usdt:%1$s:vfmig:unpin_pages { @unpins = count(); @unpinned = sum(arg3); }",
-	"usdt:%1$s:vfmig:iommu_map { @maps = count(); @map_bytes = sum(arg2); }",
-	"usdt:%1$s:vfmig:iommu_unmap { @unmaps = count(); @unmap_bytes = sum(arg2); }",
+	"usdt:%1$s:vfmig:iommu_map { @maps = count(); @map_bytes = sum(arg3); }",
+	"usdt:%1$s:vfmig:iommu_unmap { @unmaps = count(); @unmap_bytes = sum(arg3); }",
 	"usdt:%1$s:vfmig:dirty_query_start { @q_t[tid] = nsecs; }",
 	"usdt:%1$s:vfmig:dirty_query_end { @query_ns[arg0] = hist(nsecs - @q_t[tid]);"
 	" delete(@q_t[tid]); }",

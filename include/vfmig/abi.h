@@ -21,6 +21,8 @@
 #define VFMIG_CGROUP_MAX_DEPTH 64 /* cgroup levels the filter looks at: deeper ones never match */
 #define VFMIG_MAX_DATA_FDS 1024	  /* migration data fds followed at once (read/write decoding) */
 #define VFMIG_MAX_FOLLOWED 4096	  /* descendants of the watched process followed at once */
+#define VFMIG_MAX_PROCS 1024	  /* processes whose counters are kept apart (dev_counters too) */
+#define VFMIG_VM_NAME_LEN 64	  /* a VM's name (vfmig-emu --name), per process */
 
 /* Where a probe's facts come from. */
 enum vfmig_source {
@@ -98,8 +100,9 @@ enum vfmig_data_via {
  * A device key is one of two kinds: (pid << 32 | fd) of a VFIO device fd,
  * decoded at the syscall, or a kernel struct vfio_device pointer (fexit and
  * kprobe sources) tagged with the top bit (kernel addresses have it on x86-64
- * and arm64; set anyway). pid 0: an emulated device, its id (USDT). A device
- * of QEMU's dtrace probes: VFMIG_DEV_QEMU below.
+ * and arm64; set anyway). An emulated device, or what its IOMMU contexts
+ * act on (USDT): VFMIG_DEV_EMU below. A device of QEMU's dtrace probes:
+ * VFMIG_DEV_QEMU below.
  */
 #define VFMIG_DEV_KERNEL (1ull << 63)
 
@@ -146,6 +149,51 @@ static inline int vfmig_dev_is_qemu(__u64 dev)
 static inline __u32 vfmig_dev_qemu_pid(__u64 dev)
 {
 	return (dev >> 32) & VFMIG_DEV_QEMU_PID_MASK;
+}
+
+/*
+ * What an emulated process's USDT probes act on (bit 61): a device, a type1
+ * container, an iommufd IOAS or HWPT, in bits 56..60; the process's pid in
+ * bits 32..55 (pid_max is at most 2^22); its id below. An IOAS or HWPT id
+ * is (iommufd context << 16 | object id): each context numbers its own.
+ * pid 0 only in a filter: that id in every process.
+ */
+#define VFMIG_DEV_EMU (1ull << 61)
+#define VFMIG_DEV_EMU_PID_MASK 0xffffffu
+
+enum vfmig_obj {
+	VFMIG_OBJ_DEVICE = 0,
+	VFMIG_OBJ_TYPE1 = 1, /* a type1 container */
+	VFMIG_OBJ_IOAS = 2,
+	VFMIG_OBJ_HWPT = 3,
+	VFMIG_OBJ_NR,
+};
+
+/* The USDT argument saying what a query or mapping acts on, the pid aside. */
+static inline __u64 vfmig_obj(__u32 kind, __u32 id)
+{
+	return (__u64)kind << 32 | id;
+}
+
+static inline __u64 vfmig_dev_emu(__u32 pid, __u64 obj)
+{
+	return VFMIG_DEV_EMU | (__u64)((obj >> 32) & 0x1f) << 56 |
+	       (__u64)(pid & VFMIG_DEV_EMU_PID_MASK) << 32 | (__u32)obj;
+}
+
+static inline int vfmig_dev_is_emu(__u64 dev)
+{
+	return !(dev & (VFMIG_DEV_KERNEL | VFMIG_DEV_QEMU)) && (dev & VFMIG_DEV_EMU);
+}
+
+static inline __u32 vfmig_dev_emu_pid(__u64 dev)
+{
+	return (dev >> 32) & VFMIG_DEV_EMU_PID_MASK;
+}
+
+static inline __u32 vfmig_dev_emu_kind(__u64 dev)
+{
+	return (dev >> 56) & 0x1f;
 }
 
 /* A ring-buffer record: fixed size, so a reader can always skip one. */
@@ -219,6 +267,10 @@ enum vfmig_counter {
 	VFMIG_C_QEMU_UNREADABLE = VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_NR,
 	/* children of a followed process not followed: the followed map was full */
 	VFMIG_C_FOLLOW_OVERFLOW,
+	/* counts a device's or a process's own map had no room for (host totals still have
+	 * them): VFMIG_MAX_DEVICES devices, VFMIG_MAX_PROCS processes */
+	VFMIG_C_DEV_OVERFLOW,
+	VFMIG_C_PROC_OVERFLOW,
 	VFMIG_C_NR,
 };
 
@@ -259,11 +311,22 @@ struct vfmig_dev_state {
  * asked for (the device's: PCI address, mdev UUID; options such as
  * vf_token cut off) and the opener; or a kernel device (VFMIG_DEV_KERNEL):
  * dev_name() of its struct device, read at the first step seen on it, and
- * the task that made that step. In the shared dev_names map.
+ * the task that made that step; or an emulated device (VFMIG_DEV_EMU): its
+ * variant ("nic", "bigmem"), from its device_new probe (comm left empty). In the shared dev_names map.
  */
 struct vfmig_dev_name {
 	char name[VFMIG_DEV_NAME_LEN];
 	char comm[16];
+};
+
+/* A device's or a process's counters (dev_counters, proc_counters): the host's, kept apart. */
+struct vfmig_counters {
+	__u64 c[VFMIG_C_NR];
+};
+
+/* A process's VM name (vm_names, by pid), from the emulated device's device_new probe. */
+struct vfmig_vm_name {
+	char name[VFMIG_VM_NAME_LEN];
 };
 
 /* Loader tests only: test__ programs (and a map) the kernel is made to refuse. */

@@ -17,21 +17,31 @@
  *   v1_state(dev, from_bits, to_bits, result)      its exit
  *   pin_pages(dev, kind, iova, npage, result)      vfio_pin_pages, by device dev
  *   unpin_pages(dev, kind, iova, npage)            vfio_unpin_pages
- *   iommu_map(kind, iova, size) / iommu_unmap      a mapping made or removed
- *   dirty_query_start(iface, iova, size, pgsize, bitmap)   a dirty-bitmap query
- *   dirty_query_end(iface, iova, size, bitmap, bitmap_bytes)  its end: bits are counted
- *                                                  by whoever traces, not by the device
+ *   device_new(dev, variant, vm_name)              a device created: its id, its variant
+ *                                                  ("nic", "bigmem") and its VM's name
+ *   iommu_map(kind, what, iova, size) / iommu_unmap   a mapping made or removed
+ *   dirty_query_start(iface, what, iova, size, pgsize, bitmap)   a dirty-bitmap query
+ *   dirty_query_end(iface, what, iova, size, bitmap, bitmap_bytes)  its end: bits are
+ *                                                  counted by whoever traces, not the device
+ *
+ * dev is a device's id in its process; what (vfmig_obj() of vfmig/abi.h) is
+ * what a query or mapping acts on: a type1 container, an iommufd IOAS or
+ * HWPT, or a device (DMA logging). The probes key each by (pid, what).
  *   wp_arm(start, len) / wp_disarm(start, len)     guest RAM write-protect tracking
  *   harvest(start, pages)                          a PAGEMAP_SCAN harvest and its count
  */
 #ifndef VFMIG_USDT_H
 #define VFMIG_USDT_H
 
+#include <linux/types.h>
 #include <sys/sdt.h>
+
+#include "vfmig/abi.h"
 
 #define EMU_PROBE3(name, a, b, c) DTRACE_PROBE3(vfmig, name, a, b, c)
 #define EMU_PROBE4(name, a, b, c, d) DTRACE_PROBE4(vfmig, name, a, b, c, d)
 #define EMU_PROBE5(name, a, b, c, d, e) DTRACE_PROBE5(vfmig, name, a, b, c, d, e)
+#define EMU_PROBE6(name, a, b, c, d, e, f) DTRACE_PROBE6(vfmig, name, a, b, c, d, e, f)
 #define EMU_PROBE2(name, a, b) DTRACE_PROBE2(vfmig, name, a, b)
 
 #endif

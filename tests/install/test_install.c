@@ -33,7 +33,8 @@ static int setup(void **state)
 static int make(const char *target, const char *destdir)
 {
 	char dest[PATH_MAX + 16], bld[PATH_MAX + 16], *out;
-	char *argv[] = {"/usr/bin/make", "-s", "-C", tree, (char *)target, dest, bld, "PREFIX=/usr", NULL};
+	char *argv[] = {"/usr/bin/make", "-s", "-C", tree, (char *)target, dest, bld,
+			"PREFIX=/usr",	 NULL};
 	int ret;
 
 	snprintf(dest, sizeof(dest), "DESTDIR=%s", destdir);

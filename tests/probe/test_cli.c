@@ -136,7 +136,8 @@ static void test_bad_inputs_one_line(void **state)
 		{{"stat", "--cgroup"}, "vfmigprof: option '--cgroup' needs an argument"},
 		{{"stat", "-p", "abc"}, "vfmigprof: -p 'abc' is not a process id"},
 		{{"stat", "-p", "2147483646"}, "vfmigprof: -p 2147483646: no such process"},
-		{{"stat", "-d", "x:y"}, "vfmigprof: -d 'x:y': use a device id, PID:FD or PID:NAME"},
+		{{"stat", "-d", "x:y"},
+		 "vfmigprof: -d 'x:y': use a device id, PID:emuN, PID:FD or PID:NAME"},
 		{{"stat", "--cgroup", "/nonexistent/vfmig"},
 		 "vfmigprof: cgroup /nonexistent/vfmig: no such directory"},
 		{{"stat", "--cgroup", cg_v1},
@@ -153,7 +154,8 @@ static void test_bad_inputs_one_line(void **state)
 		 "vfmigprof: --duration '-1' is not a number of seconds"},
 		{{"stat", "--duration", "4294967297"},
 		 "vfmigprof: --duration '4294967297' is not a number of seconds"},
-		{{"stat", "-d", "-3"}, "vfmigprof: -d '-3': use a device id, PID:FD or PID:NAME"},
+		{{"stat", "-d", "-3"},
+		 "vfmigprof: -d '-3': use a device id, PID:emuN, PID:FD or PID:NAME"},
 		{{"stat", "--", "nosuchprog"}, "vfmigprof: nosuchprog: not found in PATH"},
 		{{"stat", "-b", "/nonexist", "--duration", "1"},
 		 "vfmigprof: -b /nonexist: No such file or directory"},
@@ -245,8 +247,8 @@ static int workload(void)
 		sets += !emu_set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL);
 		usleep(ROUND_MS * 1000);
 	}
-	fprintf(stderr, "truth sets=%u steps=%llu emu=%u\n", sets,
-		(unsigned long long)emu_dev_steps_total(dev), emu_dev_id(dev));
+	fprintf(stderr, "truth sets=%u steps=%llu emu=%u pid=%d\n", sets,
+		(unsigned long long)emu_dev_steps_total(dev), emu_dev_id(dev), (int)getpid());
 	emu_dev_destroy(dev);
 	return 0;
 }
@@ -312,17 +314,19 @@ static void test_interval_json_lines(void **state)
 {
 	char *args[] = {"stat", "-i", "100", "--json", "--", self_exe, "--workload", NULL};
 	static struct out o;
-	unsigned int sets, emu, seq = 0;
+	unsigned int sets, emu, pid, seq = 0;
 	unsigned long long steps;
 	uint64_t sum_sets = 0, sum_steps = 0;
-	char *line, *save, name[32];
+	char *line, *save, name[64];
 	const char *total = NULL, *truth;
 
 	(void)state;
 	if (geteuid())
 		VFMIG_SKIP("needs root (CAP_BPF, CAP_PERFMON) to load BPF programs");
 	truth = run_workload(args, &o);
-	assert_int_equal(sscanf(truth, "truth sets=%u steps=%llu emu=%u", &sets, &steps, &emu), 3);
+	assert_int_equal(
+		sscanf(truth, "truth sets=%u steps=%llu emu=%u pid=%u", &sets, &steps, &emu, &pid),
+		4);
 	assert_int_equal(sets, 2 * ROUNDS);
 	for (line = strtok_r(o.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!json_line(line))
@@ -344,7 +348,7 @@ static void test_interval_json_lines(void **state)
 	assert_int_equal(sum_steps, steps);
 	assert_int_equal(json_u64(total, "state_set_requests"), sets);
 	assert_int_equal(json_u64(total, "fsm_steps"), steps);
-	snprintf(name, sizeof(name), "\"name\":\"emu%u\",\"from\":\"emu\"", emu);
+	snprintf(name, sizeof(name), "\"name\":\"%u:emu%u\",\"variant\":\"bigmem\"", pid, emu);
 	assert_non_null(strstr(total, name));
 }
 

@@ -213,10 +213,12 @@ static void test_resolve_gone_and_emulated(void **state)
 	devname_resolve(&roots, dev(300, 3), NULL, &o);
 	assert_string_equal(o.comm, "bash");
 	assert_string_equal(o.domain, "");
-	/* an emulated device has an id, no fd */
-	devname_resolve(&roots, 5, NULL, &o);
-	assert_string_equal(o.name, "emu5");
+	/* an emulated device: (pid, id), no fd; its VM vfmig-emu's default name for the pid */
+	devname_resolve(&roots, vfmig_dev_emu(300, vfmig_obj(VFMIG_OBJ_DEVICE, 5)), NULL, &o);
+	assert_string_equal(o.name, "300:emu5");
 	assert_string_equal(o.from, "emu");
+	assert_string_equal(o.domain, "vm-300");
+	assert_string_equal(o.variant, "unknown (created before attach)");
 	/* a kernel device: no pid, no fd (never a pid decoded from a pointer) */
 	devname_resolve(&roots, vfmig_dev_kernel(0xffff888012345600ull), &seen, &o);
 	assert_string_equal(o.name, "0000:3b:00.0");

@@ -215,14 +215,15 @@ static void test_transitions_match_device_log(void **state)
 			same += steps[k].from == steps[i].from && steps[k].to == steps[i].to &&
 				slot_of(steps[k].t_end_ns - steps[k].t_start_ns) == want_slot;
 		for (j = 0; j < nh; j++) {
-			if (h[j].key.kind == VFMIG_H_FSM_STEP && h[j].key.dev == emu_dev_id(dev) &&
-			    h[j].key.from == steps[i].from && h[j].key.to == steps[i].to)
+			if (h[j].key.kind == VFMIG_H_FSM_STEP &&
+			    h[j].key.dev == probe_emu_key(dev) && h[j].key.from == steps[i].from &&
+			    h[j].key.to == steps[i].to)
 				got += h[j].h.slots[want_slot];
 		}
 		assert_int_equal(got, same);
 	}
-	requests_match(h, nh, emu_dev_id(dev), reqs, wall);
-	requests_bracketed(h, nh, emu_dev_id(dev), t, sizeof(seq) / sizeof(seq[0]), steps);
+	requests_match(h, nh, probe_emu_key(dev), reqs, wall);
+	requests_bracketed(h, nh, probe_emu_key(dev), t, sizeof(seq) / sizeof(seq[0]), steps);
 	emu_dev_destroy(dev);
 }
 
@@ -322,7 +323,7 @@ static void pins_match_device(struct pins_seen *p, struct emu_dev *dev)
 	int i;
 
 	emu_dev_pin_stats(dev, &truth);
-	for (i = 0; i < p->ndev && p->dev[i] != emu_dev_id(dev); i++)
+	for (i = 0; i < p->ndev && p->dev[i] != probe_emu_key(dev); i++)
 		;
 	assert_true(i < p->ndev);
 	assert_int_equal(p->s[i].pin_calls, truth.pin_calls);
@@ -487,7 +488,7 @@ static void test_ring_drops_counted(void **state)
 static void test_device_filter_data_sizes(void **state)
 {
 	struct emu_dev *a = mk("nic", ""), *b = mk("nic", "");
-	struct probe_opts o = {.pid = getpid(), .dev = emu_dev_id(a)};
+	struct probe_opts o = {.pid = getpid(), .dev = probe_emu_key(a)};
 	uint64_t all0 = counter(VFMIG_C_DATA_SIZES), len, devs[8];
 	enum vfio_device_mig_state st;
 	struct vfmig_probes *only_a;
@@ -506,7 +507,7 @@ static void test_device_filter_data_sizes(void **state)
 	assert_int_equal(emu_get_state(b, &st), 0);
 	/* a's state, learned from its GET, is the one device these probes know */
 	assert_int_equal(agg_devices(only_a, devs, 8), 1);
-	assert_int_equal(devs[0], emu_dev_id(a));
+	assert_int_equal(devs[0], probe_emu_key(a));
 	assert_int_equal(probe_counter(only_a, VFMIG_C_DATA_SIZES), 2);
 	assert_int_equal(counter(VFMIG_C_DATA_SIZES) - all0, 5);
 	probes_close(only_a);

@@ -106,7 +106,7 @@ static void test_emulated_v1_requests(void **state)
 	assert_int_equal(counter(VFMIG_C_STATE_SETS) - sets0, sizeof(seq) / sizeof(seq[0]));
 	assert_int_equal(counter(VFMIG_C_STATE_SET_ERRORS) - err0, failed);
 	assert_int_equal(counter(VFMIG_C_HANG_RISK) - hang0, 0); /* v1 has no next-state loop */
-	arcs_match(emu_dev_id(dev), &want);
+	arcs_match(probe_emu_key(dev), &want);
 	emu_dev_destroy(dev);
 }
 

@@ -11,12 +11,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "device/device_priv.h"
 #include "vfmig/usdt.h"
 
 static uint32_t next_dev_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+static char vm_name[VFMIG_VM_NAME_LEN]; /* "" until set: vm-PID of the process asking */
+
+int emu_set_vm_name(const char *name)
+{
+	if (name && (!*name || strlen(name) >= sizeof(vm_name)))
+		return -EINVAL;
+	pthread_mutex_lock(&id_lock);
+	snprintf(vm_name, sizeof(vm_name), "%s", name ? name : "");
+	pthread_mutex_unlock(&id_lock);
+	return 0;
+}
+
+const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len)
+{
+	snprintf(out, len, "%u:emu%u", pid, id);
+	return out;
+}
+
+const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len)
+{
+	return emu_dev_name_of(getpid(), dev->id, out, len);
+}
+
+void emu_vm_name(char *out, size_t len)
+{
+	pthread_mutex_lock(&id_lock);
+	if (vm_name[0])
+		snprintf(out, len, "%s", vm_name);
+	else
+		snprintf(out, len, "vm-%d", (int)getpid());
+	pthread_mutex_unlock(&id_lock);
+}
 
 static const struct emu_variant_ops *const variants[] = {&emu_variant_nic, &emu_variant_bigmem};
 
@@ -48,6 +81,15 @@ static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_variant_ops
 		return emu_dev_fail(NULL, EINVAL, "variant %s cannot offer features 0x%x",
 				    (*ops)->name, *flags & ~(*ops)->mig_flags);
 	return 0;
+}
+
+/* Once per device, so that the probes name it as this process does: PID:emuN, variant, VM. */
+static void announce(const struct emu_dev *dev)
+{
+	char name[VFMIG_VM_NAME_LEN];
+
+	emu_vm_name(name, sizeof(name));
+	EMU_PROBE3(device_new, dev->id, dev->ops->name, name);
 }
 
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
@@ -85,6 +127,7 @@ struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg)
 		errno = -ret;
 		return NULL;
 	}
+	announce(dev);
 	return dev;
 }
 

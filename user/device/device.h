@@ -36,6 +36,16 @@ struct emu_dev_cfg {
 	uint32_t id;	     /* device id seen by the probes; 0 picks the next free one */
 };
 
+/*
+ * The VM this process's devices belong to, as vfmig-emu --name gives it and the probes and
+ * every tool show it; unset (or "") it is "vm-PID" of the process asking.
+ */
+int emu_set_vm_name(const char *name); /* -EINVAL: "" or over 63 bytes (NULL: unset) */
+void emu_vm_name(char *out, size_t len);
+/* A device's name, as the probes and every tool give it: "PID:emuN" (its process, its id). */
+const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len);
+const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len);
+
 /* NULL with errno set; emu_last_error() says why in one line. */
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg);
 void emu_dev_destroy(struct emu_dev *dev);

@@ -171,11 +171,12 @@ int emu_dma_log_report(struct emu_dev *dev, void *data)
 		return -EFAULT;
 	if (!dev->log->active)
 		return emu_dev_fail(dev, EINVAL, "DMA logging REPORT before START");
-	EMU_PROBE5(dirty_query_start, 2, rep.iova, rep.length, rep.page_size, rep.bitmap);
+	EMU_PROBE6(dirty_query_start, 2, vfmig_obj(VFMIG_OBJ_DEVICE, dev->id), rep.iova, rep.length,
+		   rep.page_size, rep.bitmap);
 	read_and_clear(dev->log, rep.iova, rep.length, rep.page_size,
 		       (uint8_t *)(uintptr_t)rep.bitmap);
-	EMU_PROBE5(dirty_query_end, 2, rep.iova, rep.length, rep.bitmap,
-		   (rep.length / rep.page_size + 7) / 8);
+	EMU_PROBE6(dirty_query_end, 2, vfmig_obj(VFMIG_OBJ_DEVICE, dev->id), rep.iova, rep.length,
+		   rep.bitmap, (rep.length / rep.page_size + 7) / 8);
 	return 0;
 }
 

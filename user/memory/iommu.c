@@ -10,6 +10,8 @@
 #include "memory/iommu_priv.h"
 #include "vfmig/usdt.h"
 
+static uint32_t next_iommu_id;
+
 struct emu_iommu *emu_iommu_create(enum emu_iommu_kind kind, void *mem, uint64_t mem_size)
 {
 	struct emu_iommu *io = calloc(1, sizeof(*io));
@@ -18,6 +20,7 @@ struct emu_iommu *emu_iommu_create(enum emu_iommu_kind kind, void *mem, uint64_t
 		return NULL;
 	pthread_mutex_init(&io->lock, NULL);
 	io->kind = kind;
+	io->id = __atomic_add_fetch(&next_iommu_id, 1, __ATOMIC_RELAXED);
 	io->mem = mem;
 	io->mem_size = mem_size;
 	return io;
@@ -46,6 +49,18 @@ void emu_iommu_destroy(struct emu_iommu *io)
 enum emu_iommu_kind emu_iommu_kind(const struct emu_iommu *io)
 {
 	return io->kind;
+}
+
+uint32_t emu_iommu_id(const struct emu_iommu *io)
+{
+	return io->id;
+}
+
+uint64_t emu_iommu_what(const struct emu_iommu *io, enum vfmig_obj obj)
+{
+	if (io->kind == EMU_IOMMU_TYPE1)
+		return vfmig_obj(VFMIG_OBJ_TYPE1, io->id);
+	return vfmig_obj(obj, io->id << 16 | (obj == VFMIG_OBJ_HWPT ? EMU_HWPT_ID : EMU_IOAS_ID));
 }
 
 int emu_iommu_attach(struct emu_iommu *io, enum emu_dma_mode mode, emu_dma_unmap_fn unmap,
@@ -153,7 +168,7 @@ int emu_map_add(struct emu_iommu *io, uint64_t iova, uint64_t size, void *vaddr,
 		io->maps[i] = io->maps[i - 1];
 	io->maps[i] = m;
 	io->nmaps++;
-	EMU_PROBE3(iommu_map, io->kind, iova, size);
+	EMU_PROBE4(iommu_map, io->kind, emu_iommu_what(io, VFMIG_OBJ_IOAS), iova, size);
 	return 0;
 }
 
@@ -161,7 +176,7 @@ void emu_map_remove(struct emu_iommu *io, struct emu_map *m)
 {
 	size_t i = m - io->maps;
 
-	EMU_PROBE3(iommu_unmap, io->kind, m->iova, m->size);
+	EMU_PROBE4(iommu_unmap, io->kind, emu_iommu_what(io, VFMIG_OBJ_IOAS), m->iova, m->size);
 	map_free(m);
 	memmove(&io->maps[i], &io->maps[i + 1], (io->nmaps - i - 1) * sizeof(*m));
 	io->nmaps--;

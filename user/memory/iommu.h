@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
+#include "vfmig/abi.h"
 #include "vfmig/uapi.h"
 
 #define EMU_IOMMU_PAGE 4096ull
@@ -42,6 +45,11 @@ typedef void (*emu_dma_unmap_fn)(void *opaque, uint64_t iova, uint64_t length);
 struct emu_iommu *emu_iommu_create(enum emu_iommu_kind kind, void *mem, uint64_t mem_size);
 void emu_iommu_destroy(struct emu_iommu *io);
 enum emu_iommu_kind emu_iommu_kind(const struct emu_iommu *io);
+/* The context's number in its process (from 1), as the probes name it. */
+uint32_t emu_iommu_id(const struct emu_iommu *io);
+/* What the probes say a query or mapping acts on: the type1 container, else the context's
+ * IOAS or HWPT (obj); see vfmig_obj(). */
+uint64_t emu_iommu_what(const struct emu_iommu *io, enum vfmig_obj obj);
 int emu_iommu_attach(struct emu_iommu *io, enum emu_dma_mode mode, emu_dma_unmap_fn unmap,
 		     void *opaque);
 void emu_iommu_detach(struct emu_iommu *io, int attach_id);

@@ -31,6 +31,7 @@ struct emu_attach {
 struct emu_iommu {
 	pthread_mutex_t lock;
 	enum emu_iommu_kind kind;
+	uint32_t id; /* this context's number in its process: probes tell contexts apart */
 	uint8_t *mem;
 	uint64_t mem_size;
 	struct emu_map *maps; /* sorted by iova, never overlapping */

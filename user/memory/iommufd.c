@@ -234,10 +234,11 @@ static int get_dirty_bitmap(struct emu_iommu *io, struct iommu_hwpt_get_dirty_bi
 		return ret;
 	if (!cmd->data)
 		return -EFAULT;
-	EMU_PROBE5(dirty_query_start, 3, cmd->iova, cmd->length, cmd->page_size, cmd->data);
+	EMU_PROBE6(dirty_query_start, 3, emu_iommu_what(io, VFMIG_OBJ_HWPT), cmd->iova, cmd->length,
+		   cmd->page_size, cmd->data);
 	read_dirty(io, cmd);
-	EMU_PROBE5(dirty_query_end, 3, cmd->iova, cmd->length, cmd->data,
-		   (cmd->length / cmd->page_size + 7) / 8);
+	EMU_PROBE6(dirty_query_end, 3, emu_iommu_what(io, VFMIG_OBJ_HWPT), cmd->iova, cmd->length,
+		   cmd->data, (cmd->length / cmd->page_size + 7) / 8);
 	return 0;
 }
 

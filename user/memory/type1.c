@@ -192,8 +192,8 @@ static int get_bitmap(struct emu_iommu *io, struct vfio_iommu_type1_dirty_bitmap
 		return -EINVAL;
 	if (bisected(io, range.iova, range.size))
 		return -EINVAL;
-	EMU_PROBE5(dirty_query_start, 1, range.iova, range.size, range.bitmap.pgsize,
-		   range.bitmap.data);
+	EMU_PROBE6(dirty_query_start, 1, emu_iommu_what(io, VFMIG_OBJ_TYPE1), range.iova,
+		   range.size, range.bitmap.pgsize, range.bitmap.data);
 	for (i = 0; i < io->nmaps; i++) {
 		struct emu_map *m = &io->maps[i];
 
@@ -204,8 +204,8 @@ static int get_bitmap(struct emu_iommu *io, struct vfio_iommu_type1_dirty_bitmap
 		copy_user_bitmap(io, m, range.iova, (uint8_t *)(uintptr_t)range.bitmap.data);
 		repopulate(m);
 	}
-	EMU_PROBE5(dirty_query_end, 1, range.iova, range.size, range.bitmap.data,
-		   range.bitmap.size);
+	EMU_PROBE6(dirty_query_end, 1, emu_iommu_what(io, VFMIG_OBJ_TYPE1), range.iova, range.size,
+		   range.bitmap.data, range.bitmap.size);
 	return 0;
 }
 

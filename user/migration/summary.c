@@ -34,9 +34,12 @@ void mig_summary_text(FILE *f, const struct vm *vm, const struct mig_summary *r)
 {
 	unsigned int i;
 
+	char id[32];
+
 	fprintf(f, "devices:");
 	for (i = 0; i < vm->cfg.ndevs; i++)
-		fprintf(f, " [%u] %s (dirty via %s)", i, vm->cfg.devs[i].variant,
+		fprintf(f, " [%u] %s %s (dirty via %s)", i,
+			emu_dev_name(vm->devs[i].dev, id, sizeof(id)), vm->cfg.devs[i].variant,
 			vm_dirty_name(vm->cfg.devs[i].dirty));
 	fprintf(f, "\n");
 	mig_round_header(f, vm);
@@ -111,6 +114,7 @@ void mig_dest_json(FILE *f, const struct mig_dest_report *r)
 void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 {
 	unsigned int i, j;
+	char id[32];
 
 	fprintf(f, "{\"version\":\"%s\",\"rounds\":[", VFMIG_VERSION);
 	for (i = 0; i < r->nrounds; i++) {
@@ -129,8 +133,10 @@ void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 	}
 	fprintf(f, "],\"devices\":[");
 	for (i = 0; i < vm->cfg.ndevs; i++) {
-		fprintf(f, "%s{\"variant\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu,",
-			i ? "," : "", vm->cfg.devs[i].variant, vm_dirty_name(vm->cfg.devs[i].dirty),
+		fprintf(f,
+			"%s{\"id\":\"%s\",\"variant\":\"%s\",\"dirty\":\"%s\",\"data_size\":%llu,",
+			i ? "," : "", emu_dev_name(vm->devs[i].dev, id, sizeof(id)),
+			vm->cfg.devs[i].variant, vm_dirty_name(vm->cfg.devs[i].dirty),
 			(unsigned long long)r->dev_data_size[i]);
 		arcs_json(f, &r->src_arcs, i);
 		fprintf(f, "}");

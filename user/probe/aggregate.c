@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,8 @@ static const char *const names[VFMIG_C_NR] = {
 	[VFMIG_C_TRACK_REFUSED + VFMIG_IFACE_IOMMUFD] = "iommufd_tracking_refused",
 	[VFMIG_C_QEMU_UNREADABLE] = "qemu_probes_unreadable",
 	[VFMIG_C_FOLLOW_OVERFLOW] = "children_not_followed",
+	[VFMIG_C_DEV_OVERFLOW] = "device_counts_unkept",
+	[VFMIG_C_PROC_OVERFLOW] = "process_counts_unkept",
 };
 
 const char *agg_counter_name(int idx)
@@ -161,6 +164,7 @@ int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
 
 	add_keys(probes_map_fd(p, "devices"), out, &n, max);
 	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
+	add_keys(probes_map_fd(p, "dev_counters"), out, &n, max);
 	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		out[n++] = key.dev;
@@ -182,4 +186,127 @@ int agg_dev_state(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_state *
 int agg_dev_seen(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_name *seen)
 {
 	return bpf_map_lookup_elem(probes_map_fd(p, "dev_names"), &dev, seen) ? -ENOENT : 0;
+}
+
+int agg_vm_name(struct vfmig_probes *p, uint32_t pid, char *out, size_t len)
+{
+	struct vfmig_vm_name v;
+
+	if (bpf_map_lookup_elem(probes_map_fd(p, "vm_names"), &pid, &v))
+		return -ENOENT;
+	snprintf(out, len, "%.*s", (int)sizeof(v.name), v.name);
+	return 0;
+}
+
+uint32_t agg_dev_pid(uint64_t dev)
+{
+	if (vfmig_dev_is_kernel(dev))
+		return 0;
+	if (vfmig_dev_is_qemu(dev))
+		return vfmig_dev_qemu_pid(dev);
+	if (vfmig_dev_is_emu(dev))
+		return vfmig_dev_emu_pid(dev);
+	return dev >> 32;
+}
+
+struct agg_view *agg_view_new(void)
+{
+	return calloc(1, sizeof(struct agg_view));
+}
+
+void agg_view_free(struct agg_view *v)
+{
+	free(v);
+}
+
+static int cmp_entity(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct agg_entity *)a)->key, &((const struct agg_entity *)b)->key);
+}
+
+static struct agg_entity *find(struct agg_entity *e, int n, uint64_t key)
+{
+	struct agg_entity k = {.key = key};
+
+	return n ? bsearch(&k, e, n, sizeof(*e), cmp_entity) : NULL;
+}
+
+static void set_delta(struct agg_figures *f, const uint64_t *now, const struct agg_figures *old)
+{
+	int i;
+
+	for (i = 0; i < VFMIG_C_NR; i++)
+		f->delta[i] = now[i] - (old ? old->total[i] : 0);
+	memcpy(f->total, now, sizeof(f->total));
+}
+
+/*
+ * Reads one counters map (key_size 8: devices, 4: processes) into e, replacing what was
+ * there: a thing seen before gets its delta from its last totals.
+ */
+static int read_entities(int fd, size_t key_size, struct agg_entity *e, int n, int max)
+{
+	struct agg_entity *fresh = calloc(max, sizeof(*fresh)), *old;
+	struct vfmig_counters c;
+	uint64_t key = 0, next = 0;
+	void *prev = NULL;
+	int m = 0;
+
+	if (!fresh)
+		return -ENOMEM;
+	while (fd >= 0 && m < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		fresh[m].key = key_size == 4 ? (uint32_t)key : key;
+		old = find(e, n, fresh[m].key);
+		set_delta(&fresh[m].f, (const uint64_t *)c.c, old ? &old->f : NULL);
+		m++;
+	}
+	qsort(fresh, m, sizeof(*fresh), cmp_entity);
+	memcpy(e, fresh, m * sizeof(*e));
+	free(fresh);
+	return m;
+}
+
+int agg_step(struct vfmig_probes *p, struct agg_view *v, double t)
+{
+	uint64_t host[VFMIG_C_NR];
+	int ret = agg_counters(p, host);
+
+	if (ret)
+		return ret;
+	set_delta(&v->host, host, &v->host);
+	ret = read_entities(probes_map_fd(p, "dev_counters"), 8, v->devs, v->ndevs,
+			    VFMIG_MAX_DEVICES);
+	if (ret < 0)
+		return ret;
+	v->ndevs = ret;
+	ret = read_entities(probes_map_fd(p, "proc_counters"), 4, v->vms, v->nvms, VFMIG_MAX_PROCS);
+	if (ret < 0)
+		return ret;
+	v->nvms = ret;
+	v->seconds = t - v->t;
+	v->t = t;
+	return 0;
+}
+
+const struct agg_figures *agg_device(const struct agg_view *v, uint64_t dev)
+{
+	struct agg_entity *e = find((struct agg_entity *)v->devs, v->ndevs, dev);
+
+	return e ? &e->f : NULL;
+}
+
+const struct agg_figures *agg_vm(const struct agg_view *v, uint32_t pid)
+{
+	struct agg_entity *e = find((struct agg_entity *)v->vms, v->nvms, pid);
+
+	return e ? &e->f : NULL;
+}
+
+double agg_rate(const struct agg_view *v, const struct agg_figures *f, int idx)
+{
+	return v->seconds > 0 && idx >= 0 && idx < VFMIG_C_NR ? f->delta[idx] / v->seconds : 0;
 }

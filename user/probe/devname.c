@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device/device.h"
 #include "probe/devname.h"
 
 #define CDEV_DIR "/dev/vfio/devices/"
@@ -92,6 +93,48 @@ int devname_qemu_guest(const char *cmdline, size_t cmdlen, char *out, size_t len
 	return found;
 }
 
+int devname_emu_vm(const char *cmdline, size_t cmdlen, uint32_t pid, char *out, size_t len)
+{
+	const char *arg = cmdline, *end = cmdline + cmdlen, *next;
+
+	if (!cmdlen || strncmp(last_component(cmdline), "vfmig-emu", 9))
+		return -1;
+	snprintf(out, len, "vm-%u", pid);
+	for (; arg < end; arg = next) {
+		next = arg + strnlen(arg, end - arg) + 1;
+		if (!strcmp(arg, "--"))
+			break;
+		if (!strcmp(arg, "--name") && next < end)
+			snprintf(out, len, "%s", next);
+		else if (!strncmp(arg, "--name=", 7))
+			snprintf(out, len, "%s", arg + 7);
+	}
+	return 0;
+}
+
+const char *devname_emu_id(uint64_t dev, char *out, size_t len)
+{
+	uint32_t pid = vfmig_dev_emu_pid(dev), id = (uint32_t)dev;
+
+	switch (vfmig_dev_emu_kind(dev)) {
+	case VFMIG_OBJ_DEVICE:
+		emu_dev_name_of(pid, id, out, len);
+		break;
+	case VFMIG_OBJ_TYPE1:
+		snprintf(out, len, "%u:type1-container%u", pid, id);
+		break;
+	case VFMIG_OBJ_IOAS:
+		snprintf(out, len, "%u:iommufd%u/ioas%u", pid, id >> 16, id & 0xffff);
+		break;
+	case VFMIG_OBJ_HWPT:
+		snprintf(out, len, "%u:iommufd%u/hwpt%u", pid, id >> 16, id & 0xffff);
+		break;
+	default:
+		snprintf(out, len, "%u:emu-object%u.%u", pid, vfmig_dev_emu_kind(dev), id);
+	}
+	return out;
+}
+
 /* Up to len - 1 bytes of a file, NUL-terminated; -1 if it cannot be read. */
 static ssize_t read_text(const char *path, char *buf, size_t len)
 {
@@ -121,8 +164,34 @@ static void owner_of(const struct devname_roots *r, const struct vfmig_dev_name 
 		snprintf(o->comm, sizeof(o->comm), "%.15s", seen->comm);
 	snprintf(path, sizeof(path), "%s/%u/cmdline", r->proc, o->pid);
 	n = read_text(path, buf, sizeof(buf));
-	if (n > 0)
-		devname_qemu_guest(buf, n, o->domain, sizeof(o->domain));
+	if (n > 0 && devname_qemu_guest(buf, n, o->domain, sizeof(o->domain)))
+		devname_emu_vm(buf, n, o->pid, o->domain, sizeof(o->domain));
+}
+
+/* Emulated: its name is its key's; the VM's is the process's, or vm-PID as vfmig-emu's. */
+static void emu_named(const struct devname_roots *r, uint64_t dev,
+		      const struct vfmig_dev_name *seen, struct dev_owner *o)
+{
+	static const char *const kinds[VFMIG_OBJ_NR] = {"", "type1-container", "ioas", "hwpt"};
+	uint32_t kind = vfmig_dev_emu_kind(dev);
+	char path[PATH_MAX];
+
+	o->pid = vfmig_dev_emu_pid(dev);
+	o->fd = (uint32_t)dev;
+	o->from = "emu";
+	devname_emu_id(dev, o->name, sizeof(o->name));
+	if (kind != VFMIG_OBJ_DEVICE)
+		snprintf(o->variant, sizeof(o->variant), "%s",
+			 kind < VFMIG_OBJ_NR ? kinds[kind] : "?");
+	else if (seen)
+		snprintf(o->variant, sizeof(o->variant), "%.*s", VFMIG_DEV_NAME_LEN, seen->name);
+	else
+		snprintf(o->variant, sizeof(o->variant), "unknown (created before attach)");
+	snprintf(path, sizeof(path), "%s/%u", r->proc, o->pid);
+	o->alive = !access(path, F_OK);
+	owner_of(r, seen, o);
+	if (!o->domain[0])
+		snprintf(o->domain, sizeof(o->domain), "vm-%u", o->pid);
 }
 
 /* /dev/vfio/devices/vfioX: sysfs links vfioX to its device (PCI function or mdev). */
@@ -210,13 +279,12 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 				 seen->comm);
 		return;
 	}
-	out->pid = vfmig_dev_is_qemu(dev) ? vfmig_dev_qemu_pid(dev) : dev >> 32;
-	out->fd = vfmig_dev_is_qemu(dev) ? 0 : (uint32_t)dev;
-	if (!out->pid) {
-		out->from = "emu";
-		snprintf(out->name, sizeof(out->name), "emu%u", out->fd);
+	if (vfmig_dev_is_emu(dev)) {
+		emu_named(r, dev, seen, out);
 		return;
 	}
+	out->pid = vfmig_dev_is_qemu(dev) ? vfmig_dev_qemu_pid(dev) : dev >> 32;
+	out->fd = vfmig_dev_is_qemu(dev) ? 0 : (uint32_t)dev;
 	snprintf(path, sizeof(path), "%s/%u", r->proc, out->pid);
 	out->alive = !access(path, F_OK);
 	owner_of(r, seen, out);

@@ -28,11 +28,13 @@
 
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
-#define SHARED_MAPS 6
+#define SHARED_MAPS 9
 #define BTF_FILES 3
 
-static const char *const shared_maps[SHARED_MAPS] = {"counters", "hists",     "devices",
-						     "events",	 "dev_names", "followed"};
+static const char *const shared_maps[SHARED_MAPS] = {
+	"counters",	"hists",	 "devices",  "events",	 "dev_names",
+	"dev_counters", "proc_counters", "vm_names", "followed",
+};
 
 /* One probe family: its skeleton behind a uniform face. */
 struct family {
