@@ -14,7 +14,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
-LDLIBS := -lbpf -lelf -lz -lxxhash -ljson-c -lpthread
+LDLIBS := -lbpf -lelf -lz -lxxhash -ljson-c -lpthread -lm
 CLANG ?= clang
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -26,7 +26,7 @@ Q := $(if $(filter 1,$(V)),,@)
 
 DEPS_STAMP := $(BUILD)/.deps
 # The folders of user/ that make the library; what each may use is in scripts/check-layers.sh
-LAYERS := user/common user/memory user/device user/migration user/probe user/qemu
+LAYERS := user/common user/memory user/device user/model user/migration user/probe user/qemu
 LIB := $(BUILD)/libvfmig.a
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LAYERS)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))

@@ -15,6 +15,7 @@
 #include "device/device.h"
 #include "migration/endpoint.h"
 #include "migration/migrate.h"
+#include "migration/predict.h"
 #include "device/variant.h"
 #include "vfmig/version.h"
 #include "migration/summary.h"
@@ -37,6 +38,11 @@ static const char usage_text[] =
 	"                     unix:PATH, tcp:HOST:PORT or file:PATH\n"
 	"  incoming --from EP  be the destination: unix:PATH, tcp:[HOST:]PORT or file:PATH\n"
 	"  run --time SEC     run a VM and its workload for SEC seconds (to be profiled)\n"
+	"  predict            predict the migration migrate would run with the same options:\n"
+	"                     rounds, total time, bytes, downtime and its parts, with a range\n"
+	"                     (--json: migrate's keys, and the two baselines)\n"
+	"  tune               what would make that migration converge: the smallest bandwidth\n"
+	"                     and downtime limit, the vCPU and device rate throttles\n"
 	"\n"
 	"VM options (migrate, run):\n"
 	"  --mem SIZE             guest RAM (default 256m)\n"
@@ -684,6 +690,47 @@ static int cmd_incoming(struct opts *o)
 			       false);
 }
 
+/* Source 1: migrate's own parameters; costs measured on scratch memory, nothing forked. */
+static int prediction_inputs(const struct opts *o, struct model_inputs *in)
+{
+	struct predict_link l = {.cap_bps = o->bandwidth * 1e6,
+				 .downtime_s = o->downtime_ms / 1e3,
+				 .max_rounds = o->rounds_set ? o->rounds : 30};
+	struct predict_costs c;
+
+	predict_measure_costs(&c);
+	return predict_inputs(&o->vm, &l, &c, in);
+}
+
+static int cmd_predict(struct opts *o)
+{
+	static struct model_inputs in;
+	static struct model_result r, lo, hi;
+
+	if (prediction_inputs(o, &in) || model_predict(&in, &r)) {
+		fprintf(stderr, "vfmig-emu: cannot predict: %s\n", r.why);
+		return 1;
+	}
+	model_range(&in, &lo, &hi);
+	if (o->json)
+		model_print_json(stdout, &in, &r, &lo, &hi, true);
+	else
+		model_print_text(stdout, &in, &r, &lo, &hi);
+	return 0;
+}
+
+static int cmd_tune(struct opts *o)
+{
+	static struct model_inputs in;
+	static struct model_tuning t;
+
+	if (prediction_inputs(o, &in))
+		return 1;
+	model_tune(&in, &t);
+	model_print_tuning(stdout, &in, &t, o->json);
+	return 0;
+}
+
 static int cmd_run(struct opts *o)
 {
 	char err[256];
@@ -724,5 +771,9 @@ int main(int argc, char **argv)
 		return cmd_incoming(&o);
 	if (!strcmp(o.cmd, "run"))
 		return cmd_run(&o);
+	if (!strcmp(o.cmd, "predict"))
+		return cmd_predict(&o);
+	if (!strcmp(o.cmd, "tune"))
+		return cmd_tune(&o);
 	return usage_error("unknown command '%s'", o.cmd);
 }

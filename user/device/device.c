@@ -30,12 +30,6 @@ int emu_set_vm_name(const char *name)
 	return 0;
 }
 
-const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len)
-{
-	snprintf(out, len, "%u:emu%u", pid, id);
-	return out;
-}
-
 const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len)
 {
 	return emu_dev_name_of(getpid(), dev->id, out, len);

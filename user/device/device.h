@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/emu_name.h"
 #include "common/vfio_state.h"
 #include "vfmig/uapi.h"
 
@@ -44,7 +45,6 @@ int emu_set_vm_name(const char *name); /* -EINVAL: "" or over 63 bytes (NULL: un
 void emu_vm_name(char *out, size_t len);
 /* A device's name, as the probes and every tool give it: "PID:emuN" (its process, its id). */
 const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len);
-const char *emu_dev_name_of(uint32_t pid, uint32_t id, char *out, size_t len);
 
 /* NULL with errno set; emu_last_error() says why in one line. */
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "device/device.h"
+#include "common/emu_name.h"
 #include "probe/devname.h"
 
 #define CDEV_DIR "/dev/vfio/devices/"
