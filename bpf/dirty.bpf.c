@@ -16,7 +16,9 @@
  * Each fault on a watched range is also put in its range's histogram of
  * time since the window's start (vfmig/dirty_window.h): one clock read and
  * one atomic add, only for faults that matched. The harvest sends the
- * window's histogram, W(t), on the dirty_windows ring buffer.
+ * window's histogram, W(t), on the dirty_windows ring buffer. Two threads
+ * writing one protected page at once may both fault: counted twice (rare;
+ * the workload's truth counts such writes, and the tests allow for them).
  */
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>

@@ -29,13 +29,13 @@
 
 /* One harvest window of one watched range. */
 struct vfmig_dirty_window {
-	__u64 start, len;     /* the range: user address of the guest RAM mapping, bytes */
-	__u64 t_start_ns;     /* the window's start: the range's arm or last harvest (monotonic) */
-	__u64 t_len_ns;	      /* its length, to the harvest that closed it */
-	__u64 window;	      /* windows of this range since it was armed, from 0 */
-	__u64 faults;	      /* first write faults in it: the sum of slots */
-	__u64 ndirty;	      /* what the harvester itself found, for comparison */
-	__u32 pid, pad;	      /* the process that harvested */
+	__u64 start, len; /* the range: user address of the guest RAM mapping, bytes */
+	__u64 t_start_ns; /* the window's start: the range's arm or last harvest (monotonic) */
+	__u64 t_len_ns;	  /* its length, to the harvest that closed it */
+	__u64 window;	  /* windows of this range since it was armed, from 0 */
+	__u64 faults;	  /* first write faults in it: the sum of slots */
+	__u64 ndirty;	  /* what the harvester itself found, for comparison */
+	__u32 pid, pad;	  /* the process that harvested */
 	__u64 slots[VFMIG_DW_SLOTS]; /* first write faults by time since t_start_ns */
 };
 

@@ -5,7 +5,9 @@
  * its writer (workload_cut_times), so its write fault came between them;
  * a window's cumulated histogram at each slot's end lies between the truth
  * counted at those reads' ends and at their beginnings, and its total is the
- * truth's page count. Windows are cut with the writers paused: exact.
+ * truth's page count. Windows are cut with the writers paused: exact, but
+ * for the rare write that faulted on a page beside its first write (two
+ * threads at once), which the writers count as racing: the bounds allow it.
  */
 #include "probe/probe_test.h"
 
@@ -66,6 +68,7 @@ static void test_points_of_window(void **state)
 
 struct truth_window {
 	uint64_t pages, ndirty, arm_lo, arm_hi; /* the window starts in [arm_lo, arm_hi] */
+	uint64_t racing; /* writes that may have faulted beside a page's first: see workload.h */
 	struct workload_first *first;
 	uint64_t *bm;
 };
@@ -88,7 +91,7 @@ static void check_window(const struct truth_window *tw, const struct vfmig_dirty
 	uint64_t cum = 0, tight = 0;
 	uint32_t s;
 
-	assert_int_equal(r->faults, tw->pages);
+	assert_in_range(r->faults, tw->pages, tw->pages + tw->racing);
 	assert_int_equal(r->ndirty, tw->ndirty);
 	assert_true(r->t_start_ns >= tw->arm_lo && r->t_start_ns <= tw->arm_hi);
 	for (s = 0; s < VFMIG_DW_SLOTS; s++) {
@@ -100,15 +103,16 @@ static void check_window(const struct truth_window *tw, const struct vfmig_dirty
 			break;
 		lo = truth_before(tw, r->t_start_ns, end, true);
 		hi = truth_before(tw, r->t_start_ns, end, false);
-		if (cum < lo || cum > hi)
-			fail_msg("slot %u (< %llu ns): W = %llu, truth in [%llu, %llu]", s,
+		if (cum < lo || cum > hi + tw->racing)
+			fail_msg("slot %u (< %llu ns): W = %llu, truth in [%llu, %llu + %llu]", s,
 				 (unsigned long long)end, (unsigned long long)cum,
-				 (unsigned long long)lo, (unsigned long long)hi);
+				 (unsigned long long)lo, (unsigned long long)hi,
+				 (unsigned long long)tw->racing);
 		tight += lo == hi;
 		if (end > r->t_len_ns)
 			break;
 	}
-	assert_int_equal(cum, tw->pages);
+	assert_int_equal(cum, r->faults);
 	assert_true(tight > 0);
 }
 
@@ -183,7 +187,7 @@ static void test_histogram_is_truth(void **state)
 		tw[i + 1].arm_lo = mono_ns();
 		assert_int_equal(guest_mem_harvest(g, tw[i].bm, &tw[i].ndirty), 0);
 		tw[i + 1].arm_hi = mono_ns();
-		workload_cut_times(wl, NULL, &tw[i].pages, tw[i].first);
+		workload_cut_times(wl, NULL, &tw[i].pages, tw[i].first, &tw[i].racing);
 		assert_int_equal(tw[i].ndirty, tw[i].pages);
 		check_last(dw, g, &tw[i], i);
 	}

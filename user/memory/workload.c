@@ -39,8 +39,10 @@ struct workload {
 	size_t psz;
 	uint64_t words;
 	uint64_t *window; /* ground truth of the current window, atomic ORs */
-	/* per page: when its first write in the window began and ended (monotonic ns) */
+	/* per page: when its first write in the window began and ended (monotonic ns);
+	 * end 0 while that write is under way */
 	uint64_t *first_begin, *first_end;
+	_Atomic uint64_t racing; /* writes to a page while its first write was under way */
 	uint64_t batch, batch_ns;
 	_Atomic int ctl; /* non-zero when a pause or stop waits: the writers' slow path */
 
@@ -231,12 +233,15 @@ static void write_page(struct workload *w, unsigned int t, uint64_t n)
 	volatile uint64_t *dst = (uint64_t *)((uint8_t *)w->cfg.mem + page * w->psz + off);
 
 	if (__atomic_fetch_or(&w->window[page / 64], bit, __ATOMIC_SEQ_CST) & bit) {
+		/* the first write may not have reached the page yet: this one may fault too */
+		if (!__atomic_load_n(&w->first_end[page], __ATOMIC_SEQ_CST))
+			atomic_fetch_add_explicit(&w->racing, 1, memory_order_relaxed);
 		*dst = ((n << 8 | t << 1) ^ w->cfg.seed) | 1; /* never 0: reads non-zero */
 		return;
 	}
 	begin = now_ns();
 	*dst = ((n << 8 | t << 1) ^ w->cfg.seed) | 1;
-	__atomic_store_n(&w->first_end[page], now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->first_end[page], now_ns(), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&w->first_begin[page], begin, __ATOMIC_RELAXED);
 }
 
@@ -429,24 +434,31 @@ static uint64_t total_writes(struct workload *w)
 	return sum;
 }
 
-/* The first-write times of the pages in word i's bits v. */
-static void copy_times(struct workload *w, uint64_t i, uint64_t v, struct workload_first *first)
+/*
+ * The first-write times of the pages in word i's bits v (if first), and
+ * their ends zeroed: in the next window, 0 says the first write is under way.
+ */
+static void take_times(struct workload *w, uint64_t i, uint64_t v, struct workload_first *first)
 {
 	for (; v; v &= v - 1) {
 		uint64_t page = i * 64 + __builtin_ctzll(v);
 
-		first[page].begin_ns = __atomic_load_n(&w->first_begin[page], __ATOMIC_RELAXED);
-		first[page].end_ns = __atomic_load_n(&w->first_end[page], __ATOMIC_RELAXED);
+		if (first) {
+			first[page].begin_ns = __atomic_load_n(&w->first_begin[page],
+							       __ATOMIC_RELAXED);
+			first[page].end_ns = __atomic_load_n(&w->first_end[page], __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&w->first_end[page], 0, __ATOMIC_SEQ_CST);
 	}
 }
 
 uint64_t workload_cut(struct workload *w, uint64_t *bitmap, uint64_t *pages)
 {
-	return workload_cut_times(w, bitmap, pages, NULL);
+	return workload_cut_times(w, bitmap, pages, NULL, NULL);
 }
 
 uint64_t workload_cut_times(struct workload *w, uint64_t *bitmap, uint64_t *pages,
-			    struct workload_first *first)
+			    struct workload_first *first, uint64_t *racing)
 {
 	uint64_t npages = 0, writes;
 
@@ -455,8 +467,7 @@ uint64_t workload_cut_times(struct workload *w, uint64_t *bitmap, uint64_t *page
 
 		if (bitmap)
 			bitmap[i] |= v;
-		if (first)
-			copy_times(w, i, v, first);
+		take_times(w, i, v, first);
 		npages += __builtin_popcountll(v);
 	}
 	pthread_mutex_lock(&w->lock);
@@ -465,6 +476,8 @@ uint64_t workload_cut_times(struct workload *w, uint64_t *bitmap, uint64_t *page
 	pthread_mutex_unlock(&w->lock);
 	if (pages)
 		*pages = npages;
+	if (racing)
+		*racing = atomic_exchange(&w->racing, 0);
 	return writes;
 }
 

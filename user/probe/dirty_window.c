@@ -181,8 +181,8 @@ static bool sum_at(const struct dirty_windows *d, uint32_t pid, uint64_t start, 
 	return true;
 }
 
-size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t start,
-			  double *t_ms, double *pages, size_t n)
+size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t start, double *t_ms,
+			  double *pages, size_t n)
 {
 	double len = 0, faults = 0;
 	size_t k = 0, ranges = 0;

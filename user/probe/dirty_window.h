@@ -50,7 +50,7 @@ const struct vfmig_dirty_window *dirty_windows_last(const struct dirty_windows *
  * W(t) of pid's range at start (start 0: all of pid's ranges summed), as at
  * most n points (t in ms, pages), t rising; returns how many (0: no window).
  */
-size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t start,
-			  double *t_ms, double *pages, size_t n);
+size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t start, double *t_ms,
+			  double *pages, size_t n);
 
 #endif
