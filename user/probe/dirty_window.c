@@ -5,6 +5,7 @@
  * this reader's own, beside the loader's event ring.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,4 +210,45 @@ size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t 
 		k++;
 	}
 	return k;
+}
+
+/* W at t_ms on the curve's points: the last point at or before it, if it is reached. */
+static bool w_at(const double *t, const double *w, size_t n, double t_ms, double *out)
+{
+	bool found = false;
+
+	for (size_t k = 0; k < n && t[k] <= t_ms * 1.0001; k++) {
+		*out = w[k];
+		found = true;
+	}
+	return found && n && t[n - 1] >= t_ms;
+}
+
+static void print_pid(FILE *f, const struct dirty_windows *d, uint32_t pid)
+{
+	static const double marks[] = {1, 10, 100, 1000};
+	double t[VFMIG_DW_SLOTS + 1], w[VFMIG_DW_SLOTS + 1], at;
+	size_t n = dirty_window_curve(d, pid, 0, t, w, VFMIG_DW_SLOTS + 1);
+
+	if (!n)
+		return;
+	fprintf(f, "W(t) pid %u, %llu windows:", pid,
+		(unsigned long long)dirty_windows_count(d, pid));
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		if (w_at(t, w, n, marks[i], &at))
+			fprintf(f, " %g ms %.0f,", marks[i], at);
+	}
+	fprintf(f, " %.1f ms %.0f pages\n", t[n - 1], w[n - 1]);
+}
+
+void dirty_windows_print(FILE *f, const struct dirty_windows *d)
+{
+	for (size_t i = 0; d && i < d->n; i++) {
+		size_t j;
+
+		for (j = 0; j < i && d->r[j].pid != d->r[i].pid; j++)
+			;
+		if (j == i) /* the pid's first range: its line covers them all */
+			print_pid(f, d, d->r[i].pid);
+	}
 }

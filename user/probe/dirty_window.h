@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/types.h>
 
@@ -52,5 +53,8 @@ const struct vfmig_dirty_window *dirty_windows_last(const struct dirty_windows *
  */
 size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t start, double *t_ms,
 			  double *pages, size_t n);
+
+/* One line per process with windows: its W(t) at 1, 10, 100 ms, 1 s (those its windows reach). */
+void dirty_windows_print(FILE *f, const struct dirty_windows *d);
 
 #endif
