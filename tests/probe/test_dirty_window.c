@@ -66,6 +66,62 @@ static void test_points_of_window(void **state)
 	assert_true(t[4] == 5000 / 1e6 && p[4] == 6);
 }
 
+/* W at slot s's end on a curve, or -1 when the curve has no point there. */
+static double w_at_slot(const double *t, const double *w, size_t n, uint32_t s)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (t[k] == vfmig_dw_slot_start_ns(s + 1) / 1e6)
+			return w[k];
+	}
+	return -1;
+}
+
+static struct vfmig_dirty_window synth(uint32_t pid, uint64_t start, uint64_t len_ns, uint64_t at1,
+				       uint64_t at2)
+{
+	struct vfmig_dirty_window w = {.pid = pid, .start = start, .t_len_ns = len_ns};
+
+	w.slots[vfmig_dw_slot(500000)] = at1;  /* 0.5 ms in */
+	w.slots[vfmig_dw_slot(5000000)] = at2; /* 5 ms in */
+	w.faults = at1 + at2;
+	return w;
+}
+
+/*
+ * Curves from windows counted by hand: a range's W is the mean over the
+ * windows that reach t (a 2 ms window does not pull W(5 ms) down), a
+ * process's W the sum of its ranges', another process's ranges apart.
+ */
+static void test_curves_of_windows(void **state)
+{
+	struct dirty_windows *d = dirty_windows_new();
+	struct vfmig_dirty_window w[] = {
+		synth(42, 0x1000, 10000000, 10, 20),
+		synth(42, 0x1000, 2000000, 4, 0),
+		synth(42, 0x9000, 10000000, 6, 0),
+		synth(7, 0x1000, 10000000, 1000, 1000),
+	};
+	uint32_t s1 = vfmig_dw_slot(500000), s2 = vfmig_dw_slot(5000000);
+	double t[VFMIG_DW_SLOTS + 1], p[VFMIG_DW_SLOTS + 1];
+	size_t n;
+
+	(void)state;
+	assert_non_null(d);
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		dirty_windows_add(d, &w[i]);
+	assert_int_equal(dirty_windows_count(d, 42), 3);
+	n = dirty_window_curve(d, 42, 0x1000, t, p, VFMIG_DW_SLOTS + 1);
+	assert_true(w_at_slot(t, p, n, s1) == 7);  /* (10 + 4) / 2 */
+	assert_true(w_at_slot(t, p, n, s2) == 30); /* the 10 ms window alone */
+	assert_true(t[n - 1] <= 10 && t[n - 1] > 8 && p[n - 1] == 30);
+	n = dirty_window_curve(d, 42, 0, t, p, VFMIG_DW_SLOTS + 1);
+	assert_true(w_at_slot(t, p, n, s1) == 13); /* 7 + 6 */
+	assert_true(w_at_slot(t, p, n, s2) == 36); /* 30 + 6 */
+	assert_int_equal(dirty_window_curve(d, 5, 0, t, p, VFMIG_DW_SLOTS + 1), 0);
+	assert_int_equal(dirty_windows_poll(d, 0), 0);
+	dirty_windows_close(d);
+}
+
 struct truth_window {
 	uint64_t pages, ndirty, arm_lo, arm_hi; /* the window starts in [arm_lo, arm_hi] */
 	uint64_t racing; /* writes that may have faulted beside a page's first: see workload.h */
@@ -207,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slots_contiguous),
 		cmocka_unit_test(test_points_of_window),
+		cmocka_unit_test(test_curves_of_windows),
 		cmocka_unit_test(test_histogram_is_truth),
 	};
 

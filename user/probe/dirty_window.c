@@ -109,7 +109,7 @@ struct dirty_windows *dirty_windows_open(struct vfmig_probes *p, char *err, size
 		snprintf(err, errlen, "dirty windows: the dirty family is not loaded");
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
+	d = dirty_windows_new();
 	if (!d) {
 		snprintf(err, errlen, "dirty windows: out of memory");
 		return NULL;
@@ -123,6 +123,11 @@ struct dirty_windows *dirty_windows_open(struct vfmig_probes *p, char *err, size
 	return d;
 }
 
+struct dirty_windows *dirty_windows_new(void)
+{
+	return calloc(1, sizeof(struct dirty_windows));
+}
+
 void dirty_windows_close(struct dirty_windows *d)
 {
 	if (!d)
@@ -134,11 +139,11 @@ void dirty_windows_close(struct dirty_windows *d)
 /* Records are sent without a wakeup: a poll that timed out still drains what waits. */
 int dirty_windows_poll(struct dirty_windows *d, int timeout_ms)
 {
-	int n = ring_buffer__poll(d->rb, timeout_ms);
+	int n = d->rb ? ring_buffer__poll(d->rb, timeout_ms) : 0;
 
 	if (n < 0)
 		return n;
-	return n ? n : ring_buffer__consume(d->rb);
+	return n || !d->rb ? n : ring_buffer__consume(d->rb);
 }
 
 uint64_t dirty_windows_count(const struct dirty_windows *d, uint32_t pid)

@@ -34,9 +34,11 @@ size_t dirty_window_points(const struct vfmig_dirty_window *w, double *t_ms, dou
 
 /* Reads the dirty family's ring. NULL with a one-line reason in err when it is not loaded. */
 struct dirty_windows *dirty_windows_open(struct vfmig_probes *p, char *err, size_t errlen);
+/* Without a ring: fed by dirty_windows_add only (replay, tests). NULL when out of memory. */
+struct dirty_windows *dirty_windows_new(void);
 void dirty_windows_close(struct dirty_windows *d);
 
-/* Takes what waits (up to timeout_ms for the first): records taken, or -errno. */
+/* Takes what waits (up to timeout_ms for the first): records taken (0 without a ring), or -errno. */
 int dirty_windows_poll(struct dirty_windows *d, int timeout_ms);
 
 /* Adds one window (what poll does with each record): for tests and replay. */
