@@ -77,7 +77,7 @@ $(BUILD)/%: user/%.c $(LIB) | $(DEPS_STAMP)
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(WARN) -MMD -MP $< $(TEST_HELPERS) $(LIB) \
-		$(LDLIBS) -lcmocka -o $@
+		$(LDLIBS) -lcmocka -ljson-c -o $@
 
 # Guest programs of the vmtest bed: they drive a real VFIO device.
 $(VMTEST_BINS): $(BUILD)/tests/vmtest/%: tests/vmtest/%.c tests/vmtest/vfio_real.c \

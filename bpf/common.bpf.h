@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "vfmig/abi.h"
+#include "vfmig/dirty_window.h" /* vfmig_log2 */
 
 /* Kernel ABI values the families decode (vmlinux.h has types, not macros). */
 #define VFIO_DEVICE_STATE_STOP_COPY 3
@@ -213,30 +214,8 @@ static __noinline void count_dev(__u64 dev, __u32 idx, __u64 n)
 
 static __always_inline __u32 log2_slot(__u64 v)
 {
-	__u32 r = 0;
+	__u32 r = vfmig_log2(v);
 
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
-	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
 	return r < VFMIG_HIST_SLOTS ? r : VFMIG_HIST_SLOTS - 1;
 }
 

@@ -14,6 +14,7 @@
 
 #include "device/device.h"
 #include "migration/endpoint.h"
+#include "migration/measure.h"
 #include "migration/migrate.h"
 #include "migration/predict.h"
 #include "device/variant.h"
@@ -37,7 +38,9 @@ static const char usage_text[] =
 	"                     --to local (a destination process forked here, the default),\n"
 	"                     unix:PATH, tcp:HOST:PORT or file:PATH\n"
 	"  incoming --from EP  be the destination: unix:PATH, tcp:[HOST:]PORT or file:PATH\n"
-	"  run --time SEC     run a VM and its workload for SEC seconds (to be profiled)\n"
+	"  run --time SEC     run a VM and its workload for SEC seconds (to be profiled),\n"
+	"                     harvesting its dirty pages every --harvest-ms MS as pre-copy\n"
+	"                     would (default 100; 0: no dirty tracking)\n"
 	"  predict            predict the migration migrate would run with the same options:\n"
 	"                     rounds, total time, bytes, downtime and its parts, with a range\n"
 	"                     (--json: migrate's keys, and the two baselines)\n"
@@ -84,7 +87,7 @@ static const char usage_text[] =
 struct opts {
 	const char *cmd, *variant, *params, *file, *expect, *to, *from, *die_at;
 	uint32_t features;
-	uint64_t work, work_per_mib, rounds, bandwidth, downtime_ms, time_s;
+	uint64_t work, work_per_mib, rounds, bandwidth, downtime_ms, time_s, harvest_ms;
 	bool json, rounds_set, drop_page;
 	struct vm_cfg vm;
 	char *const *args;
@@ -108,7 +111,8 @@ enum {
 	OPT_TIME,
 	OPT_DROP,
 	OPT_DIE,
-	OPT_NAME
+	OPT_NAME,
+	OPT_HARVEST,
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -202,6 +206,9 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 	case OPT_TIME:
 		o->time_s = n;
 		break;
+	case OPT_HARVEST:
+		o->harvest_ms = n;
+		break;
 	case OPT_TO:
 		o->to = arg;
 		break;
@@ -271,6 +278,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"drop-page", no_argument, NULL, OPT_DROP},
 		{"die-at", required_argument, NULL, OPT_DIE},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"harvest-ms", required_argument, NULL, OPT_HARVEST},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -283,7 +291,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			   .to = "local",
 			   .bandwidth = 1000,
 			   .downtime_ms = 300,
-			   .time_s = 5};
+			   .time_s = 5,
+			   .harvest_ms = 100};
 	vm_defaults(&o->vm);
 	while ((c = getopt_long(argc, argv, "m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
 		if (c == OPT_NAME) {
@@ -735,21 +744,35 @@ static int cmd_run(struct opts *o)
 {
 	char err[256];
 	struct vm *vm = vm_create(&o->vm, err, sizeof(err));
+	struct vm_measure m = {0};
+	int ret = 0;
 
 	if (!vm || vm_start(vm)) {
 		fprintf(stderr, "vfmig-emu: %s\n", vm ? vm->err : err);
 		vm_destroy(vm);
 		return 1;
 	}
-	printf("running: pid %d, %llu MiB guest RAM, %u device(s), for %llu s\n", getpid(),
-	       (unsigned long long)(o->vm.mem_size >> 20), o->vm.ndevs,
-	       (unsigned long long)o->time_s);
-	fflush(stdout);
-	sleep(o->time_s);
+	fprintf(o->json ? stderr : stdout,
+		"running: pid %d, %llu MiB guest RAM, %u device(s), for %llu s, harvest every "
+		"%llu ms\n",
+		getpid(), (unsigned long long)(o->vm.mem_size >> 20), o->vm.ndevs,
+		(unsigned long long)o->time_s, (unsigned long long)o->harvest_ms);
+	fflush(o->json ? stderr : stdout);
+	if (o->harvest_ms)
+		ret = vm_measure(vm, o->harvest_ms * 1000000, o->time_s * 1000000000, &m);
+	else
+		sleep(o->time_s);
 	vm_pause(vm);
+	if (o->json && o->harvest_ms)
+		vm_measure_json(stdout, vm, &m);
+	else if (o->harvest_ms)
+		vm_measure_text(stdout, vm, &m);
 	print_workload(o, vm);
+	if (ret)
+		fprintf(stderr, "vfmig-emu: run: %s\n", m.error);
+	vm_measure_free(&m);
 	vm_destroy(vm);
-	return 0;
+	return ret ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "probe/host.h"
+#include "probe/dirty_window.h"
 #include "probe/stat_out.h"
 #include "probe/usdt_notes.h"
 
@@ -389,6 +390,8 @@ static int check_targets(const struct opts *o)
 static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int go)
 {
 	struct stat_out *r = stat_out_new(p, o->json, stdout);
+	char dw_err[128];
+	struct dirty_windows *dw = dirty_windows_open(p, dw_err, sizeof(dw_err)); /* NULL: none */
 	double t0 = now_s(), step = o->interval_ms / 1e3, next = t0 + step;
 	int status = 0, pidfd = -1;
 
@@ -402,6 +405,8 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 		pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
 	while (!stop && !(o->pid && gone(o->pid, pidfd))) {
 		probes_poll(p, poll_ms(o, next), NULL, NULL);
+		if (dw)
+			dirty_windows_poll(dw, 0);
 		stat_out_refresh_names(r);
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child)
 			break;
@@ -415,6 +420,11 @@ static int watch(const struct opts *o, struct vfmig_probes *p, pid_t child, int 
 	if (step) /* the last, shorter interval: the deltas add up to the totals */
 		stat_out_interval(r, now_s() - t0);
 	stat_out_total(r, now_s() - t0);
+	if (dw && !o->json) { /* the JSON form waits for the aggregator's per-VM figures */
+		dirty_windows_poll(dw, 0);
+		dirty_windows_print(stdout, dw);
+	}
+	dirty_windows_close(dw);
 	stat_out_free(r);
 	if (pidfd >= 0)
 		close(pidfd);

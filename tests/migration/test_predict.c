@@ -70,9 +70,9 @@ static void check(const char *const *opts, bool converges)
 
 static void test_converging_two_rounds(void **state)
 {
-	const char *opts[] = {"--mem",	    "64m",	  "--wss",	 "16m",
-			      "--rate",	    "4000",	  "--device",	 "nic:dirty=type1-pin,rate=2000",
-			      "--bandwidth", "100",	  "--downtime", "20",
+	const char *opts[] = {"--mem",	     "64m",  "--wss",	   "16m",
+			      "--rate",	     "4000", "--device",   "nic:dirty=type1-pin,rate=2000",
+			      "--bandwidth", "100",  "--downtime", "20",
 			      NULL};
 
 	(void)state;
@@ -81,9 +81,10 @@ static void test_converging_two_rounds(void **state)
 
 static void test_device_memory_converging(void **state)
 {
-	const char *opts[] = {"--mem",	"64m",	"--wss", "8m", "--rate", "1000", "--device",
-			      "bigmem:mem=16m,rate=200",	"--bandwidth", "150", "--downtime",
-			      "40", NULL};
+	const char *opts[] = {"--mem",	     "64m",  "--wss",	   "8m",
+			      "--rate",	     "1000", "--device",   "bigmem:mem=16m,rate=200",
+			      "--bandwidth", "150",  "--downtime", "40",
+			      NULL};
 
 	(void)state;
 	check(opts, true);
@@ -92,10 +93,10 @@ static void test_device_memory_converging(void **state)
 /* An IOMMU type1 cannot see: all of RAM dirty every round, over bandwidth x limit. */
 static void test_iommu_blind_never_converges(void **state)
 {
-	const char *opts[] = {"--mem",	   "64m", "--wss",	"8m",
-			      "--rate",	   "500", "--device",	"nic:dirty=type1-iommu,rate=500",
+	const char *opts[] = {"--mem",	     "64m", "--wss",	  "8m",
+			      "--rate",	     "500", "--device",	  "nic:dirty=type1-iommu,rate=500",
 			      "--bandwidth", "200", "--downtime", "50",
-			      "--rounds",  "3",	  NULL};
+			      "--rounds",    "3",   NULL};
 
 	(void)state;
 	check(opts, false);

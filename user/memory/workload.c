@@ -39,6 +39,10 @@ struct workload {
 	size_t psz;
 	uint64_t words;
 	uint64_t *window; /* ground truth of the current window, atomic ORs */
+	/* per page: when its first write in the window began and ended (monotonic ns);
+	 * end 0 while that write is under way */
+	uint64_t *first_begin, *first_end;
+	_Atomic uint64_t racing; /* writes to a page while its first write was under way */
 	uint64_t batch, batch_ns;
 	_Atomic int ctl; /* non-zero when a pause or stop waits: the writers' slow path */
 
@@ -218,16 +222,27 @@ static bool pace(struct workload *w, uint64_t *next)
  * The ground-truth bit is set before the page is written (full barrier on
  * the OR): whatever the kernel can see written is already in the log. The OR
  * is done every time, even when the bit looks set, so that a cut racing with
- * the write cannot leave the write out of both windows.
+ * the write cannot leave the write out of both windows. The writer that sets
+ * the bit brackets its write with two clock reads: the page's first write
+ * fault in the window, if any, came between them.
  */
 static void write_page(struct workload *w, unsigned int t, uint64_t n)
 {
-	uint64_t page = workload_page(&w->cfg, t, n);
+	uint64_t page = workload_page(&w->cfg, t, n), bit = 1ULL << (page % 64), begin;
 	size_t off = ((n * 0x9e37 + t * 61) % (w->psz / 8)) * 8;
 	volatile uint64_t *dst = (uint64_t *)((uint8_t *)w->cfg.mem + page * w->psz + off);
 
-	__atomic_fetch_or(&w->window[page / 64], 1ULL << (page % 64), __ATOMIC_SEQ_CST);
-	*dst = ((n << 8 | t << 1) ^ w->cfg.seed) | 1; /* never 0: a written page reads non-zero */
+	if (__atomic_fetch_or(&w->window[page / 64], bit, __ATOMIC_SEQ_CST) & bit) {
+		/* the first write may not have reached the page yet: this one may fault too */
+		if (!__atomic_load_n(&w->first_end[page], __ATOMIC_SEQ_CST))
+			atomic_fetch_add_explicit(&w->racing, 1, memory_order_relaxed);
+		*dst = ((n << 8 | t << 1) ^ w->cfg.seed) | 1; /* never 0: reads non-zero */
+		return;
+	}
+	begin = now_ns();
+	*dst = ((n << 8 | t << 1) ^ w->cfg.seed) | 1;
+	__atomic_store_n(&w->first_end[page], now_ns(), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->first_begin[page], begin, __ATOMIC_RELAXED);
 }
 
 static void *writer_main(void *arg)
@@ -324,8 +339,10 @@ struct workload *workload_start(const struct workload_cfg *cfg, char *err, size_
 	w->psz = sysconf(_SC_PAGESIZE);
 	w->words = (cfg->mem_pages + 63) / 64;
 	w->window = calloc(w->words, sizeof(*w->window));
+	w->first_begin = calloc(cfg->mem_pages, sizeof(uint64_t));
+	w->first_end = calloc(cfg->mem_pages, sizeof(uint64_t));
 	w->wr = aligned_alloc(64, sizeof(*w->wr) * cfg->threads);
-	if (!w->window || !w->wr) {
+	if (!w->window || !w->first_begin || !w->first_end || !w->wr) {
 		workload_destroy(w);
 		fail(err, errlen, "workload: out of memory");
 		errno = ENOMEM;
@@ -402,6 +419,8 @@ void workload_destroy(struct workload *w)
 	pthread_cond_destroy(&w->parked_cv);
 	pthread_mutex_destroy(&w->lock);
 	free(w->window);
+	free(w->first_begin);
+	free(w->first_end);
 	free(w->wr);
 	free(w);
 }
@@ -415,7 +434,31 @@ static uint64_t total_writes(struct workload *w)
 	return sum;
 }
 
+/*
+ * The first-write times of the pages in word i's bits v (if first), and
+ * their ends zeroed: in the next window, 0 says the first write is under way.
+ */
+static void take_times(struct workload *w, uint64_t i, uint64_t v, struct workload_first *first)
+{
+	for (; v; v &= v - 1) {
+		uint64_t page = i * 64 + __builtin_ctzll(v);
+
+		if (first) {
+			first[page].begin_ns = __atomic_load_n(&w->first_begin[page],
+							       __ATOMIC_RELAXED);
+			first[page].end_ns = __atomic_load_n(&w->first_end[page], __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&w->first_end[page], 0, __ATOMIC_SEQ_CST);
+	}
+}
+
 uint64_t workload_cut(struct workload *w, uint64_t *bitmap, uint64_t *pages)
+{
+	return workload_cut_times(w, bitmap, pages, NULL, NULL);
+}
+
+uint64_t workload_cut_times(struct workload *w, uint64_t *bitmap, uint64_t *pages,
+			    struct workload_first *first, uint64_t *racing)
 {
 	uint64_t npages = 0, writes;
 
@@ -424,6 +467,7 @@ uint64_t workload_cut(struct workload *w, uint64_t *bitmap, uint64_t *pages)
 
 		if (bitmap)
 			bitmap[i] |= v;
+		take_times(w, i, v, first);
 		npages += __builtin_popcountll(v);
 	}
 	pthread_mutex_lock(&w->lock);
@@ -432,6 +476,8 @@ uint64_t workload_cut(struct workload *w, uint64_t *bitmap, uint64_t *pages)
 	pthread_mutex_unlock(&w->lock);
 	if (pages)
 		*pages = npages;
+	if (racing)
+		*racing = atomic_exchange(&w->racing, 0);
 	return writes;
 }
 

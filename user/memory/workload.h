@@ -85,6 +85,28 @@ void workload_resume(struct workload *w);
  */
 uint64_t workload_cut(struct workload *w, uint64_t *bitmap, uint64_t *pages);
 
+/*
+ * When a page's first write in a window was made (CLOCK_MONOTONIC ns, the
+ * clock of bpf_ktime_get_ns): the writer read the clock just before and just
+ * after it, so the page's write fault, if it took one, came in [begin, end].
+ */
+struct workload_first {
+	uint64_t begin_ns, end_ns;
+};
+
+/*
+ * workload_cut, and for each page of the window (if first is not NULL) its
+ * first write's times in first[page] (mem_pages entries; others untouched).
+ * *racing (if not NULL): the writes in the window made to a page whose first
+ * write was still under way. Each may have taken a write fault of its own
+ * (two threads faulting on one page at once), so a window took between
+ * *pages and *pages + *racing write faults. Exact for a paused workload;
+ * while writers run, a page written during the cut may carry the times of
+ * its write in the next window.
+ */
+uint64_t workload_cut_times(struct workload *w, uint64_t *bitmap, uint64_t *pages,
+			    struct workload_first *first, uint64_t *racing);
+
 void workload_stats(struct workload *w, struct workload_stats *st);
 
 #endif

@@ -29,7 +29,7 @@
 #define NIC_RING_PAGES 128.0	 /* 256 buffers of 2 KiB at rx_iova (variant_nic.c defaults) */
 #define NIC_PAGES_PER_PACKET 0.5 /* a 2 KiB buffer is half a page */
 #define NIC_STATE_BYTES 208.0	 /* its registers and ring record, framed */
-#define REC_FRAME 32.0 /* a stream record's header and checksum (EMU_REC_FRAME) */
+#define REC_FRAME 32.0		 /* a stream record's header and checksum (EMU_REC_FRAME) */
 
 static double now_s(void)
 {

@@ -12,8 +12,8 @@
 #include "model/model.h"
 
 #define QEMU_FAILED_DATA_SIZE (100.0 * (1ull << 30)) /* hw/vfio/migration.c */
-#define QEMU_ZERO_PAGE_BYTES 9.0		       /* a zero page's record: header + byte */
-#define NO_CAP_HORIZON_S 3600.0			       /* past this QEMU never completes */
+#define QEMU_ZERO_PAGE_BYTES 9.0		     /* a zero page's record: header + byte */
+#define NO_CAP_HORIZON_S 3600.0			     /* past this QEMU never completes */
 
 struct sim {
 	const struct model_inputs *in;
@@ -114,11 +114,12 @@ static void say_why(struct sim *s, double pending)
 			 "round(s)",
 			 pending / 1e6, r->threshold_bytes / 1e6, r->nrounds);
 	else
-		snprintf(r->why, sizeof(r->why),
-			 "pending never falls below %.1f MB (what is dirtied while it is sent), over "
-			 "the %.1f MB that bandwidth x downtime limit allows%s",
-			 r->floor_bytes / 1e6, r->threshold_bytes / 1e6,
-			 r->forced ? ": the round cap forces the switchover" : "");
+		snprintf(
+			r->why, sizeof(r->why),
+			"pending never falls below %.1f MB (what is dirtied while it is sent), over "
+			"the %.1f MB that bandwidth x downtime limit allows%s",
+			r->floor_bytes / 1e6, r->threshold_bytes / 1e6,
+			r->forced ? ": the round cap forces the switchover" : "");
 }
 
 /*

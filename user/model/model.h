@@ -44,11 +44,11 @@ enum model_engine {
 
 struct model_device {
 	char name[24];
-	bool precopy;		 /* has PRE_COPY: its initial bytes go before switchover */
-	double initial_bytes;	 /* PRE_COPY initial bytes (the whole device memory) */
-	int dirty_curve;	 /* index of the curve of blocks it rewrites, or -1 */
-	double state_bytes;	 /* stop-copy bytes beyond memory (registers, rings) */
-	bool data_size_fails;	 /* MIG_DATA_SIZE refused: QEMU 8 counts 100 GiB */
+	bool precopy;	      /* has PRE_COPY: its initial bytes go before switchover */
+	double initial_bytes; /* PRE_COPY initial bytes (the whole device memory) */
+	int dirty_curve;      /* index of the curve of blocks it rewrites, or -1 */
+	double state_bytes;   /* stop-copy bytes beyond memory (registers, rings) */
+	bool data_size_fails; /* MIG_DATA_SIZE refused: QEMU 8 counts 100 GiB */
 	enum model_origin origin;
 };
 
@@ -102,12 +102,12 @@ double model_qemu_expected_downtime(const struct model_inputs *in, const struct 
 
 /* The tuner: what would make a migration converge, each with its predicted outcome. */
 struct model_tuning {
-	bool needed;		/* it does not converge as it is */
-	double bandwidth_bps;	/* the smallest cap that converges (0: none found) */
-	double downtime_s;	/* the smallest downtime limit that converges */
-	double vcpu_scale;	/* the largest share of the vCPUs' write rate that converges */
-	int device;		/* the device whose DMA rate matters most, or -1 */
-	double device_scale;	/* the largest share of its rate that converges (0: none) */
+	bool needed;	      /* it does not converge as it is */
+	double bandwidth_bps; /* the smallest cap that converges (0: none found) */
+	double downtime_s;    /* the smallest downtime limit that converges */
+	double vcpu_scale;    /* the largest share of the vCPUs' write rate that converges */
+	int device;	      /* the device whose DMA rate matters most, or -1 */
+	double device_scale;  /* the largest share of its rate that converges (0: none) */
 	struct model_result at_bandwidth, at_downtime, at_vcpu, at_device;
 };
 void model_tune(const struct model_inputs *in, struct model_tuning *t);

@@ -64,9 +64,10 @@ static void inputs_json(FILE *f, const struct model_inputs *in)
 
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		json_string(f, c->name);
-		fprintf(f, ",\"origin\":\"%s\",\"unit_bytes\":%.0f,\"every_round\":%s,\"cap\":%.0f}",
-			model_origin_name(c->origin), c->unit_bytes, c->every_round ? "true" : "false",
-			c->cap);
+		fprintf(f,
+			",\"origin\":\"%s\",\"unit_bytes\":%.0f,\"every_round\":%s,\"cap\":%.0f}",
+			model_origin_name(c->origin), c->unit_bytes,
+			c->every_round ? "true" : "false", c->cap);
 	}
 	fprintf(f, "]}");
 }
@@ -137,8 +138,9 @@ static void knob(FILE *f, bool json, const char *key, const char *unit, double v
 		 const struct model_result *r, bool first)
 {
 	if (json) {
-		fprintf(f, "%s\"%s\":{\"value\":%.6g,\"converged\":%s,\"total_ms\":%.3f,"
-			   "\"downtime_ms\":%.3f}",
+		fprintf(f,
+			"%s\"%s\":{\"value\":%.6g,\"converged\":%s,\"total_ms\":%.3f,"
+			"\"downtime_ms\":%.3f}",
 			first ? "" : ",", key, v, r->converged ? "true" : "false", ms(r->total_s),
 			ms(r->downtime_s));
 		return;
@@ -158,8 +160,9 @@ void model_print_tuning(FILE *f, const struct model_inputs *in, const struct mod
 		fprintf(f, "{\"version\":\"%s\",\"needed\":%s,", VFMIG_VERSION,
 			t->needed ? "true" : "false");
 	else
-		fprintf(f, "%s\n", t->needed ? "does not converge as it is; any one of these would:"
-					     : "converges as it is; the margins:");
+		fprintf(f, "%s\n",
+			t->needed ? "does not converge as it is; any one of these would:"
+				  : "converges as it is; the margins:");
 	knob(f, json, "bandwidth_mb_s", "MB/s", t->bandwidth_bps / 1e6, &t->at_bandwidth, true);
 	knob(f, json, "downtime_ms", "ms", ms(t->downtime_s), &t->at_downtime, false);
 	knob(f, json, "vcpu_rate_share", "of the vCPUs' write rate", t->vcpu_scale, &t->at_vcpu,
@@ -167,8 +170,8 @@ void model_print_tuning(FILE *f, const struct model_inputs *in, const struct mod
 	if (t->device >= 0) {
 		if (json)
 			fprintf(f, ",\"device\":%d", t->device);
-		knob(f, json, "device_rate_share", "of its DMA rate", t->device_scale, &t->at_device,
-		     false);
+		knob(f, json, "device_rate_share", "of its DMA rate", t->device_scale,
+		     &t->at_device, false);
 	}
 	if (json)
 		fprintf(f, "}\n");

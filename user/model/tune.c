@@ -52,8 +52,8 @@ static bool converges(const struct model_inputs *in, struct model_result *r)
 }
 
 /* The least x in [lo, hi] for which set(x) converges, assuming it does at hi; 0 if not. */
-static double least(const struct model_inputs *in, void (*set)(struct model_inputs *, double, int), int arg,
-		    double lo, double hi, struct model_result *r)
+static double least(const struct model_inputs *in, void (*set)(struct model_inputs *, double, int),
+		    int arg, double lo, double hi, struct model_result *r)
 {
 	static struct model_inputs v;
 	int i;
@@ -79,8 +79,8 @@ static double least(const struct model_inputs *in, void (*set)(struct model_inpu
 }
 
 /* The greatest k in (0, 1] for which set(k) converges; 0 if none does. */
-static double most(const struct model_inputs *in, void (*set)(struct model_inputs *, double, int), int arg,
-		   struct model_result *r)
+static double most(const struct model_inputs *in, void (*set)(struct model_inputs *, double, int),
+		   int arg, struct model_result *r)
 {
 	static struct model_inputs v;
 	double lo = 0, hi = 1;
