@@ -66,6 +66,7 @@ struct snap {
 	uint64_t ram, dev[VM_MAX_DEVICES];
 };
 
+int group_setup(void **state);
 int setup(void **state);
 int teardown(void **state);
 

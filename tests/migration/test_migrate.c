@@ -7,7 +7,6 @@
  * non-converging workload stopped by the round cap; the stop rule. Failures
  * and refusals are in test_migrate_faults.c.
  */
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -363,6 +362,5 @@ int main(void)
 	};
 #undef T
 
-	signal(SIGPIPE, SIG_IGN); /* a dead peer is an EPIPE to handle, not a signal */
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
