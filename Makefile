@@ -35,6 +35,7 @@ TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 TEST_SRCS := $(shell find tests -name 'test_*.c' -not -path 'tests/vmtest/*' | sort)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HELPERS := $(wildcard tests/common/*.c)
+TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPERS))
 VMTEST_SRCS := $(wildcard tests/vmtest/guest_*.c)
 VMTEST_BINS := $(patsubst %.c,$(BUILD)/%,$(VMTEST_SRCS))
 BENCH_SRCS := $(shell find bench -name 'bench_*.c' | sort)
@@ -74,10 +75,14 @@ $(BUILD)/%: user/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(WARN) -MMD -MP $< $(TEST_HELPERS) $(LIB) \
-		$(LDLIBS) -lcmocka -ljson-c -o $@
+# Each test source is its own object (and .d file). A test program test_X or test_X_* also links
+# fixture_X.c of its folder: the helpers a test program shares with the files it was split into.
+$(BUILD)/tests/%.o: CPPFLAGS += -Itests
+fixture_objs = $(foreach x,$(wildcard $(dir $1)fixture_*.c),$(if $(filter \
+	$(subst /fixture_,/test_,$(x:.c=)) $(subst /fixture_,/test_,$(x:.c=))_%,$1),$(BUILD)/$(x:.c=.o)))
+.SECONDEXPANSION:
+$(TEST_BINS): $(BUILD)/%: $(BUILD)/%.o $$(call fixture_objs,$$*) $(TEST_HELPER_OBJS) $(LIB)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -lcmocka -o $@
 
 # Guest programs of the vmtest bed: they drive a real VFIO device.
 $(VMTEST_BINS): $(BUILD)/tests/vmtest/%: tests/vmtest/%.c tests/vmtest/vfio_real.c \
