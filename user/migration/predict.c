@@ -23,8 +23,8 @@
 #include "migration/predict.h"
 
 #define PAGE 4096.0
-#define CALIB_BYTES (8u << 20)
-#define CALIB_MEM (8u << 20)
+#define CALIB_BYTES (4u << 20)
+#define CALIB_MEM (4u << 20)
 #define CURVE_POINTS 24
 #define NIC_RING_PAGES 128.0	 /* 256 buffers of 2 KiB at rx_iova (variant_nic.c defaults) */
 #define NIC_PAGES_PER_PACKET 0.5 /* a 2 KiB buffer is half a page */

@@ -14,6 +14,9 @@
 #include "model/model.h"
 
 #define BISECT_STEPS 40
+/* Recommendations sit this far on the safe side of the edge: a migration run exactly on the
+ * edge lands on either side of it by the noise of its own timing. */
+#define MARGIN 0.05
 
 int model_geometric(const struct model_inputs *in, struct model_result *out)
 {
@@ -72,6 +75,7 @@ static double least(const struct model_inputs *in, void (*set)(struct model_inpu
 		else
 			lo = mid;
 	}
+	hi *= 1 + MARGIN;
 	v = *in;
 	set(&v, hi, arg);
 	converges(&v, r);
@@ -100,10 +104,11 @@ static double most(const struct model_inputs *in, void (*set)(struct model_input
 		else
 			hi = mid;
 	}
+	lo = lo * (1 - MARGIN) > 1e-6 ? lo * (1 - MARGIN) : 1e-6;
 	v = *in;
-	set(&v, lo > 1e-6 ? lo : 1e-6, arg);
+	set(&v, lo, arg);
 	converges(&v, r);
-	return lo > 1e-6 ? lo : 1e-6;
+	return lo;
 }
 
 static void set_cap(struct model_inputs *v, double bps, int unused)
