@@ -25,11 +25,15 @@ struct shape {
 };
 
 static const struct shape shapes[] = {
-	{"uniform 128m", 128, 32, 5000, WORKLOAD_UNIFORM, "nic", VM_DIRTY_TYPE1_PIN, 5000, 200, 30, 30},
-	{"hotcold 256m", 256, 128, 10000, WORKLOAD_HOTCOLD, "nic", VM_DIRTY_DMA_LOG, 2000, 300, 40, 30},
+	{"uniform 128m", 128, 32, 5000, WORKLOAD_UNIFORM, "nic", VM_DIRTY_TYPE1_PIN, 5000, 200, 30,
+	 30},
+	{"hotcold 256m", 256, 128, 10000, WORKLOAD_HOTCOLD, "nic", VM_DIRTY_DMA_LOG, 2000, 300, 40,
+	 30},
 	{"bigmem 64m", 64, 16, 1000, WORKLOAD_UNIFORM, "bigmem", VM_DIRTY_NONE, 400, 150, 60, 30},
-	{"nc-hot 128m", 128, 96, 30000, WORKLOAD_UNIFORM, "nic", VM_DIRTY_TYPE1_PIN, 1000, 60, 200, 6},
-	{"nc-iommu 128m", 128, 16, 1000, WORKLOAD_SWEEP, "nic", VM_DIRTY_TYPE1_IOMMU, 1000, 200, 100, 5},
+	{"nc-hot 128m", 128, 96, 30000, WORKLOAD_UNIFORM, "nic", VM_DIRTY_TYPE1_PIN, 1000, 60, 200,
+	 6},
+	{"nc-iommu 128m", 128, 16, 1000, WORKLOAD_SWEEP, "nic", VM_DIRTY_TYPE1_IOMMU, 1000, 200,
+	 100, 5},
 };
 
 static void inputs_of(const struct shape *s, const struct predict_costs *c, struct model_inputs *in)
@@ -56,8 +60,8 @@ int main(void)
 	static struct model_inputs in;
 	static struct model_result r;
 	static struct model_tuning t;
-	struct predict_costs c = {.link_bps = 2e9, .hash_bps = 5e8, .harvest_bps = 1e11,
-				  .setup_s_per_byte = 1e-9};
+	struct predict_costs c = {
+		.link_bps = 2e9, .hash_bps = 5e8, .harvest_bps = 1e11, .setup_s_per_byte = 1e-9};
 	double tp[RUNS], tg[RUNS], tt[RUNS], t0, lo, hi, worst_p = 0, worst_t = 0;
 
 	bench_header("bench_model", "prediction and tuning time per scenario");
@@ -77,7 +81,8 @@ int main(void)
 			model_tune(&in, &t);
 			tt[i] = bench_now() - t0;
 		}
-		double mp = bench_median(tp, RUNS, &lo, &hi), mt = bench_median(tt, RUNS, NULL, NULL);
+		double mp = bench_median(tp, RUNS, &lo, &hi),
+		       mt = bench_median(tt, RUNS, NULL, NULL);
 
 		printf("  %-14s predict %8.1f us (%.1f..%.1f), %.2fx the geometric baseline; "
 		       "tune %8.1f us\n",

@@ -36,8 +36,8 @@ static bool yes(struct json_object *o, const char *key)
 	return json_object_get_boolean(v);
 }
 
-/* Runs verb with the scenario's options; the JSON document it printed. */
-static struct json_object *run(const char *verb, const char *const *opts)
+/* Runs verb with the scenario's options; the JSON document it printed (having key). */
+static struct json_object *run_key(const char *verb, const char *const *opts, const char *key)
 {
 	char *argv[40] = {emu, (char *)verb}, *out;
 	struct json_object *doc;
@@ -48,10 +48,15 @@ static struct json_object *run(const char *verb, const char *const *opts)
 	argv[n++] = "--json";
 	argv[n] = NULL;
 	assert_int_equal(run_capture(argv, &out), 0);
-	doc = json_line_with(out, "converged");
+	doc = json_line_with(out, key);
 	assert_non_null(doc);
 	free(out);
 	return doc;
+}
+
+static struct json_object *run(const char *verb, const char *const *opts)
+{
+	return run_key(verb, opts, "converged");
 }
 
 static void check(const char *const *opts, bool converges)
@@ -105,22 +110,12 @@ static void test_iommu_blind_never_converges(void **state)
 /* A recommendation of vfmig-emu tune --json: key's value. */
 static double tuned(const char *const *opts, const char *key)
 {
-	struct json_object *doc, *k;
-	char *argv[40] = {emu, "tune"}, *out;
+	struct json_object *doc = run_key("tune", opts, key), *k;
 	double v;
-	int n = 2;
 
-	while (*opts && n < 37)
-		argv[n++] = (char *)*opts++;
-	argv[n++] = "--json";
-	argv[n] = NULL;
-	assert_int_equal(run_capture(argv, &out), 0);
-	doc = json_line_with(out, key);
-	assert_non_null(doc);
 	assert_true(json_object_object_get_ex(doc, key, &k));
 	v = num(k, "value");
 	json_object_put(doc);
-	free(out);
 	return v;
 }
 
