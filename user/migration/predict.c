@@ -249,6 +249,7 @@ int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 	in->spread = 0.05;
 	in->setup_s = c->setup_s_per_byte * in->ram_bytes;
 	in->harvest_bps = c->harvest_bps;
+	in->round_overhead_s = c->harvest_bps > 0 ? in->ram_bytes / c->harvest_bps : 0;
 	in->verify_bps = c->hash_bps;
 	in->stop_s = 0;
 	in->dest_s = 0.0002;

@@ -80,7 +80,7 @@ static void add_round(struct sim *s, double pages, double dirty, double dev, dou
 	x->dev_bytes = dev;
 	x->pending_bytes = pending;
 	x->bytes = ram_record_bytes + dev;
-	x->seconds = x->bytes / s->rate;
+	x->seconds = x->bytes / s->rate + (s->r->nrounds > 1 ? s->in->round_overhead_s : 0);
 	s->r->bytes += x->bytes;
 	s->r->total_s += x->seconds;
 }
@@ -136,7 +136,12 @@ static void run_vfmig(struct sim *s)
 	r->total_s = in->setup_s;
 	add_round(s, pages, 0, initial_bytes(in), 0, pages * s->page);
 	for (;;) {
-		t = r->round[r->nrounds - 1].seconds;
+		const struct model_round *last = &r->round[r->nrounds - 1];
+
+		/* the driver's bandwidth: its last round of 1 MiB or more, harvest included */
+		if (last->bytes >= 1 << 20 || r->nrounds == 1)
+			r->threshold_bytes = last->bytes / last->seconds * in->downtime_limit_s;
+		t = last->seconds;
 		dirty = model_dirty_pages(in, t);
 		s->dev_dirty = dev_dirty_bytes(in, t);
 		pending = dirty * in->page_bytes + data_size(s, false);

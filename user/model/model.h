@@ -65,6 +65,8 @@ struct model_inputs {
 	unsigned int max_rounds; /* 0: no cap (QEMU) */
 	/* fixed costs: before round 0, after switchover, per RAM byte hashed (vfmig verifies) */
 	double setup_s, stop_s, dest_s, harvest_bps, verify_bps;
+	/* what each round after the first spends besides sending: the harvest, device queries */
+	double round_overhead_s;
 	double wire_bytes_per_page; /* a page on the wire with its framing */
 	enum model_origin origin_link, origin_costs;
 	double spread; /* relative uncertainty of the measured curves (the range) */
