@@ -36,8 +36,8 @@ static bool yes(struct json_object *o, const char *key)
 	return json_object_get_boolean(v);
 }
 
-/* Runs verb with the scenario's options; the JSON document it printed (having key). */
-static struct json_object *run_key(const char *verb, const char *const *opts, const char *key)
+/* Runs verb with the scenario's options; the JSON document it printed. */
+static struct json_object *run(const char *verb, const char *const *opts)
 {
 	char *argv[40] = {emu, (char *)verb}, *out;
 	struct json_object *doc;
@@ -48,16 +48,17 @@ static struct json_object *run_key(const char *verb, const char *const *opts, co
 	argv[n++] = "--json";
 	argv[n] = NULL;
 	assert_int_equal(run_capture(argv, &out), 0);
-	doc = json_line_with(out, key);
+	doc = json_line_with(out, "converged");
 	assert_non_null(doc);
 	free(out);
 	return doc;
 }
 
-static struct json_object *run(const char *verb, const char *const *opts)
-{
-	return run_key(verb, opts, "converged");
-}
+/*
+ * Whether the tuner's recommendations hold for real (B converges, 0.8 B does not) is make
+ * score's to measure: how fast the vCPU writers really write depends on what else the
+ * machine runs, and a timed unit test would pass or fail with it.
+ */
 
 static void check(const char *const *opts, bool converges)
 {
@@ -107,69 +108,12 @@ static void test_iommu_blind_never_converges(void **state)
 	check(opts, false);
 }
 
-/* A recommendation of vfmig-emu tune --json: key's value. */
-static double tuned(const char *const *opts, const char *key)
-{
-	struct json_object *doc = run_key("tune", opts, key), *k;
-	double v;
-
-	assert_true(json_object_object_get_ex(doc, key, &k));
-	v = num(k, "value");
-	json_object_put(doc);
-	return v;
-}
-
-static bool converges_at(const char *bw, const char *dt)
-{
-	const char *opts[] = {"--mem",	     "32m",
-			      "--wss",	     "16m",
-			      "--rate",	     "50000",
-			      "--rounds",    "4",
-			      "--device",    "nic:dirty=type1-pin,rate=1000",
-			      "--bandwidth", bw,
-			      "--downtime",  dt,
-			      NULL};
-	struct json_object *m = run("migrate", opts);
-	bool yes_ = yes(m, "converged");
-
-	json_object_put(m);
-	return yes_;
-}
-
-/* Tuning holds for real: the recommended bandwidth and limit converge, 0.8 of them do not. */
-static void test_tuned_for_real(void **state)
-{
-	const char *opts[] = {"--mem",	     "32m",
-			      "--wss",	     "16m",
-			      "--rate",	     "50000",
-			      "--rounds",    "4",
-			      "--device",    "nic:dirty=type1-pin,rate=1000",
-			      "--bandwidth", "50",
-			      "--downtime",  "50",
-			      NULL};
-	double bw = tuned(opts, "bandwidth_mb_s"), dt = tuned(opts, "downtime_ms");
-	char a[32], b[32];
-
-	(void)state;
-	printf("recommended: %.1f MB/s, %.1f ms\n", bw, dt);
-	assert_false(converges_at("50", "50"));
-	snprintf(a, sizeof(a), "%.0f", ceil(bw));
-	assert_true(converges_at(a, "50"));
-	snprintf(a, sizeof(a), "%.0f", floor(0.8 * bw));
-	assert_false(converges_at(a, "50"));
-	snprintf(b, sizeof(b), "%.0f", ceil(dt));
-	assert_true(converges_at("50", b));
-	snprintf(b, sizeof(b), "%.0f", floor(0.8 * dt));
-	assert_false(converges_at("50", b));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_converging_two_rounds),
 		cmocka_unit_test(test_device_memory_converging),
 		cmocka_unit_test(test_iommu_blind_never_converges),
-		cmocka_unit_test(test_tuned_for_real),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
