@@ -24,6 +24,7 @@ struct opts {
 	const char *file, *emu, *only;
 	int runs;
 	unsigned int seed, draw;
+	bool tuning;
 };
 
 /* One outcome, predicted or measured. */
@@ -121,6 +122,53 @@ static void predict(const struct opts *o, const struct scenario *s, struct score
 	json_object_put(j);
 }
 
+/* One migration with extra migration flags appended (the last of a flag wins): converged? */
+static int converges_with(const struct opts *o, const struct scenario *s, const char *extra)
+{
+	char mig[512];
+	int status, yes;
+	struct json_object *j;
+
+	snprintf(mig, sizeof(mig), "%s %s", s->mig, extra);
+	j = run_json(o->emu, "migrate", s->vm, mig, &status);
+	if (!j)
+		return -1;
+	yes = get_bool(j, "converged", false);
+	json_object_put(j);
+	return yes;
+}
+
+/*
+ * Tuning holds for real: at the recommended bandwidth (or downtime limit) a scenario that does
+ * not converge does, and at 0.8 of it it does not. Returns the checks that held, of *n.
+ */
+static int check_tuning(const struct opts *o, const struct scenario *s, int *n)
+{
+	static const char *const knobs[] = {"bandwidth_mb_s", "downtime_ms"};
+	static const char *const flags[] = {"--bandwidth", "--downtime"};
+	int status, held = 0;
+	struct json_object *j = run_json(o->emu, "tune", s->vm, s->mig, &status);
+
+	for (int k = 0; k < 2; k++) {
+		double v = get_num(get_obj(j, knobs[k]), "value");
+		char at[64], below[64];
+		int a, b;
+
+		if (isnan(v) || v <= 0)
+			continue;
+		snprintf(at, sizeof(at), "%s %.0f", flags[k], ceil(v));
+		snprintf(below, sizeof(below), "%s %.0f", flags[k], floor(0.8 * v));
+		a = converges_with(o, s, at);
+		b = converges_with(o, s, below);
+		printf("  tune %-16s %-15s %8.1f: converges %s; at 0.8x %s\n", s->name, knobs[k], v,
+		       a == 1 ? "yes" : "NO", b == 0 ? "does not" : "CONVERGES");
+		*n += 2;
+		held += (a == 1) + (b == 0);
+	}
+	json_object_put(j);
+	return held;
+}
+
 static void print_row(const struct score_row *r)
 {
 	const struct outcome *p = &r->pred, *m = &r->meas;
@@ -176,10 +224,13 @@ static void summarize(const char *who, const struct score_row *rows, int n, size
 static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"Usage: score [-n RUNS] [--seed N [--draw K]] [--only NAME] [--emu PATH] [FILE]\n"
+		"Usage: score [-n RUNS] [--seed N [--draw K]] [--only NAME] [--emu PATH] [--no-tuning]"
+		" [FILE]\n"
 		"Predict each scenario of FILE (default score/scenarios.emu), migrate it RUNS times\n"
 		"(default 3, at most %d) and score the prediction against the median.\n"
-		"--seed N also draws K (default 6) fresh scenarios from the documented ranges.\n",
+		"--seed N also draws K (default 6) fresh scenarios from the documented ranges.\n"
+		"Then, for each scenario of a class nc-*, whether the recommended bandwidth and\n"
+		"downtime limit converge for real and 0.8 of them do not (--no-tuning: skip).\n",
 		MAX_RUNS);
 	return code;
 }
@@ -197,8 +248,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	*o = (struct opts){
-		.file = "score/scenarios.emu", .emu = "build/vfmig-emu", .runs = 3, .draw = 6};
+	*o = (struct opts){.file = "score/scenarios.emu",
+			   .emu = "build/vfmig-emu",
+			   .runs = 3,
+			   .draw = 6,
+			   .tuning = true};
 	while ((c = getopt_long(argc, argv, "n:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -217,6 +271,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'e':
 			o->emu = optarg;
+			break;
+		case 'T':
+			o->tuning = false;
 			break;
 		case 'h':
 			return usage(0) - 1;
@@ -263,5 +320,16 @@ int main(int argc, char **argv)
 	printf("\n");
 	summarize("vfmig", rows, k, offsetof(struct score_row, pred));
 	summarize("geometric", rows, k, offsetof(struct score_row, geo));
+	if (o.tuning) {
+		int held = 0, checks = 0;
+
+		printf("\ntuning of the scenarios that do not converge (recommended, then 0.8 of it):\n");
+		for (int i = 0; i < n; i++) {
+			if ((!o.only || !strcmp(o.only, sc[i].name)) &&
+			    !strncmp(sc[i].cls, "nc-", 3))
+				held += check_tuning(&o, &sc[i], &checks);
+		}
+		printf("tuning held %d of %d checks\n", held, checks);
+	}
 	return 0;
 }
