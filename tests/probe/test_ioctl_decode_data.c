@@ -425,7 +425,6 @@ static void test_data_size_calls_counted(void **state)
 	close(fd);
 }
 
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
