@@ -91,9 +91,14 @@ $(VMTEST_BINS): $(BUILD)/tests/vmtest/%: tests/vmtest/%.c tests/vmtest/vfio_real
 	$(Q)$(CC) $(CPPFLAGS) -Itests -Itests/vmtest $(CFLAGS) $(WARN) -MMD -MP $< \
 		tests/vmtest/vfio_real.c $(TEST_HELPERS) $(LIB) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
+# A benchmark bench/D/bench_N also links the helpers bench/D/N_*.c it was split into.
+bench_helpers = $(patsubst %.c,$(BUILD)/%.o,\
+	$(wildcard $(dir $1)$(patsubst bench_%,%,$(notdir $1))_*.c))
+$(BUILD)/bench/%.o: CPPFLAGS += -Ibench
+.SECONDARY: $(foreach b,$(BENCH_SRCS),$(call bench_helpers,$b))
+$(BUILD)/bench/%: bench/%.c $$(call bench_helpers,bench/$$*) $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 # Stand-ins for a QEMU built with the dtrace trace backend (9.1's signatures, and 8.0's):
 # test_qemu attaches to their USDT probes.
