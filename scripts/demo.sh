@@ -27,20 +27,29 @@ printf '\377' | dd of="$file" bs=1 seek=100000 conv=notrunc status=none
 $emu resume --variant bigmem --params mem=128m,seed=7 --input "$file" || echo "(refused, as it must be)"
 
 echo
-echo "== 5. Live migration of a VM: 256 MiB guest RAM written by a vCPU thread, a NIC whose DMA"
+echo "== 5. Before cutting over: what will this migration do? (predicted, nothing migrated)"
+vm="--mem 256m --rate 5000 --wss 64m --device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=32m,rate=100"
+# shellcheck disable=SC2086
+$emu predict $vm --bandwidth 200 --downtime 100
+
+echo
+echo "== 6. Live migration of that VM: 256 MiB guest RAM written by a vCPU thread, a NIC whose DMA"
 echo "   pins guest pages (type1 dirty tracking) and a device with 32 MiB on-board memory"
 echo "   (PRE_COPY), from this process to a destination process, 200 MB/s, 100 ms downtime limit"
-$emu migrate --mem 256m --rate 5000 --wss 64m --bandwidth 200 --downtime 100 \
-	--device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=32m,rate=100
+# shellcheck disable=SC2086
+$emu migrate $vm --bandwidth 200 --downtime 100
 
 echo
-echo "== 6. The same NIC behind an IOMMU that cannot see its DMA (type1, no pinning): every mapped"
-echo "   page reads dirty every round, so pre-copy cannot converge and the round cap stops it"
-$emu migrate --mem 64m --rate 2000 --wss 16m --bandwidth 60 --downtime 50 --rounds 5 \
-	--device nic:dirty=type1-iommu,rate=20000
+echo "== 7. The same NIC behind an IOMMU that cannot see its DMA (type1, no pinning): every mapped"
+echo "   page reads dirty every round, so pre-copy cannot converge; what would, then the real thing"
+blind="--mem 64m --rate 2000 --wss 16m --rounds 5 --device nic:dirty=type1-iommu,rate=20000"
+# shellcheck disable=SC2086
+$emu tune $blind --bandwidth 60 --downtime 50
+# shellcheck disable=SC2086
+$emu migrate $blind --bandwidth 60 --downtime 50
 
 echo
-echo "== 7. The same kind of migration seen through vfmig's BPF probes (vfmigprof stat)"
+echo "== 8. The same kind of migration seen through vfmig's BPF probes (vfmigprof stat)"
 if [ "$(id -u)" = 0 ]; then
 	"$build/vfmigprof" probes | awk 'NR == 1 || /off/' | head -8
 	echo "   (the rest attached; 'vfmigprof probes' lists them all)"
