@@ -60,6 +60,31 @@ static struct json_object *run(const char *verb, const char *const *opts)
  * machine runs, and a timed unit test would pass or fail with it.
  */
 
+/* Every key of a round of migrate --json is in a predicted round too (dirty pages by source). */
+static void same_round_keys(struct json_object *p, struct json_object *m)
+{
+	struct json_object *pr, *mr, *pd, *md;
+
+	assert_true(json_object_object_get_ex(p, "rounds", &pr));
+	assert_true(json_object_object_get_ex(m, "rounds", &mr));
+	pr = json_object_array_get_idx(pr, 1);
+	mr = json_object_array_get_idx(mr, 1);
+	if (!pr || !mr)
+		return;
+	json_object_object_foreach(mr, key, val)
+	{
+		(void)val;
+		assert_true(json_object_object_get_ex(pr, key, NULL));
+	}
+	json_object_object_get_ex(pr, "dirty_pages", &pd);
+	json_object_object_get_ex(mr, "dirty_pages", &md);
+	json_object_object_foreach(pd, src, n)
+	{
+		(void)n;
+		assert_true(json_object_object_get_ex(md, src, NULL));
+	}
+}
+
 static void check(const char *const *opts, bool converges)
 {
 	struct json_object *p = run("predict", opts), *m = run("migrate", opts);
@@ -70,6 +95,7 @@ static void check(const char *const *opts, bool converges)
 	assert_int_equal(yes(p, "converged"), converges);
 	assert_int_equal(yes(m, "converged"), converges);
 	assert_true(fabs(pb - mb) <= 0.2 * mb);
+	same_round_keys(p, m);
 	json_object_put(p);
 	json_object_put(m);
 }

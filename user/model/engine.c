@@ -86,6 +86,17 @@ static void add_round(struct sim *s, double pages, double dirty, double dev, dou
 }
 
 /* Downtime: stop, harvest, the last pages and device data at final_rate, the destination. */
+/* What each guest-page dirtier made in t, for the round that sends it. */
+static void by_source(const struct model_inputs *in, struct model_round *x, double t)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->ncurves; i++)
+		x->by_src[i] = in->curve[i].unit_bytes == in->page_bytes
+				       ? model_curve_at(&in->curve[i], t)
+				       : 0;
+}
+
 static void switchover(struct sim *s, double pages, double final_rate)
 {
 	const struct model_inputs *in = s->in;
@@ -155,6 +166,7 @@ static void run_vfmig(struct sim *s)
 			break;
 		}
 		add_round(s, dirty, dirty, s->dev_dirty, pending, dirty * s->page);
+		by_source(in, &r->round[r->nrounds - 1], t);
 	}
 	switchover(s, dirty, s->rate);
 	r->total_s += in->verify_bps > 0 ? 2 * in->ram_bytes / in->verify_bps : 0;
@@ -190,6 +202,7 @@ static void run_qemu(struct sim *s, bool vfio)
 		if (r->total_s > NO_CAP_HORIZON_S || r->nrounds >= MODEL_MAX_ROUNDS - 1)
 			break;
 		add_round(s, dirty, dirty, s->dev_dirty, pending, dirty * s->page);
+		by_source(in, &r->round[r->nrounds - 1], t);
 	}
 	if (r->converged)
 		switchover(s, dirty, in->link_bps);

@@ -74,6 +74,7 @@ struct model_inputs {
 
 struct model_round {
 	double ram_pages, dirty_pages, dev_bytes, pending_bytes, bytes, seconds;
+	double by_src[MODEL_MAX_SOURCES]; /* each guest-page curve's own W(T), as migrate lists */
 };
 
 struct model_result {

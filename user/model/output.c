@@ -11,19 +11,28 @@ static double ms(double s)
 	return s * 1e3;
 }
 
-static void rounds_json(FILE *f, const struct model_result *r)
+/* migrate --json's round keys: dirty pages by source (vcpu, devN), bandwidth in bytes/s. */
+static void rounds_json(FILE *f, const struct model_inputs *in, const struct model_result *r)
 {
-	unsigned int i;
+	unsigned int i, k;
 
 	fprintf(f, "\"rounds\":[");
 	for (i = 0; i < r->nrounds; i++) {
 		const struct model_round *x = &r->round[i];
+		const char *sep = "";
 
+		fprintf(f, "%s{\"ram_pages\":%.0f,\"dirty_pages\":{", i ? "," : "", x->ram_pages);
+		for (k = 0; k < in->ncurves; k++) {
+			if (in->curve[k].unit_bytes != in->page_bytes)
+				continue;
+			fprintf(f, "%s\"%s\":%.0f", sep, in->curve[k].name, x->by_src[k]);
+			sep = ",";
+		}
 		fprintf(f,
-			"%s{\"ram_pages\":%.0f,\"dirty_pages\":{\"all\":%.0f},\"dev_bytes\":%.0f,"
-			"\"pending\":%.0f,\"bytes\":%.0f,\"ms\":%.3f}",
-			i ? "," : "", x->ram_pages, x->dirty_pages, x->dev_bytes, x->pending_bytes,
-			x->bytes, ms(x->seconds));
+			"},\"dev_bytes\":%.0f,\"pending\":%.0f,\"bytes\":%.0f,\"ms\":%.3f,"
+			"\"bandwidth\":%.0f}",
+			x->dev_bytes, x->pending_bytes, x->bytes, ms(x->seconds),
+			x->seconds > 0 ? x->bytes / x->seconds : 0);
 	}
 	fprintf(f, "]");
 }
@@ -76,7 +85,7 @@ void model_print_json(FILE *f, const struct model_inputs *in, const struct model
 		      const struct model_result *lo, const struct model_result *hi, bool baselines)
 {
 	fprintf(f, "{\"version\":\"%s\",", VFMIG_VERSION);
-	rounds_json(f, r);
+	rounds_json(f, in, r);
 	fprintf(f, ",");
 	outcome_json(f, r);
 	fprintf(f, ",\"why\":");
