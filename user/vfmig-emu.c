@@ -699,16 +699,10 @@ static int cmd_incoming(struct opts *o)
 			       false);
 }
 
-/* Source 1: migrate's own parameters; costs measured on scratch memory, nothing forked. */
 static int prediction_inputs(const struct opts *o, struct model_inputs *in)
 {
-	struct predict_link l = {.cap_bps = o->bandwidth * 1e6,
-				 .downtime_s = o->downtime_ms / 1e3,
-				 .max_rounds = o->rounds_set ? o->rounds : 30};
-	struct predict_costs c;
-
-	predict_measure_costs(&c);
-	return predict_inputs(&o->vm, &l, &c, in);
+	return predict_migration(&o->vm, o->bandwidth * 1e6, o->downtime_ms / 1e3,
+				 o->rounds_set ? o->rounds : 30, in);
 }
 
 static int cmd_predict(struct opts *o)

@@ -6,7 +6,6 @@
  * and in total; the windows cover the run at the period asked; the CLI's
  * --json says the same, with "version"; a bad --harvest-ms is refused.
  */
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "common/need_tracking.h"
+#include "common/run_util.h"
 #include "migration/measure.h"
 #include "vfmig/version.h"
 
@@ -52,20 +52,20 @@ static void test_windows_equal_truth(void **state)
 	vm_destroy(vm);
 }
 
-/* Runs tool with args through a shell; its stdout in out, exit status returned. */
+/* Runs tool with args (words split on blanks); its stdout in out, exit status returned. */
 static int run_tool(const char *args, char *out, size_t len)
 {
-	char cmd[PATH_MAX + 256];
-	size_t n = 0, got;
-	FILE *p;
+	char words[512], *argv[32] = {tool}, *save = NULL, *got;
+	int n = 1, ret;
 
-	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", tool, args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (n + 1 < len && (got = fread(out + n, 1, len - 1 - n, p)) > 0)
-		n += got;
-	out[n] = 0;
-	return WEXITSTATUS(pclose(p));
+	snprintf(words, sizeof(words), "%s", args);
+	for (char *w = strtok_r(words, " ", &save); w && n < 31; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	ret = run_capture(argv, &got);
+	snprintf(out, len, "%s", got ? got : "");
+	free(got);
+	return ret;
 }
 
 static uint64_t u64_at(struct json_object *o, const char *key)
@@ -137,12 +137,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_run_json),
 		cmocka_unit_test(test_bad_harvest_ms),
 	};
-	char self[PATH_MAX];
-
 	(void)argc;
-	/* build/tests/migration/test_run -> build/vfmig-emu */
-	if (!realpath(argv[0], self))
+	(void)argv;
+	if (!tool_path("vfmig-emu", tool, sizeof(tool)))
 		return 1;
-	snprintf(tool, sizeof(tool), "%s/../../vfmig-emu", dirname(self));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

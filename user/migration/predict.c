@@ -83,29 +83,28 @@ static double link_speed(void)
 /* Hashing (the verification), tracking set-up and one harvest, per byte of scratch RAM. */
 static void memory_costs(struct predict_costs *c)
 {
-	char err[256];
-	struct guest_mem *g = guest_mem_create(CALIB_MEM, err, sizeof(err));
 	uint64_t *bitmap = calloc(CALIB_MEM / 4096 / 64 + 1, 8), n;
-	double t;
+	struct guest_mem *g;
+	double t = now_s();
+	char err[256];
+	bool tracking;
 
-	c->harvest_bps = 0;
+	/* the destination builds its RAM (populated, locked) while the source starts tracking */
+	g = guest_mem_create(CALIB_MEM, err, sizeof(err));
+	tracking = g && !guest_mem_track_start(g);
+	c->setup_s_per_byte = (now_s() - t) / CALIB_MEM;
 	t = now_s();
 	if (g)
 		XXH3_64bits(guest_mem_vcpu(g), CALIB_MEM);
 	c->hash_bps = CALIB_MEM / fmax(now_s() - t, 1e-6);
-	if (g && bitmap && !guest_mem_track_start(g)) {
+	c->harvest_bps = 0;
+	if (tracking && bitmap) {
 		t = now_s();
 		guest_mem_harvest(g, bitmap, &n);
 		c->harvest_bps = CALIB_MEM / fmax(now_s() - t, 1e-6);
-		guest_mem_track_stop(g);
 	}
-	guest_mem_destroy(g);
-	/* the destination builds its RAM (populated, locked) while the source starts tracking */
-	t = now_s();
-	g = guest_mem_create(CALIB_MEM, err, sizeof(err));
-	if (g && !guest_mem_track_start(g))
+	if (tracking)
 		guest_mem_track_stop(g);
-	c->setup_s_per_byte = (now_s() - t) / CALIB_MEM;
 	guest_mem_destroy(g);
 	free(bitmap);
 }
@@ -274,4 +273,15 @@ int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 		in->ndevs++;
 	}
 	return 0;
+}
+
+int predict_migration(const struct vm_cfg *cfg, double cap_bps, double downtime_s,
+		      unsigned int max_rounds, struct model_inputs *in)
+{
+	struct predict_link l = {
+		.cap_bps = cap_bps, .downtime_s = downtime_s, .max_rounds = max_rounds};
+	struct predict_costs c;
+
+	predict_measure_costs(&c);
+	return predict_inputs(cfg, &l, &c, in);
 }

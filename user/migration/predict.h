@@ -24,5 +24,8 @@ struct predict_costs {
 void predict_measure_costs(struct predict_costs *c);
 int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 		   const struct predict_costs *c, struct model_inputs *in);
+/* Source 1 whole: the costs measured here (nothing forked, no VM touched), then the inputs. */
+int predict_migration(const struct vm_cfg *cfg, double cap_bps, double downtime_s,
+		      unsigned int max_rounds, struct model_inputs *in);
 
 #endif
