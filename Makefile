@@ -14,7 +14,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 CPPFLAGS += -Iinclude -Iuser -D_GNU_SOURCE
-LDLIBS := -lbpf -lelf -lz -lxxhash -ljson-c -lpthread -lm
+LDLIBS := -lbpf -lelf -lz -lxxhash -ljson-c -lmicrohttpd -lncursesw -lpthread -lm
 CLANG ?= clang
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -25,13 +25,16 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 DEPS_STAMP := $(BUILD)/.deps
-# The folders of user/ that make the library; what each may use is in scripts/check-layers.sh
-LAYERS := user/common user/memory user/device user/model user/migration user/probe user/qemu
+# The folders of user/ with a main.c are tools (user/T/ builds T); the others make the library.
+# What each folder may use is in scripts/check-layers.sh.
+TOOL_DIRS := $(patsubst %/main.c,%,$(wildcard user/*/main.c))
+LAYERS := $(filter-out $(TOOL_DIRS),$(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c)))))
 LIB := $(BUILD)/libvfmig.a
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LAYERS)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-TOOLS := vfmig-emu vfmigprof
+TOOLS := vfmig-emu $(notdir $(TOOL_DIRS))
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
+TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(addsuffix /*.c,$(TOOL_DIRS))))
 TEST_SRCS := $(shell find tests -name 'test_*.c' -not -path 'tests/vmtest/*' | sort)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HELPERS := $(wildcard tests/common/*.c)
@@ -74,6 +77,11 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/%: user/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
+# A tool of many files: its folder's objects, then the library.
+$(foreach t,$(TOOL_DIRS),$(eval $(BUILD)/$(notdir $t): \
+	$(patsubst %.c,$(BUILD)/%.o,$(wildcard $t/*.c)) $(LIB) ; \
+	$$(Q)$$(CC) $$(CFLAGS) $$(filter %.o,$$^) $$(LIB) $$(LDLIBS) -o $$@))
 
 # Each test source is its own object (and .d file). A test program test_X or test_X_* also links
 # fixture_X.c of its folder: the helpers a test program shares with the files it was split into.
@@ -181,5 +189,8 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# A part of the product with build steps of its own (make fuzz, ...) keeps them in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,7 +7,9 @@ build=${1:-build}
 
 # What each folder may use, besides itself. The emulated device sits on guest memory (its DMA
 # goes through the emulated IOMMU); the migration driver moves memory and devices; the probes,
-# the model and the QMP client stand on their own.
+# the model and the QMP client stand on their own. A recording is a file of the probes' events;
+# the report rebuilds migrations from it and sets the model beside them; the exporter serves the
+# probes' figures and the model's verdict. The tools (folders with a main.c) use anything.
 may_use() {
 	case $1 in
 	common) echo "" ;;
@@ -17,6 +19,10 @@ may_use() {
 	probe) echo "common" ;;
 	model) echo "common" ;;
 	qemu) echo "common" ;;
+	record) echo "common probe" ;;
+	report) echo "common probe model record" ;;
+	export) echo "common probe model" ;;
+	vfmigprof | vfmigtop) echo "common memory device model migration probe qemu record report export" ;;
 	*) echo "?" ;;
 	esac
 }

@@ -69,7 +69,8 @@ struct model_inputs {
 	double round_overhead_s;
 	double wire_bytes_per_page; /* a page on the wire with its framing */
 	enum model_origin origin_link, origin_costs;
-	double spread; /* relative uncertainty of the measured curves (the range) */
+	double spread;	  /* relative uncertainty of the measured curves (the range) */
+	char source[240]; /* what the inputs were measured on, and how (printed as "source") */
 };
 
 struct model_round {

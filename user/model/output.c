@@ -85,6 +85,11 @@ void model_print_json(FILE *f, const struct model_inputs *in, const struct model
 		      const struct model_result *lo, const struct model_result *hi, bool baselines)
 {
 	fprintf(f, "{\"version\":\"%s\",", VFMIG_VERSION);
+	if (in->source[0]) {
+		fprintf(f, "\"source\":");
+		json_string(f, in->source);
+		fprintf(f, ",");
+	}
 	rounds_json(f, in, r);
 	fprintf(f, ",");
 	outcome_json(f, r);
@@ -115,6 +120,8 @@ void model_print_text(FILE *f, const struct model_inputs *in, const struct model
 {
 	unsigned int i;
 
+	if (in->source[0])
+		fprintf(f, "measured: %s\n", in->source);
 	fprintf(f, "engine %s; link %.1f MB/s (%s), cap %.1f MB/s, downtime limit %.1f ms\n",
 		model_engine_name(in->engine), in->link_bps / 1e6,
 		model_origin_name(in->origin_link), in->cap_bps / 1e6, ms(in->downtime_limit_s));
