@@ -19,10 +19,13 @@ may_use() {
 	probe) echo "common" ;;
 	model) echo "common" ;;
 	qemu) echo "common" ;;
+	live) echo "common probe model" ;;
 	record) echo "common probe" ;;
-	report) echo "common probe model record" ;;
-	export) echo "common probe model" ;;
-	vfmigprof | vfmigtop) echo "common memory device model migration probe qemu record report export" ;;
+	report) echo "common probe model live record" ;;
+	export) echo "common probe model live" ;;
+	vfmigprof | vfmigtop)
+		echo "common memory device model migration probe qemu live record report export"
+		;;
 	*) echo "?" ;;
 	esac
 }

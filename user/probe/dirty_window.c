@@ -155,6 +155,15 @@ uint64_t dirty_windows_count(const struct dirty_windows *d, uint32_t pid)
 	return n;
 }
 
+uint64_t dirty_windows_bytes(const struct dirty_windows *d, uint32_t pid)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += !pid || d->r[i].pid == pid ? d->r[i].last.len : 0;
+	return n;
+}
+
 const struct vfmig_dirty_window *dirty_windows_last(const struct dirty_windows *d, uint32_t pid,
 						    uint64_t start)
 {

@@ -44,6 +44,9 @@ int dirty_windows_poll(struct dirty_windows *d, int timeout_ms);
 /* Adds one window (what poll does with each record): for tests and replay. */
 void dirty_windows_add(struct dirty_windows *d, const struct vfmig_dirty_window *w);
 
+/* The bytes of pid's ranges that windows were taken of (pid 0: every process's). */
+uint64_t dirty_windows_bytes(const struct dirty_windows *d, uint32_t pid);
+
 /* Windows taken of pid (all ranges; pid 0: every process), and of them the last one's record. */
 uint64_t dirty_windows_count(const struct dirty_windows *d, uint32_t pid);
 const struct vfmig_dirty_window *dirty_windows_last(const struct dirty_windows *d, uint32_t pid,
