@@ -23,7 +23,7 @@ may_use() {
 	record) echo "common probe" ;;
 	report) echo "common probe model live record" ;;
 	export) echo "common probe model live" ;;
-	vfmigprof | vfmigtop)
+	vfmig-emu | vfmigprof | vfmigtop)
 		echo "common memory device model migration probe qemu live record report export"
 		;;
 	*) echo "?" ;;
@@ -42,11 +42,13 @@ bad=0
 defs=$(mktemp)
 trap 'rm -f "$defs" "$defs.def" "$defs.use"' EXIT
 objs=""
+libobjs="" # a tool's own functions are its own: only the library's are looked up
 for src in user/*/*.c; do
 	objs="$objs $build/${src%.c}.o"
+	[ -e "$(dirname "$src")/main.c" ] || libobjs="$libobjs $build/${src%.c}.o"
 done
 # symbol -> folder for every definition; then each use, "object folder symbol", against it
-nm -A --defined-only -g $objs | awk '{ n = split($1, p, "/"); print $3, p[n - 1] }' |
+nm -A --defined-only -g $libobjs | awk '{ n = split($1, p, "/"); print $3, p[n - 1] }' |
 	sort -u >"$defs.def"
 nm -A --undefined-only -g $objs | awk '{ n = split($1, p, "/"); sub(/:$/, "", p[n]);
 	print p[n - 1] "/" p[n], p[n - 1], $3 }' >"$defs.use"

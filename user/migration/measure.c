@@ -10,6 +10,15 @@
 #include "migration/measure.h"
 #include "vfmig/version.h"
 
+static volatile sig_atomic_t *query_flag;
+static uint64_t query_hold_ns;
+
+void vm_measure_query_on(volatile sig_atomic_t *flag, uint64_t hold_ns)
+{
+	query_flag = flag;
+	query_hold_ns = hold_ns;
+}
+
 /* Sleeps until the monotonic time at_ns. */
 static void sleep_until(uint64_t at_ns)
 {
@@ -84,6 +93,12 @@ static int measure_loop(struct vm *vm, uint64_t period_ns, uint64_t duration_ns,
 		sleep_until(next);
 		ret = close_window(vm, m, bitmap, start);
 		start = next;
+		if (!ret && query_flag && *query_flag) {
+			*query_flag = 0;
+			ret = vm_precopy_query(vm, query_hold_ns, m->sizes, m->error,
+					       sizeof(m->error));
+			m->nqueries++;
+		}
 	}
 	vm_track_stop(vm);
 	m->ns = emu_now_ns() - t0;
@@ -120,6 +135,23 @@ static void by_src_json(FILE *f, const struct vm *vm, const uint64_t *by_src)
 	fprintf(f, "}");
 }
 
+/* The last pre-copy size query's answers, the truth vfmigprof predict's are checked against. */
+static void sizes_json(FILE *f, const struct vm *vm, const struct vm_measure *m)
+{
+	fprintf(f, "\"precopy_queries\":%u,\"precopy_sizes\":[", m->nqueries);
+	for (unsigned int j = 0; m->nqueries && j < vm->cfg.ndevs; j++) {
+		const struct vm_dev_sizes *z = &m->sizes[j];
+
+		fprintf(f,
+			"%s{\"queried\":%s,\"initial_bytes\":%llu,\"dirty_before\":%llu,"
+			"\"dirty_after\":%llu,\"held_ms\":%.3f}",
+			j ? "," : "", z->queried ? "true" : "false",
+			(unsigned long long)z->initial_bytes, (unsigned long long)z->dirty_before,
+			(unsigned long long)z->dirty_after, z->held_ns / 1e6);
+	}
+	fprintf(f, "]");
+}
+
 void vm_measure_json(FILE *f, const struct vm *vm, const struct vm_measure *m)
 {
 	fprintf(f, "{\"version\":\"%s\",\"windows\":[", VFMIG_VERSION);
@@ -134,9 +166,11 @@ void vm_measure_json(FILE *f, const struct vm *vm, const struct vm_measure *m)
 	by_src_json(f, vm, m->total_by_src);
 	fprintf(f,
 		",\"truth_vcpu_pages\":%llu,\"ms\":%.3f,\"harvest_ms\":%.3f,"
-		"\"writers_parked_ms\":%.3f},\"error\":",
+		"\"writers_parked_ms\":%.3f},",
 		(unsigned long long)m->total_truth_vcpu, m->ns / 1e6, m->harvest_ns / 1e6,
 		m->parked_ns / 1e6);
+	sizes_json(f, vm, m);
+	fprintf(f, ",\"error\":");
 	json_string(f, m->error);
 	fprintf(f, ",\"ok\":%s}\n", m->error[0] ? "false" : "true");
 }

@@ -13,8 +13,10 @@
 #ifndef VFMIG_MIGRATION_MEASURE_H
 #define VFMIG_MIGRATION_MEASURE_H
 
+#include <signal.h>
 #include <stdio.h>
 
+#include "migration/query.h"
 #include "migration/vm.h"
 
 struct vm_window {
@@ -28,8 +30,17 @@ struct vm_measure {
 	struct vm_window *windows;
 	uint64_t total_by_src[1 + VM_MAX_DEVICES], total_truth_vcpu;
 	uint64_t ns, parked_ns, harvest_ns; /* run time; writers parked; harvests took */
+	unsigned int nqueries;		    /* pre-copy size queries answered; the last: */
+	struct vm_dev_sizes sizes[VM_MAX_DEVICES];
 	char error[256];
 };
+
+/*
+ * A flag a signal handler sets (vfmig-emu run's SIGUSR1, from vfmigprof
+ * predict once it has measured): at the next window's end the loop asks the
+ * devices their pre-copy sizes (vm_precopy_query), holding each hold_ns.
+ */
+void vm_measure_query_on(volatile sig_atomic_t *flag, uint64_t hold_ns);
 
 /*
  * Tracks vm (started) for duration_ns, harvesting every period_ns; the last
