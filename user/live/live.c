@@ -29,13 +29,18 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
 {
 	uint64_t keys[VFMIG_MAX_DEVICES];
 	int n = agg_devices(p, keys, VFMIG_MAX_DEVICES), i;
+	struct agg_view *v = agg_view_new();
 
 	m->ndevs = 0;
+	if (v)
+		agg_step(p, v, 0);
 	for (i = 0; i < n && m->ndevs < MODEL_MAX_DEVICES; i++) {
 		struct live_device *d = &m->dev[m->ndevs];
+		const struct agg_figures *f = v ? agg_device(v, keys[i]) : NULL;
 		struct vfmig_dev_state st;
 
-		if (agg_dev_pid(keys[i]) != pid || !vfmig_dev_is_emu(keys[i]))
+		if (agg_dev_pid(keys[i]) != pid || !vfmig_dev_is_emu(keys[i]) ||
+		    vfmig_dev_emu_kind(keys[i]) != VFMIG_OBJ_DEVICE)
 			continue;
 		memset(d, 0, sizeof(*d));
 		d->key = keys[i];
@@ -47,8 +52,12 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
 			if (st.precopy_initial || st.precopy_dirty)
 				d->sizes = LIVE_SIZE_QUERY;
 		}
+		if (f && f->total[VFMIG_C_PAGES_PINNED] > f->total[VFMIG_C_PAGES_UNPINNED])
+			d->pinned_pages = (double)(f->total[VFMIG_C_PAGES_PINNED] -
+						   f->total[VFMIG_C_PAGES_UNPINNED]);
 		m->ndevs++;
 	}
+	agg_view_free(v);
 	return m->ndevs;
 }
 
@@ -125,6 +134,27 @@ static int vcpu_curve(const struct dirty_windows *dw, uint32_t pid, double ram_p
 	return 0;
 }
 
+/*
+ * The bytes a device rewrites in T: its growth measured over a short hold, as
+ * uniform rewrites over its memory (S(1 - e^(-rT/S)), in bytes), log-spaced.
+ */
+static void device_curve(struct model_curve *c, unsigned int i, const struct live_device *d)
+{
+	double s = fmax(d->initial_bytes, 1), r = d->dirty_bps;
+	unsigned int k;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "dev%u", i);
+	c->unit_bytes = 1;
+	c->n = 24;
+	for (k = 0; k < c->n; k++) {
+		c->t_s[k] = 1e-3 * pow(2, k); /* 1 ms to ~2.3 h */
+		c->units[k] = s * -expm1(-r * c->t_s[k] / s);
+	}
+	c->cap = s;
+	c->origin = ORIGIN_MEASURED;
+}
+
 static void add_devices(const struct live_measure *m, struct model_inputs *in)
 {
 	unsigned int i;
@@ -150,15 +180,8 @@ static void add_devices(const struct live_measure *m, struct model_inputs *in)
 			c->cap = d->pinned_pages;
 			c->origin = ORIGIN_MEASURED;
 		}
-		if (d->dirty_bps > 0 && in->ncurves < MODEL_MAX_SOURCES) {
-			struct model_curve *c = &in->curve[in->ncurves];
-
-			memset(c, 0, sizeof(*c));
-			snprintf(c->name, sizeof(c->name), "dev%u", i);
-			c->unit_bytes = 1;
-			c->slope_after = d->dirty_bps;
-			c->cap = d->initial_bytes;
-			c->origin = ORIGIN_MEASURED;
+		if (d->dirty_bps > 0 && d->precopy && in->ncurves < MODEL_MAX_SOURCES) {
+			device_curve(&in->curve[in->ncurves], i, d);
 			x->dirty_curve = (int)in->ncurves++;
 		}
 	}

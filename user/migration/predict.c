@@ -228,6 +228,18 @@ static void bigmem_dev(struct model_inputs *in, const struct vm_dev_spec *d, int
 		m->state_bytes += m->initial_bytes;
 }
 
+void predict_apply_costs(const struct predict_costs *c, struct model_inputs *in)
+{
+	in->link_bps = c->link_bps;
+	in->origin_link = in->origin_costs = ORIGIN_MEASURED;
+	in->setup_s = c->setup_s_per_byte * in->ram_bytes;
+	in->harvest_bps = c->harvest_bps;
+	in->round_overhead_s = c->harvest_bps > 0 ? in->ram_bytes / c->harvest_bps : 0;
+	in->verify_bps = c->hash_bps;
+	in->stop_s = 0;
+	in->dest_s = 0.0002;
+}
+
 int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 		   const struct predict_costs *c, struct model_inputs *in)
 {
@@ -241,17 +253,10 @@ int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 	in->page_bytes = PAGE;
 	in->wire_bytes_per_page = PAGE + 8; /* a page and its index in the WIRE_PAGES record */
 	in->cap_bps = l->cap_bps;
-	in->link_bps = c->link_bps;
-	in->origin_link = in->origin_costs = ORIGIN_MEASURED;
 	in->downtime_limit_s = l->downtime_s;
 	in->max_rounds = l->max_rounds;
 	in->spread = 0.05;
-	in->setup_s = c->setup_s_per_byte * in->ram_bytes;
-	in->harvest_bps = c->harvest_bps;
-	in->round_overhead_s = c->harvest_bps > 0 ? in->ram_bytes / c->harvest_bps : 0;
-	in->verify_bps = c->hash_bps;
-	in->stop_s = 0;
-	in->dest_s = 0.0002;
+	predict_apply_costs(c, in);
 	if (!w.ws_pages)
 		w.ws_pages = cfg->mem_size / 4096;
 	horizon = fmax(1, in->ram_bytes / (l->cap_bps > 0 ? l->cap_bps : c->link_bps)) * 8;

@@ -22,6 +22,8 @@ struct predict_costs {
 };
 
 void predict_measure_costs(struct predict_costs *c);
+/* The driver's costs into inputs whose RAM is set: link, set-up, harvest, verification. */
+void predict_apply_costs(const struct predict_costs *c, struct model_inputs *in);
 int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 		   const struct predict_costs *c, struct model_inputs *in);
 /* Source 1 whole: the costs measured here (nothing forked, no VM touched), then the inputs. */

@@ -78,6 +78,18 @@ static void inputs_json(FILE *f, const struct model_inputs *in)
 			model_origin_name(c->origin), c->unit_bytes,
 			c->every_round ? "true" : "false", c->cap);
 	}
+	fprintf(f, "],\"devices\":[");
+	for (i = 0; i < in->ndevs; i++) {
+		const struct model_device *d = &in->dev[i];
+
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		json_string(f, d->name);
+		fprintf(f,
+			",\"origin\":\"%s\",\"precopy\":%s,\"initial_bytes\":%.0f,"
+			"\"state_bytes\":%.0f}",
+			model_origin_name(d->origin), d->precopy ? "true" : "false",
+			d->initial_bytes, d->state_bytes);
+	}
 	fprintf(f, "]}");
 }
 
