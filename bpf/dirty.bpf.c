@@ -157,6 +157,21 @@ static __always_inline __u32 claim(__u64 pid)
 	return i;
 }
 
+/* A range's slot (re)started: its first window begins now. */
+static __always_inline void arm_slot(__u32 id, __u64 start, __u64 len)
+{
+	tab.w[id].end = 0; /* re-armed: not counted while it changes */
+	barrier();
+	tab.w[id].start = start;
+	tab.w[id].faults = 0;
+	tab.w[id].window = 0;
+	tab.w[id].t0 = bpf_ktime_get_ns();
+	for (__u32 s = 0; s < VFMIG_DW_SLOTS; s++)
+		hist[id][s] = 0;
+	barrier();
+	tab.w[id].end = start + len;
+}
+
 SEC("usdt")
 int BPF_USDT(usdt__wp_arm, __u64 start, __u64 len)
 {
@@ -170,16 +185,7 @@ int BPF_USDT(usdt__wp_arm, __u64 start, __u64 len)
 		id = claim(pid);
 	if (id >= VFMIG_MAX_RANGES)
 		return 0;
-	tab.w[id].end = 0; /* re-armed: not counted while it changes */
-	barrier();
-	tab.w[id].start = start;
-	tab.w[id].faults = 0;
-	tab.w[id].window = 0;
-	tab.w[id].t0 = bpf_ktime_get_ns();
-	for (__u32 s = 0; s < VFMIG_DW_SLOTS; s++)
-		hist[id][s] = 0;
-	barrier();
-	tab.w[id].end = start + len;
+	arm_slot(id, start, len);
 	return 0;
 }
 
@@ -234,12 +240,23 @@ static __always_inline void send_window(__u32 id, __u64 start, __u64 win, __u64 
 
 /* A harvest closes the window: the faults counted are the pages it dirtied. */
 SEC("usdt")
-int BPF_USDT(usdt__harvest, __u64 start, __u64 ndirty)
+int BPF_USDT(usdt__harvest, __u64 start, __u64 ndirty, __u64 len)
 {
-	__u32 id = slot_of(bpf_get_current_pid_tgid() >> 32, start);
+	__u64 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 id = slot_of(pid, start);
 	struct vfmig_event *e;
 	__u64 n, win;
 
+	if (id >= VFMIG_MAX_RANGES && !filtered_out()) {
+		/*
+		 * Armed before the probes attached (vfmigprof predict -p PID): the
+		 * first window starts at this harvest, which re-protected every page.
+		 */
+		id = claim(pid);
+		if (id < VFMIG_MAX_RANGES)
+			arm_slot(id, start, len);
+		return 0;
+	}
 	if (id >= VFMIG_MAX_RANGES || !tab.w[id].end)
 		return 0;
 	n = __sync_lock_test_and_set(&tab.w[id].faults, 0);

@@ -28,7 +28,7 @@
  * what a query or mapping acts on: a type1 container, an iommufd IOAS or
  * HWPT, or a device (DMA logging). The probes key each by (pid, what).
  *   wp_arm(start, len) / wp_disarm(start, len)     guest RAM write-protect tracking
- *   harvest(start, pages)                          a PAGEMAP_SCAN harvest and its count
+ *   harvest(start, pages, len)                     a PAGEMAP_SCAN harvest, its count, the range
  */
 #ifndef VFMIG_USDT_H
 #define VFMIG_USDT_H

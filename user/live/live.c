@@ -25,6 +25,21 @@ const char *live_size_origin_name(enum live_size_origin o)
 	return o <= LIVE_SIZE_QUERY ? names[o] : "?";
 }
 
+/* What a device, container or IOAS reported through the device dirty interfaces. */
+static void add_dma(struct live_measure *m, const struct agg_figures *f)
+{
+	int k;
+
+	for (k = VFMIG_IFACE_TYPE1; k <= VFMIG_IFACE_IOMMUFD; k++) {
+		m->dma_queries += (double)f->total[VFMIG_C_BITMAP_QUERIES + k];
+		m->dma_dirty_pages += (double)f->total[VFMIG_C_BITMAP_DIRTY + k];
+	}
+	if (f->total[VFMIG_C_MAP_BYTES] > f->total[VFMIG_C_UNMAP_BYTES])
+		m->dma_mapped_pages += (double)(f->total[VFMIG_C_MAP_BYTES] -
+						f->total[VFMIG_C_UNMAP_BYTES]) /
+				       PAGE;
+}
+
 unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_measure *m)
 {
 	uint64_t keys[VFMIG_MAX_DEVICES];
@@ -32,6 +47,7 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
 	struct agg_view *v = agg_view_new();
 
 	m->ndevs = 0;
+	m->dma_queries = m->dma_dirty_pages = m->dma_mapped_pages = 0;
 	if (v)
 		agg_step(p, v, 0);
 	for (i = 0; i < n && m->ndevs < MODEL_MAX_DEVICES; i++) {
@@ -39,8 +55,11 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
 		const struct agg_figures *f = v ? agg_device(v, keys[i]) : NULL;
 		struct vfmig_dev_state st;
 
-		if (agg_dev_pid(keys[i]) != pid || !vfmig_dev_is_emu(keys[i]) ||
-		    vfmig_dev_emu_kind(keys[i]) != VFMIG_OBJ_DEVICE)
+		if (agg_dev_pid(keys[i]) != pid || !vfmig_dev_is_emu(keys[i]))
+			continue;
+		if (f)
+			add_dma(m, f);
+		if (vfmig_dev_emu_kind(keys[i]) != VFMIG_OBJ_DEVICE)
 			continue;
 		memset(d, 0, sizeof(*d));
 		d->key = keys[i];
@@ -187,6 +206,39 @@ static void add_devices(const struct live_measure *m, struct model_inputs *in)
 	}
 }
 
+/*
+ * The devices' DMA as their interfaces reported it per harvest: an IOMMU that
+ * cannot see DMA reports every mapped page, every round; else the pages a
+ * window of the harvests' length saw, no more past it. Pinned pages are
+ * reported too: counted once, by the device that pinned them.
+ */
+static void dma_curve(const struct dirty_windows *dw, const struct live_measure *m,
+		      struct model_inputs *in)
+{
+	double per = m->dma_queries ? m->dma_dirty_pages / m->dma_queries : 0, pinned = 0;
+	uint64_t windows = dirty_windows_count(dw, m->pid);
+	struct model_curve *c = &in->curve[in->ncurves];
+	unsigned int i;
+
+	for (i = 0; i < m->ndevs; i++)
+		pinned += m->dev[i].pinned_pages;
+	if (per <= pinned + 0.5 || in->ncurves >= MODEL_MAX_SOURCES || !windows)
+		return;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "dma");
+	c->unit_bytes = PAGE;
+	c->origin = ORIGIN_MEASURED;
+	c->cap = per - pinned;
+	if (m->dma_mapped_pages > 0 && per >= 0.9 * m->dma_mapped_pages) {
+		c->every_round = true;
+	} else {
+		c->n = 1;
+		c->t_s[0] = m->window_s / (double)windows;
+		c->units[0] = per - pinned;
+	}
+	in->ncurves++;
+}
+
 int live_inputs(const struct dirty_windows *dw, const struct live_measure *m,
 		const struct live_link *l, struct model_inputs *in, char *err, size_t errlen)
 {
@@ -194,7 +246,10 @@ int live_inputs(const struct dirty_windows *dw, const struct live_measure *m,
 
 	memset(in, 0, sizeof(*in));
 	if (ram <= 0) {
-		snprintf(err, errlen, "no tracked RAM range of pid %u was seen", m->pid);
+		snprintf(err, errlen,
+			 "no harvest window of pid %u was seen: none of its RAM is tracked "
+			 "(vfmig-emu run tracks with --harvest-ms above 0)",
+			 m->pid);
 		return -1;
 	}
 	in->engine = l->engine;
@@ -215,6 +270,7 @@ int live_inputs(const struct dirty_windows *dw, const struct live_measure *m,
 		return -1;
 	in->ncurves++;
 	add_devices(m, in);
+	dma_curve(dw, m, in);
 	snprintf(in->source, sizeof(in->source),
 		 "probes on pid %u for %.1f s: %llu harvest windows over %.0f MiB, %u device(s)",
 		 m->pid, m->window_s, (unsigned long long)dirty_windows_count(dw, m->pid),

@@ -40,6 +40,8 @@ struct live_measure {
 	double window_s; /* how long it was watched */
 	unsigned int ndevs;
 	struct live_device dev[MODEL_MAX_DEVICES];
+	/* the devices' DMA as their dirty interfaces reported it (type1, DMA logging, iommufd) */
+	double dma_queries, dma_dirty_pages, dma_mapped_pages;
 };
 
 /* The link and limits the prediction is made at (< 0: not given, the default). */

@@ -498,6 +498,6 @@ int guest_mem_harvest(struct guest_mem *g, uint64_t *bitmap, uint64_t *ndirty)
 		a.start = a.walk_end;
 	}
 	*ndirty = count;
-	EMU_PROBE2(harvest, base, count);
+	EMU_PROBE3(harvest, base, count, g->size);
 	return 0;
 }

@@ -7,9 +7,11 @@
  * this host's driver costs measured on scratch memory.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "live/live.h"
 #include "migration/predict.h"
@@ -81,19 +83,40 @@ static double measure(struct predict_req *r, struct prof_session *s, struct dirt
 	return prof_now() - t0;
 }
 
-/* The emulated VM's answer to SIGUSR1: three PRECOPY_INFOs per PRE_COPY device. */
-static void query_devices(struct prof_session *s, struct live_watch *w, pid_t pid)
+/* Only vfmig-emu answers SIGUSR1 with a query: any other process may die of it. */
+static bool is_vfmig_emu(pid_t pid)
 {
-	double t0 = prof_now();
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	n = (ssize_t)strlen(exe);
+	return n >= 9 && !strcmp(exe + n - 9, "vfmig-emu");
+}
+
+/*
+ * The emulated VM's answer to SIGUSR1, at its next harvest: three
+ * PRECOPY_INFOs per PRE_COPY device (none when it has no such device).
+ */
+static void query_devices(struct prof_session *s, struct live_watch *w, pid_t pid,
+			  double window_len_s)
+{
+	double t0 = prof_now(), first = 1.5 + window_len_s;
 	unsigned int i, done;
 
 	w->querying = true;
-	if (kill(pid, SIGUSR1))
+	if (!is_vfmig_emu(pid) || kill(pid, SIGUSR1))
 		return;
 	do {
 		probes_poll(s->probes, 50, on_event, w);
 		for (i = done = 0; i < w->ndevs; i++)
 			done += w->info[i].n >= 3;
+		if (!w->ndevs && prof_now() - t0 > first)
+			break;
 	} while (!prof_stop && (!w->ndevs || done < w->ndevs) && prof_now() - t0 < QUERY_WAIT_S);
 }
 
@@ -161,6 +184,7 @@ static int measure_vm(struct predict_req *r, struct prof_session *s, struct mode
 	struct live_measure m = {0};
 	struct dirty_windows *dw;
 	char err[256], line[200];
+	uint64_t windows;
 	int ret;
 
 	dw = dirty_windows_open(s->probes, err, sizeof(err));
@@ -180,9 +204,10 @@ static int measure_vm(struct predict_req *r, struct prof_session *s, struct mode
 			 w.pid, w.sets);
 		return dirty_windows_close(dw), fail(line, 1);
 	}
+	windows = dirty_windows_count(dw, w.pid);
+	if (r->precopy_bytes < 0) /* devices set up before the probes came are known after it */
+		query_devices(s, &w, (pid_t)w.pid, windows ? m.window_s / (double)windows : 1);
 	live_devices(s->probes, w.pid, &m);
-	if (m.ndevs && r->precopy_bytes < 0)
-		query_devices(s, &w, (pid_t)w.pid);
 	apply_sizes(r, &w, &m);
 	ret = build_inputs(r, dw, &m, in);
 	dirty_windows_close(dw);
