@@ -163,7 +163,8 @@ $(BUILD)/score/score: $(SCORE_SRCS) $(wildcard score/*.h) | $(DEPS_STAMP)
 	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(WARN) $(SCORE_SRCS) -ljson-c -lm -o $@
 
 score: $(BUILD)/score/score $(TOOL_BINS)
-	$(Q)$(BUILD)/score/score --emu $(BUILD)/vfmig-emu $(if $(SEED),--seed $(SEED)) \
+	$(Q)$(BUILD)/score/score --emu $(BUILD)/vfmig-emu --prof $(BUILD)/vfmigprof \
+		$(if $(SEED),--seed $(SEED)) \
 		$(if $(RUNS),-n $(RUNS)) score/scenarios.emu
 
 # The probe benchmark compares with bpftrace doing the same counting.

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "score/draw.h"
+#include "score/live.h"
 #include "score/run.h"
 #include "score/stats.h"
 
@@ -21,7 +22,7 @@
 #define DOWNTIME_FLOOR_MS 20.0 /* downtime errors are taken against max(measured, this) */
 
 struct opts {
-	const char *file, *emu, *only;
+	const char *file, *emu, *prof, *only;
 	int runs;
 	unsigned int seed, draw;
 	bool tuning;
@@ -70,9 +71,9 @@ static bool inside(double lo, double hi, double v)
 /* What each predictor got wrong on one scenario. */
 struct score_row {
 	char name[48], cls[16];
-	struct outcome pred, geo, meas;
-	double spread_total, spread_down; /* (max - min) / median of the runs */
-	double qemu_downtime_ms;	  /* QEMU's expected-downtime formula's estimate */
+	struct outcome pred, live, geo, meas; /* live: source 2, the probes on the running VM */
+	double spread_total, spread_down;     /* (max - min) / median of the runs */
+	double qemu_downtime_ms;	      /* QEMU's expected-downtime formula's estimate */
 };
 
 static void measure(const struct opts *o, const struct scenario *s, struct score_row *r)
@@ -119,6 +120,14 @@ static void predict(const struct opts *o, const struct scenario *s, struct score
 	r->qemu_downtime_ms = get_num(get_obj(base, "qemu_expected_downtime"), "downtime_ms");
 	if (!r->pred.ok)
 		fprintf(stderr, "score: %s: predict gave no JSON (status %d)\n", s->name, status);
+	json_object_put(j);
+	if (!o->prof)
+		return;
+	j = predict_live_json(o->prof, o->emu, s, &status);
+	r->live = outcome_of(j);
+	if (!r->live.ok)
+		fprintf(stderr, "score: %s: vfmigprof predict gave no JSON (status %d)\n", s->name,
+			status);
 	json_object_put(j);
 }
 
@@ -182,6 +191,14 @@ static void print_row(const struct score_row *r)
 	       100 * rel_err(p->downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS),
 	       100 * rel_err(p->bytes, m->bytes, 0), 100 * rel_err(r->geo.total_ms, m->total_ms, 0),
 	       100 * rel_err(r->geo.downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS));
+	if (r->live.ok)
+		printf("%-16s %-9s %3s/%-3s %3d/%-3d %9.0f %9s %6s %6.1f%% %8.1f %8s %6s %6.1f%%"
+		       " %6.1f%%  (source 2: the probes on the running VM)\n",
+		       "", "", r->live.converged ? "yes" : "no", m->converged ? "yes" : "no",
+		       r->live.rounds, m->rounds, r->live.total_ms, "", "",
+		       100 * rel_err(r->live.total_ms, m->total_ms, 0), r->live.downtime_ms, "", "",
+		       100 * rel_err(r->live.downtime_ms, m->downtime_ms, DOWNTIME_FLOOR_MS),
+		       100 * rel_err(r->live.bytes, m->bytes, 0));
 }
 
 /* Medians and 90th percentiles of a predictor's errors over the rows that ran. */
@@ -224,10 +241,11 @@ static void summarize(const char *who, const struct score_row *rows, int n, size
 static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"Usage: score [-n RUNS] [--seed N [--draw K]] [--only NAME] [--emu PATH] [--no-tuning]"
-		" [FILE]\n"
+		"Usage: score [-n RUNS] [--seed N [--draw K]] [--only NAME] [--emu PATH]\n"
+		"             [--prof PATH] [--no-tuning] [FILE]\n"
 		"Predict each scenario of FILE (default score/scenarios.emu), migrate it RUNS times\n"
 		"(default 3, at most %d) and score the prediction against the median.\n"
+		"--prof PATH also predicts each from its VM running under vfmigprof predict.\n"
 		"--seed N also draws K (default 6) fresh scenarios from the documented ranges.\n"
 		"Then, for each scenario of a class nc-*, whether the recommended bandwidth and\n"
 		"downtime limit converge for real and 0.8 of them do not (--no-tuning: skip).\n",
@@ -243,6 +261,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"draw", required_argument, NULL, 'd'},
 		{"only", required_argument, NULL, 'o'},
 		{"emu", required_argument, NULL, 'e'},
+		{"prof", required_argument, NULL, 'p'},
+		{"no-tuning", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -271,6 +291,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'e':
 			o->emu = optarg;
+			break;
+		case 'p':
+			o->prof = optarg;
 			break;
 		case 'T':
 			o->tuning = false;
@@ -319,6 +342,8 @@ int main(int argc, char **argv)
 	}
 	printf("\n");
 	summarize("vfmig", rows, k, offsetof(struct score_row, pred));
+	if (o.prof)
+		summarize("vfmig-live", rows, k, offsetof(struct score_row, live));
 	summarize("geometric", rows, k, offsetof(struct score_row, geo));
 	if (o.tuning) {
 		int held = 0, checks = 0;
