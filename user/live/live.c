@@ -264,7 +264,7 @@ int live_inputs(const struct dirty_windows *dw, const struct live_measure *m,
 	in->max_rounds = l->max_rounds >= 0	     ? (unsigned int)l->max_rounds
 			 : l->engine == ENGINE_VFMIG ? 30
 						     : 0;
-	in->spread = 0.05;
+	in->spread = dirty_windows_spread(dw, m->pid);
 	in->dest_s = 0.0002;
 	if (vcpu_curve(dw, m->pid, ram / PAGE, &in->curve[in->ncurves], err, errlen))
 		return -1;

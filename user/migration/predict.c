@@ -109,16 +109,43 @@ static void memory_costs(struct predict_costs *c)
 	free(bitmap);
 }
 
-/* The median of three: one run can meet a busy scheduler. */
+static double median3(double a, double b, double d)
+{
+	return fmax(fmin(a, b), fmin(fmax(a, b), d));
+}
+
+/*
+ * How far the samples spread, robust to one outlier (a sample the scheduler
+ * stalled): the closest two's difference over the median.
+ */
+static double spread3(double a, double b, double d)
+{
+	double gap = fmin(fabs(a - b), fmin(fabs(a - d), fabs(b - d)));
+
+	return gap / fmax(median3(a, b, d), 1e-12);
+}
+
+/* Three samples of each: the median is used, their spread is the range's. */
 void predict_measure_costs(struct predict_costs *c)
 {
+	struct predict_costs m[3];
 	double a, b, d;
+	int i;
 
-	memory_costs(c);
+	for (i = 0; i < 3; i++)
+		memory_costs(&m[i]);
+	*c = m[0];
+	c->hash_bps = median3(m[0].hash_bps, m[1].hash_bps, m[2].hash_bps);
+	c->harvest_bps = median3(m[0].harvest_bps, m[1].harvest_bps, m[2].harvest_bps);
+	c->setup_s_per_byte = median3(m[0].setup_s_per_byte, m[1].setup_s_per_byte,
+				      m[2].setup_s_per_byte);
+	c->cost_spread = fmax(spread3(m[0].hash_bps, m[1].hash_bps, m[2].hash_bps),
+			      spread3(m[0].harvest_bps, m[1].harvest_bps, m[2].harvest_bps));
 	a = link_speed();
 	b = link_speed();
 	d = link_speed();
-	c->link_bps = fmax(fmin(a, b), fmin(fmax(a, b), d));
+	c->link_bps = median3(a, b, d);
+	c->link_spread = spread3(a, b, d);
 }
 
 /* W(T) of writes spread evenly over s units at r/s: s (1 - e^(-rT/s)), sampled log-spaced. */
@@ -238,6 +265,8 @@ void predict_apply_costs(const struct predict_costs *c, struct model_inputs *in)
 	in->verify_bps = c->hash_bps;
 	in->stop_s = 0;
 	in->dest_s = 0.0002;
+	in->spread_rate = c->link_spread;
+	in->spread_costs = c->cost_spread;
 }
 
 int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
@@ -255,7 +284,7 @@ int predict_inputs(const struct vm_cfg *cfg, const struct predict_link *l,
 	in->cap_bps = l->cap_bps;
 	in->downtime_limit_s = l->downtime_s;
 	in->max_rounds = l->max_rounds;
-	in->spread = 0.05;
+	in->spread = 0; /* given curves: the workload's parameters */
 	predict_apply_costs(c, in);
 	if (!w.ws_pages)
 		w.ws_pages = cfg->mem_size / 4096;

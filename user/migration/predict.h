@@ -19,6 +19,8 @@ struct predict_costs {
 	double hash_bps;	 /* XXH3 over RAM: the verification on each end */
 	double harvest_bps;	 /* PAGEMAP_SCAN over tracked RAM */
 	double setup_s_per_byte; /* RAM built and tracking started, per byte */
+	double link_spread;	 /* (max - min) / median of the link's samples */
+	double cost_spread;	 /* likewise of the hashing and harvest samples */
 };
 
 void predict_measure_costs(struct predict_costs *c);

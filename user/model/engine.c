@@ -231,7 +231,11 @@ int model_predict(const struct model_inputs *in, struct model_result *out)
 	return 0;
 }
 
-/* The curves and the link at their low and high ends: the range of every outcome. */
+/*
+ * The inputs at the low and high ends of their measured spreads: curves
+ * scaled, the link's speed and the fixed costs moved the other way for the
+ * high end. The range of every outcome.
+ */
 void model_range(const struct model_inputs *in, struct model_result *lo, struct model_result *hi)
 {
 	static struct model_inputs v;
@@ -240,6 +244,8 @@ void model_range(const struct model_inputs *in, struct model_result *lo, struct 
 
 	for (side = 0; side < 2; side++) {
 		double k = side ? 1 + in->spread : 1 - in->spread;
+		double rate = side ? 1 / (1 + in->spread_rate) : 1 + in->spread_rate;
+		double cost = side ? 1 + in->spread_costs : 1 / (1 + in->spread_costs);
 
 		v = *in;
 		for (i = 0; i < v.ncurves; i++) {
@@ -249,8 +255,14 @@ void model_range(const struct model_inputs *in, struct model_result *lo, struct 
 				v.curve[i].units[j] *= k;
 			v.curve[i].slope_after *= k;
 		}
-		if (in->origin_link == ORIGIN_MEASURED)
-			v.link_bps /= k;
+		if (in->origin_link == ORIGIN_MEASURED) /* a cap holds while the link is above it */
+			v.link_bps *= rate;
+		if (in->origin_costs == ORIGIN_MEASURED) {
+			v.round_overhead_s *= cost;
+			v.setup_s *= cost;
+			v.harvest_bps /= cost;
+			v.verify_bps /= cost;
+		}
 		model_predict(&v, side ? hi : lo);
 	}
 }

@@ -69,7 +69,12 @@ struct model_inputs {
 	double round_overhead_s;
 	double wire_bytes_per_page; /* a page on the wire with its framing */
 	enum model_origin origin_link, origin_costs;
-	double spread;	  /* relative uncertainty of the measured curves (the range) */
+	/*
+	 * The range: relative spreads measured with the inputs (0: none measured) of the
+	 * curves (window to window), the send rate (the link's samples; a capped rate
+	 * falls short of its cap by as much) and the fixed costs (their samples).
+	 */
+	double spread, spread_rate, spread_costs;
 	char source[240]; /* what the inputs were measured on, and how (printed as "source") */
 };
 

@@ -5,6 +5,7 @@
  * this reader's own, beside the loader's event ring.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct range_acc {
 	double cum[VFMIG_DW_SLOTS];	/* sum over the windows covering the slot's end */
 	uint64_t cover[VFMIG_DW_SLOTS]; /* those windows */
 	double len_ns, faults;		/* sums over every window */
+	double rate_sum, rate_sq;	/* of each window's faults per second */
 	struct vfmig_dirty_window last;
 };
 
@@ -85,6 +87,12 @@ void dirty_windows_add(struct dirty_windows *d, const struct vfmig_dirty_window 
 	r->windows++;
 	r->len_ns += (double)w->t_len_ns;
 	r->faults += (double)w->faults;
+	if (w->t_len_ns) {
+		double rate = (double)w->faults * 1e9 / (double)w->t_len_ns;
+
+		r->rate_sum += rate;
+		r->rate_sq += rate * rate;
+	}
 	r->last = *w;
 	for (s = 0; s + 1 < VFMIG_DW_SLOTS && vfmig_dw_slot_start_ns(s + 1) <= w->t_len_ns; s++) {
 		cum += (double)w->slots[s];
@@ -153,6 +161,23 @@ uint64_t dirty_windows_count(const struct dirty_windows *d, uint32_t pid)
 	for (size_t i = 0; i < d->n; i++)
 		n += !pid || d->r[i].pid == pid ? d->r[i].windows : 0;
 	return n;
+}
+
+double dirty_windows_spread(const struct dirty_windows *d, uint32_t pid)
+{
+	double n = 0, sum = 0, sq = 0, mean;
+
+	for (size_t i = 0; i < d->n; i++) {
+		if (pid && d->r[i].pid != pid)
+			continue;
+		n += (double)d->r[i].windows;
+		sum += d->r[i].rate_sum;
+		sq += d->r[i].rate_sq;
+	}
+	if (n < 2 || sum <= 0)
+		return 0;
+	mean = sum / n;
+	return sqrt(fmax(0, sq / n - mean * mean) * n / (n - 1)) / mean;
 }
 
 uint64_t dirty_windows_bytes(const struct dirty_windows *d, uint32_t pid)

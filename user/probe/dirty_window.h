@@ -44,6 +44,12 @@ int dirty_windows_poll(struct dirty_windows *d, int timeout_ms);
 /* Adds one window (what poll does with each record): for tests and replay. */
 void dirty_windows_add(struct dirty_windows *d, const struct vfmig_dirty_window *w);
 
+/*
+ * How much pid's windows vary: the coefficient of variation of their faults
+ * per second (0 with fewer than two windows).
+ */
+double dirty_windows_spread(const struct dirty_windows *d, uint32_t pid);
+
 /* The bytes of pid's ranges that windows were taken of (pid 0: every process's). */
 uint64_t dirty_windows_bytes(const struct dirty_windows *d, uint32_t pid);
 
