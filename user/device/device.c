@@ -58,6 +58,11 @@ static const struct emu_variant_ops *find_variant(const char *name)
 	return NULL;
 }
 
+bool emu_variant_known(const char *name)
+{
+	return find_variant(name) != NULL;
+}
+
 static int check_cfg(const struct emu_dev_cfg *cfg, const struct emu_variant_ops **ops,
 		     uint32_t *flags)
 {

@@ -48,6 +48,7 @@ const char *emu_dev_name(const struct emu_dev *dev, char *out, size_t len);
 
 /* NULL with errno set; emu_last_error() says why in one line. */
 struct emu_dev *emu_dev_create(const struct emu_dev_cfg *cfg);
+bool emu_variant_known(const char *name); /* nic, bigmem */
 void emu_dev_destroy(struct emu_dev *dev);
 const char *emu_last_error(void);
 

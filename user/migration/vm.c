@@ -86,6 +86,10 @@ int vm_dev_spec_parse(const char *s, struct vm_dev_spec *spec, char *err, size_t
 	if (!mlen || mlen >= sizeof(spec->variant))
 		return snprintf(err, errlen, "device '%s': VARIANT[:option=value,...]", s), -EINVAL;
 	memcpy(spec->variant, s, mlen);
+	if (!emu_variant_known(spec->variant))
+		return snprintf(err, errlen, "device '%s': unknown variant '%s' (nic, bigmem)", s,
+				spec->variant),
+		       -EINVAL;
 	spec->dirty = strcmp(spec->variant, "nic") ? VM_DIRTY_NONE : VM_DIRTY_TYPE1_PIN;
 	if (*p == ':')
 		p++;

@@ -156,6 +156,23 @@ static void vm_defaults(struct vm_cfg *c)
 }
 
 /* The VM and migration options; --device replaces the default device list. */
+static const char *vm_opt_name(int c)
+{
+	static const char *const names[] = {
+		[OPT_MEM - OPT_MEM] = "mem",	       [OPT_VCPUS - OPT_MEM] = "vcpus",
+		[OPT_RATE - OPT_MEM] = "rate",	       [OPT_WSS - OPT_MEM] = "wss",
+		[OPT_PATTERN - OPT_MEM] = "pattern",   [OPT_HOTF - OPT_MEM] = "hot-fraction",
+		[OPT_HOTS - OPT_MEM] = "hot-share",    [OPT_SEED - OPT_MEM] = "seed",
+		[OPT_DEVICE - OPT_MEM] = "device",     [OPT_TO - OPT_MEM] = "to",
+		[OPT_FROM - OPT_MEM] = "from",	       [OPT_BW - OPT_MEM] = "bandwidth",
+		[OPT_DOWNTIME - OPT_MEM] = "downtime", [OPT_TIME - OPT_MEM] = "time",
+		[OPT_DROP - OPT_MEM] = "drop-page",    [OPT_DIE - OPT_MEM] = "die-at",
+		[OPT_NAME - OPT_MEM] = "name",	       [OPT_HARVEST - OPT_MEM] = "harvest-ms",
+	};
+
+	return c >= OPT_MEM && c <= OPT_HARVEST ? names[c - OPT_MEM] : "?";
+}
+
 static int vm_opt(struct opts *o, int c, const char *arg)
 {
 	static bool own_devices;
@@ -163,6 +180,8 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 	uint64_t n = 0;
 	char err[160];
 	bool bad = false;
+
+	snprintf(err, sizeof(err), "--%s '%%s': not a valid value", vm_opt_name(c));
 
 	if (c != OPT_PATTERN && c != OPT_HOTF && c != OPT_HOTS && c != OPT_DEVICE && c != OPT_TO &&
 	    c != OPT_FROM && c != OPT_DROP && c != OPT_DIE)
@@ -191,6 +210,7 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 		break;
 	case OPT_DOWNTIME:
 		o->downtime_ms = n;
+		bad |= !n;
 		break;
 	case OPT_TIME:
 		o->time_s = n;
@@ -231,7 +251,7 @@ static int vm_opt(struct opts *o, int c, const char *arg)
 		break;
 	}
 	if (bad)
-		return usage_error("bad value '%s' for a VM or migration option", arg);
+		return usage_error(err, arg);
 	return 0;
 }
 
@@ -283,7 +303,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			   .time_s = 5,
 			   .harvest_ms = 100};
 	vm_defaults(&o->vm);
-	while ((c = getopt_long(argc, argv, "m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":m:P:f:w:W:r:o:i:e:jh", longopts, NULL)) != -1) {
+		char opt[3] = {'-', (char)optopt, 0};
+
+		if (c == ':')
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		if (c == '?')
+			return usage_error("unknown option '%s'", optopt ? opt : argv[optind - 1]);
 		if (c == OPT_NAME) {
 			if (emu_set_vm_name(optarg))
 				return usage_error("--name '%s': 1 to 63 characters", optarg);
@@ -341,6 +368,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind >= argc)
 		return usage_error("%sno command given", "");
+	if (o->vm.wl.ws_pages * 4096 > o->vm.mem_size)
+		return usage_error("%sthe working set (--wss) exceeds the guest RAM (--mem)", "");
 	o->cmd = argv[optind];
 	o->args = argv + optind + 1;
 	o->nargs = argc - optind - 1;
