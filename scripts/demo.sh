@@ -51,6 +51,11 @@ $emu migrate $blind --bandwidth 60 --downtime 50
 echo
 echo "== 8. The same kind of migration seen through vfmig's BPF probes (vfmigprof stat)"
 if [ "$(id -u)" = 0 ]; then
+	echo "   First the VM of step 5 measured live (5 s of its write faults and its devices' own"
+	echo "   pre-copy sizes), predicted without migrating it:"
+	# shellcheck disable=SC2086
+	"$build/vfmigprof" predict --window 5 --bandwidth 200 --downtime 100 -- \
+		"$emu" run --time 60 --harvest-ms 2000 $vm 2>/dev/null
 	"$build/vfmigprof" probes | awk 'NR == 1 || /off/' | head -8
 	echo "   (the rest attached; 'vfmigprof probes' lists them all)"
 	"$build/vfmigprof" stat -- "$emu" migrate --mem 64m --rate 5000 --wss 16m --bandwidth 200 \
