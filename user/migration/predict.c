@@ -80,28 +80,36 @@ static double link_speed(void)
 	return t > 0 ? CALIB_BYTES / t : 1e9;
 }
 
-/* Hashing (the verification), tracking set-up and one harvest, per byte of scratch RAM. */
-static void memory_costs(struct predict_costs *c)
+/* Three samples of a cost's rate: the median is used, their spread is the range's. */
+struct samples {
+	double v[3];
+};
+
+/* Tracking set-up once, then hashing and a harvest three times, per byte of scratch RAM. */
+static void memory_costs(struct predict_costs *c, struct samples *hash, struct samples *harvest)
 {
 	uint64_t *bitmap = calloc(CALIB_MEM / 4096 / 64 + 1, 8), n;
 	struct guest_mem *g;
 	double t = now_s();
 	char err[256];
 	bool tracking;
+	int i;
 
 	/* the destination builds its RAM (populated, locked) while the source starts tracking */
 	g = guest_mem_create(CALIB_MEM, err, sizeof(err));
 	tracking = g && !guest_mem_track_start(g);
 	c->setup_s_per_byte = (now_s() - t) / CALIB_MEM;
-	t = now_s();
-	if (g)
+	memset(hash, 0, sizeof(*hash));
+	memset(harvest, 0, sizeof(*harvest));
+	for (i = 0; i < 3 && g; i++) {
+		t = now_s();
 		XXH3_64bits(guest_mem_vcpu(g), CALIB_MEM);
-	c->hash_bps = CALIB_MEM / fmax(now_s() - t, 1e-6);
-	c->harvest_bps = 0;
-	if (tracking && bitmap) {
+		hash->v[i] = CALIB_MEM / fmax(now_s() - t, 1e-6);
+		if (!tracking || !bitmap)
+			continue;
 		t = now_s();
 		guest_mem_harvest(g, bitmap, &n);
-		c->harvest_bps = CALIB_MEM / fmax(now_s() - t, 1e-6);
+		harvest->v[i] = CALIB_MEM / fmax(now_s() - t, 1e-6);
 	}
 	if (tracking)
 		guest_mem_track_stop(g);
@@ -125,22 +133,16 @@ static double spread3(double a, double b, double d)
 	return gap / fmax(median3(a, b, d), 1e-12);
 }
 
-/* Three samples of each: the median is used, their spread is the range's. */
 void predict_measure_costs(struct predict_costs *c)
 {
-	struct predict_costs m[3];
+	struct samples hash, harvest;
 	double a, b, d;
-	int i;
 
-	for (i = 0; i < 3; i++)
-		memory_costs(&m[i]);
-	*c = m[0];
-	c->hash_bps = median3(m[0].hash_bps, m[1].hash_bps, m[2].hash_bps);
-	c->harvest_bps = median3(m[0].harvest_bps, m[1].harvest_bps, m[2].harvest_bps);
-	c->setup_s_per_byte = median3(m[0].setup_s_per_byte, m[1].setup_s_per_byte,
-				      m[2].setup_s_per_byte);
-	c->cost_spread = fmax(spread3(m[0].hash_bps, m[1].hash_bps, m[2].hash_bps),
-			      spread3(m[0].harvest_bps, m[1].harvest_bps, m[2].harvest_bps));
+	memory_costs(c, &hash, &harvest);
+	c->hash_bps = median3(hash.v[0], hash.v[1], hash.v[2]);
+	c->harvest_bps = median3(harvest.v[0], harvest.v[1], harvest.v[2]);
+	c->cost_spread = fmax(spread3(hash.v[0], hash.v[1], hash.v[2]),
+			      spread3(harvest.v[0], harvest.v[1], harvest.v[2]));
 	a = link_speed();
 	b = link_speed();
 	d = link_speed();
