@@ -106,7 +106,7 @@ static json_object *latency(const struct report *r)
 static json_object *dirty_rate(const struct report *r)
 {
 	static const char *const iface[VFMIG_IFACE_NR] = {"qemu", "type1", "dma_log", "iommufd",
-							   "kvm"};
+							  "kvm"};
 	json_object *l = json_object_new_array();
 	size_t i;
 	int k;
@@ -121,9 +121,9 @@ static json_object *dirty_rate(const struct report *r)
 		o = json_object_new_object();
 		ADD(o, "t_s", json_object_new_double((double)(b->t_ns - r->snaps[0].t_ns) / 1e9));
 		ADD(o, "vcpu_faults_per_s",
-		    json_object_new_double(
-			    (double)(b->host[VFMIG_C_WRITE_FAULTS] - a->host[VFMIG_C_WRITE_FAULTS]) /
-			    s));
+		    json_object_new_double((double)(b->host[VFMIG_C_WRITE_FAULTS] -
+						    a->host[VFMIG_C_WRITE_FAULTS]) /
+					   s));
 		for (k = 0; k < VFMIG_IFACE_NR; k++) {
 			char key[40];
 			int c = VFMIG_C_BITMAP_DIRTY + k;
@@ -152,8 +152,8 @@ static json_object *window_rate(const struct report *r)
 		ADD(o, "ms", json_object_new_double((double)w->t_len_ns / 1e6));
 		ADD(o, "pages", json_object_new_uint64(w->faults));
 		ADD(o, "pages_per_s",
-		    json_object_new_double(w->t_len_ns ? (double)w->faults * 1e9 / (double)w->t_len_ns
-						       : 0));
+		    json_object_new_double(
+			    w->t_len_ns ? (double)w->faults * 1e9 / (double)w->t_len_ns : 0));
 		json_object_array_add(l, o);
 	}
 	return l;

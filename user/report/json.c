@@ -169,10 +169,10 @@ static json_object *damage(const struct report *r)
 	ADD(o, "missing_blocks", json_object_new_uint64(r->damage.missing));
 	ADD(o, "lost_blocks",
 	    json_object_new_uint64(r->has_end ? r->end_lost_blocks : r->snap_lost_blocks));
-	ADD(o, "ring_drops", json_object_new_uint64(r->has_end ? r->end_drops
-							       : (r->nsnaps ? r->snaps[r->nsnaps - 1]
-											.host[VFMIG_C_DROPS]
-									    : 0)));
+	ADD(o, "ring_drops",
+	    json_object_new_uint64(
+		    r->has_end ? r->end_drops
+			       : (r->nsnaps ? r->snaps[r->nsnaps - 1].host[VFMIG_C_DROPS] : 0)));
 	return o;
 }
 

@@ -86,7 +86,8 @@ static void add_snapshot(struct report *r, const char *text, size_t *cap)
 		if (json_object_object_get_ex(o, "host", &a) &&
 		    json_object_is_type(a, json_type_array))
 			for (i = 0; i < json_object_array_length(a) && i < VFMIG_C_NR; i++)
-				s->host[i] = json_object_get_uint64(json_object_array_get_idx(a, i));
+				s->host[i] = json_object_get_uint64(
+					json_object_array_get_idx(a, i));
 	}
 	r->snap_lost_blocks = json_u64(o, "lost_blocks");
 	if (json_object_object_get_ex(o, "devices", &a) && json_object_is_type(a, json_type_array))
@@ -246,7 +247,8 @@ void report_damage_line(const struct report *r, char *out, size_t len)
 	const struct rec_damage *d = &r->damage;
 
 	if (d->skipped)
-		snprintf(out, len, "damaged block skipped at offset %llu (%u stretch(es), %llu "
+		snprintf(out, len,
+			 "damaged block skipped at offset %llu (%u stretch(es), %llu "
 			 "block(s) missing)%s",
 			 (unsigned long long)d->first_skip, d->skipped,
 			 (unsigned long long)d->missing, d->cut ? "; file cut short too" : "");

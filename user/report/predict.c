@@ -60,8 +60,8 @@ static bool enters_precopy(const struct rep_device *d)
 	return false;
 }
 
-static void measure_devices(const struct report *r, const struct rep_migration *m,
-			    uint64_t cutoff, struct live_measure *lm)
+static void measure_devices(const struct report *r, const struct rep_migration *m, uint64_t cutoff,
+			    struct live_measure *lm)
 {
 	size_t i, j;
 

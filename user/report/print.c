@@ -99,14 +99,15 @@ static void print_latency(FILE *f, json_object *l)
 
 	if (!N(l))
 		return;
-	fprintf(f, "\ntransition latency per arc\n  %-8s %-24s %-26s %6s %12s %12s %12s\n",
-		"what", "device", "arc", "count", "p50 < us", "p99 < us", "max us");
+	fprintf(f, "\ntransition latency per arc\n  %-8s %-24s %-26s %6s %12s %12s %12s\n", "what",
+		"device", "arc", "count", "p50 < us", "p99 < us", "max us");
 	for (i = 0; i < N(l); i++) {
 		json_object *h = AT(l, i);
 
 		fprintf(f, "  %-8s %-24s %-26s %6lld %12.3f %12.3f %12.3f\n", S(h, "what"),
-			S(h, "device"), S(h, "arc"), (long long)json_object_get_int64(GET(h, "count")),
-			D(h, "p50_ns") / 1e3, D(h, "p99_ns") / 1e3, D(h, "max_ns") / 1e3);
+			S(h, "device"), S(h, "arc"),
+			(long long)json_object_get_int64(GET(h, "count")), D(h, "p50_ns") / 1e3,
+			D(h, "p99_ns") / 1e3, D(h, "max_ns") / 1e3);
 	}
 }
 
@@ -205,8 +206,9 @@ void report_print_text(FILE *f, const struct report *r)
 	size_t i;
 
 	report_print_header(f, r, false);
-	fprintf(f, "# %zu events, %zu harvest windows, %zu snapshots; ring drops %lld, lost "
-		   "blocks %lld\n",
+	fprintf(f,
+		"# %zu events, %zu harvest windows, %zu snapshots; ring drops %lld, lost "
+		"blocks %lld\n",
 		(size_t)r->nevents, r->nwin, r->nsnaps,
 		(long long)json_object_get_int64(GET(file, "ring_drops")),
 		(long long)json_object_get_int64(GET(file, "lost_blocks")));

@@ -88,7 +88,8 @@ static void destination(struct report *r, struct rep_migration *m)
 		if (e->type != VFMIG_EV_STATE_SET || e->result || e->pid == m->pid ||
 		    e->ts_ns < m->stop_ns)
 			continue;
-		if (e->from == VFIO_DEVICE_STATE_RESUMING && (!m->dest_pid || e->pid == m->dest_pid)) {
+		if (e->from == VFIO_DEVICE_STATE_RESUMING &&
+		    (!m->dest_pid || e->pid == m->dest_pid)) {
 			m->dest_pid = e->pid;
 			m->loaded_ns = e->ts_ns;
 		} else if (m->dest_pid == e->pid && e->to == VFIO_DEVICE_STATE_RUNNING &&
@@ -102,8 +103,7 @@ static void destination(struct report *r, struct rep_migration *m)
 }
 
 /* Harvest times of pid (windows closed together are one), in time order; returns how many. */
-static size_t harvests(const struct report *r, uint32_t pid, uint64_t *t, double *pages,
-		       size_t max)
+static size_t harvests(const struct report *r, uint32_t pid, uint64_t *t, double *pages, size_t max)
 {
 	size_t i, j, n = 0;
 
