@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Migrations rebuilt from the probes' events alone: a source process's
+ * state requests mark the start (the first leaving RUNNING), the pause (the
+ * first stop request) and the end of stop-copy; its harvest windows mark
+ * the pre-copy rounds (each round after the first opens with a harvest, and
+ * one more decides the switchover); the destination is the process whose
+ * devices were loaded (RESUMING -> STOP) after the pause, and the downtime
+ * runs from the pause to its devices' load plus their requests back to
+ * RUNNING (what the destination spends verifying in between is vfmig's own
+ * check, not the migration's).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vfio_state.h"
+#include "report/report.h"
+#include "vfmig/uapi.h"
+
+#define HARVEST_GAP_NS 1000000ull /* windows closed this close together: one harvest */
+
+const char *report_state_name(uint8_t s)
+{
+	return s == VFMIG_STATE_UNKNOWN ? "UNKNOWN" : vfio_state_name(s);
+}
+
+static bool is_stop_request(uint8_t to)
+{
+	return to == VFIO_DEVICE_STATE_RUNNING_P2P || to == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
+	       to == VFIO_DEVICE_STATE_STOP || to == VFIO_DEVICE_STATE_STOP_COPY;
+}
+
+static struct rep_migration *new_migration(struct report *r, uint32_t pid, uint64_t start)
+{
+	struct rep_migration *p = realloc(r->mig, (r->nmigs + 1) * sizeof(*p));
+
+	if (!p)
+		return NULL;
+	r->mig = p;
+	p += r->nmigs++;
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->start_ns = start;
+	return p;
+}
+
+/* The migrations whose source is pid, from its devices' requests in time order. */
+static void source_migrations(struct report *r, uint32_t pid)
+{
+	struct rep_migration *m = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nevents; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+		uint64_t start = e->ts_ns - e->a;
+
+		if (e->type != VFMIG_EV_STATE_SET || e->pid != pid || e->result)
+			continue;
+		if (!m && e->from == VFIO_DEVICE_STATE_RUNNING &&
+		    e->to != VFIO_DEVICE_STATE_RESUMING && e->to != VFIO_DEVICE_STATE_RUNNING)
+			m = new_migration(r, pid, start);
+		if (!m)
+			continue;
+		if (!m->stop_ns && is_stop_request(e->to) && e->from != VFIO_DEVICE_STATE_RUNNING)
+			m->stop_ns = start;
+		if (!m->stop_ns && e->from == VFIO_DEVICE_STATE_RUNNING &&
+		    e->to != VFIO_DEVICE_STATE_PRE_COPY)
+			m->stop_ns = start;
+		if (e->to == VFIO_DEVICE_STATE_STOP_COPY)
+			m->stopped_ns = e->ts_ns;
+		if (e->from == VFIO_DEVICE_STATE_STOP_COPY && e->to == VFIO_DEVICE_STATE_STOP) {
+			m->end_ns = e->ts_ns;
+			if (i + 1 >= r->nevents || r->ev[i + 1].type != VFMIG_EV_STATE_SET ||
+			    r->ev[i + 1].from != VFIO_DEVICE_STATE_STOP_COPY)
+				m = NULL; /* the next request leaving RUNNING starts another */
+		}
+	}
+}
+
+/* The destination: the process whose devices were loaded first after the pause. */
+static void destination(struct report *r, struct rep_migration *m)
+{
+	size_t i;
+
+	for (i = 0; i < r->nevents; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->type != VFMIG_EV_STATE_SET || e->result || e->pid == m->pid ||
+		    e->ts_ns < m->stop_ns)
+			continue;
+		if (e->from == VFIO_DEVICE_STATE_RESUMING &&
+		    (!m->dest_pid || e->pid == m->dest_pid)) {
+			m->dest_pid = e->pid;
+			m->loaded_ns = e->ts_ns;
+		} else if (m->dest_pid == e->pid && e->to == VFIO_DEVICE_STATE_RUNNING &&
+			   e->ts_ns > m->loaded_ns) {
+			m->resume_ns += e->a;
+			m->running_ns = e->ts_ns;
+		}
+	}
+	if (m->loaded_ns)
+		m->downtime_ns = m->loaded_ns + m->resume_ns - m->stop_ns;
+}
+
+/* Harvest times of pid (windows closed together are one), in time order; returns how many. */
+static size_t harvests(const struct report *r, uint32_t pid, uint64_t *t, double *pages, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < r->nwin; i++) {
+		const struct vfmig_dirty_window *w = &r->win[i];
+		uint64_t h = w->t_start_ns + w->t_len_ns;
+
+		if (w->pid != pid)
+			continue;
+		for (j = 0; j < n; j++)
+			if (h + HARVEST_GAP_NS > t[j] && h < t[j] + HARVEST_GAP_NS)
+				break;
+		if (j == n && n < max) {
+			t[n] = h;
+			pages[n++] = 0;
+		}
+		if (j < max)
+			pages[j] += (double)w->ndirty;
+	}
+	for (i = 1; i < n; i++) /* insertion sort: few harvests */
+		for (j = i; j > 0 && t[j] < t[j - 1]; j--) {
+			uint64_t tt = t[j];
+			double pp = pages[j];
+
+			t[j] = t[j - 1];
+			pages[j] = pages[j - 1];
+			t[j - 1] = tt;
+			pages[j - 1] = pp;
+		}
+	return n;
+}
+
+static uint64_t dev_bytes(const struct report *r, uint32_t pid, uint64_t from, uint64_t to)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < r->nevents; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->type == VFMIG_EV_DATA_READ && e->pid == pid && e->result > 0 &&
+		    e->ts_ns >= from && e->ts_ns < to)
+			sum += (uint64_t)e->result;
+	}
+	return sum;
+}
+
+/* When the source's last data read before to ended: its stop-copy data all out. */
+static uint64_t last_read(const struct report *r, uint32_t pid, uint64_t from, uint64_t to)
+{
+	uint64_t t = from;
+	size_t i;
+
+	for (i = 0; i < r->nevents; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->type == VFMIG_EV_DATA_READ && e->pid == pid && e->ts_ns >= from &&
+		    e->ts_ns <= to)
+			t = e->ts_ns;
+	}
+	return t;
+}
+
+static void rounds(struct report *r, struct rep_migration *m)
+{
+	uint64_t t[REPORT_MAX_ROUNDS + 1];
+	double pages[REPORT_MAX_ROUNDS + 1];
+	size_t n = harvests(r, m->pid, t, pages, REPORT_MAX_ROUNDS + 1), i;
+	uint64_t start = m->start_ns;
+
+	for (i = 0; i < n && m->nrounds < REPORT_MAX_ROUNDS; i++) {
+		struct rep_round *rd;
+
+		if (t[i] < m->start_ns)
+			continue;
+		if (t[i] >= m->stop_ns) { /* the final harvest, in the downtime */
+			m->final_dirty_pages += (uint64_t)pages[i];
+			break;
+		}
+		rd = &m->round[m->nrounds];
+		rd->start_ns = start;
+		rd->end_ns = t[i];
+		rd->dirty_pages = m->nrounds ? pages[i - 1] : 0;
+		rd->dev_bytes = dev_bytes(r, m->pid, start, t[i]);
+		start = t[i];
+		m->nrounds++;
+		/* what the last harvest before the pause found goes in the stop-copy */
+		m->final_dirty_pages = (uint64_t)pages[i];
+	}
+	m->final_dev_bytes = dev_bytes(r, m->pid, m->stop_ns, m->end_ns + 1);
+	m->sent_ns = last_read(r, m->pid, m->stop_ns, m->loaded_ns ? m->loaded_ns : m->end_ns);
+}
+
+void report_timeline(struct report *r)
+{
+	uint32_t pids[64];
+	size_t i, j, np = 0;
+
+	for (i = 0; i < r->ndevs && np < 64; i++) {
+		for (j = 0; j < np && pids[j] != r->dev[i].pid; j++)
+			;
+		if (j == np)
+			pids[np++] = r->dev[i].pid;
+	}
+	for (i = 0; i < np; i++)
+		source_migrations(r, pids[i]);
+	for (i = 0; i < r->nmigs; i++) {
+		struct rep_migration *m = &r->mig[i];
+
+		for (j = 0; j < r->ndevs; j++)
+			if (r->dev[j].pid == m->pid && r->dev[j].vm[0])
+				snprintf(m->vm, sizeof(m->vm), "%s", r->dev[j].vm);
+		if (!m->stop_ns)
+			m->stop_ns = m->end_ns;
+		destination(r, m);
+		rounds(r, m);
+		report_predict(r, m);
+	}
+}
