@@ -72,7 +72,7 @@ $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/probe/*.c)): $(BPF_SKELS)
 $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/probe/*.c)): CPPFLAGS += -I$(BUILD)/bpf
 
 $(LIB): $(LIB_OBJS)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^ # no member of a source gone since
 
 $(BUILD)/%: user/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
