@@ -88,3 +88,23 @@ long long json_path_int(struct json_object *o, const char *k1, const char *k2)
 		return -1;
 	return json_object_get_int64(v);
 }
+
+int run_stderr_line(char *const *argv, char *line, size_t len)
+{
+	char cmd[4096] = "";
+	FILE *f;
+	int i, status;
+
+	for (i = 0; argv[i]; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ", argv[i]);
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "2>&1 >/dev/null");
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, (int)len, f))
+		line[0] = 0;
+	while (fgetc(f) != EOF)
+		;
+	status = pclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}

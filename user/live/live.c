@@ -40,6 +40,21 @@ static void add_dma(struct live_measure *m, const struct agg_figures *f)
 				       PAGE;
 }
 
+void live_dma_event(struct live_measure *m, const struct vfmig_event *e)
+{
+	if (e->pid != m->pid || e->result < 0)
+		return;
+	if (e->type == VFMIG_EV_MAP && e->c == 1)
+		m->dma_mapped_pages += (double)e->b / PAGE;
+	else if (e->type == VFMIG_EV_UNMAP && e->c == 1)
+		m->dma_mapped_pages -= fmin((double)e->b / PAGE, m->dma_mapped_pages);
+	else if (e->type == VFMIG_EV_BITMAP && e->from >= VFMIG_IFACE_TYPE1 &&
+		 e->from <= VFMIG_IFACE_IOMMUFD) {
+		m->dma_queries += 1;
+		m->dma_dirty_pages += (double)e->d;
+	}
+}
+
 unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_measure *m)
 {
 	uint64_t keys[VFMIG_MAX_DEVICES];

@@ -16,6 +16,7 @@
 #include "model/model.h"
 
 struct dirty_windows;
+struct vfmig_event;
 struct vfmig_probes;
 
 /* Where a device's PRE_COPY sizes came from. */
@@ -63,6 +64,12 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
  */
 int live_inputs(const struct dirty_windows *dw, const struct live_measure *m,
 		const struct live_link *l, struct model_inputs *in, char *err, size_t errlen);
+
+/*
+ * The same DMA figures from events, one at a time (a recording): VFIO map and
+ * unmap, and the device dirty interfaces' bitmap answers (not KVM's).
+ */
+void live_dma_event(struct live_measure *m, const struct vfmig_event *e);
 
 const char *live_size_origin_name(enum live_size_origin o);
 

@@ -52,9 +52,20 @@ static void outcome_json(FILE *f, const struct model_result *r)
 		ms(r->dt_dest_s), r->final_pages, r->final_dev_bytes);
 }
 
-static void range_json(FILE *f, const char *key, double a, double b)
+/* The range holds the prediction itself: an outcome need not move monotonically with inputs. */
+static double low(double v, double a, double b)
 {
-	fprintf(f, "\"%s\":{\"low\":%.3f,\"high\":%.3f}", key, fmin(a, b), fmax(a, b));
+	return fmin(v, fmin(a, b));
+}
+
+static double high(double v, double a, double b)
+{
+	return fmax(v, fmax(a, b));
+}
+
+static void range_json(FILE *f, const char *key, double v, double a, double b)
+{
+	fprintf(f, "\"%s\":{\"low\":%.3f,\"high\":%.3f}", key, low(v, a, b), high(v, a, b));
 }
 
 static void inputs_json(FILE *f, const struct model_inputs *in)
@@ -108,11 +119,11 @@ void model_print_json(FILE *f, const struct model_inputs *in, const struct model
 	fprintf(f, ",\"why\":");
 	json_string(f, r->why);
 	fprintf(f, ",\"threshold_bytes\":%.0f,\"range\":{", r->threshold_bytes);
-	range_json(f, "total_ms", ms(lo->total_s), ms(hi->total_s));
+	range_json(f, "total_ms", ms(r->total_s), ms(lo->total_s), ms(hi->total_s));
 	fprintf(f, ",");
-	range_json(f, "downtime_ms", ms(lo->downtime_s), ms(hi->downtime_s));
+	range_json(f, "downtime_ms", ms(r->downtime_s), ms(lo->downtime_s), ms(hi->downtime_s));
 	fprintf(f, ",");
-	range_json(f, "bytes", lo->bytes, hi->bytes);
+	range_json(f, "bytes", r->bytes, lo->bytes, hi->bytes);
 	fprintf(f, "},");
 	inputs_json(f, in);
 	if (baselines) {
@@ -155,11 +166,11 @@ void model_print_text(FILE *f, const struct model_inputs *in, const struct model
 	fprintf(f,
 		"total %.0f ms (%.0f..%.0f), %.1f MB; downtime %.1f ms (%.1f..%.1f): stop %.2f, "
 		"harvest %.2f, RAM %.2f, device data %.2f, destination %.2f\n",
-		ms(r->total_s), ms(fmin(lo->total_s, hi->total_s)),
-		ms(fmax(lo->total_s, hi->total_s)), r->bytes / 1e6, ms(r->downtime_s),
-		ms(fmin(lo->downtime_s, hi->downtime_s)), ms(fmax(lo->downtime_s, hi->downtime_s)),
-		ms(r->dt_stop_s), ms(r->dt_harvest_s), ms(r->dt_ram_s), ms(r->dt_dev_s),
-		ms(r->dt_dest_s));
+		ms(r->total_s), ms(low(r->total_s, lo->total_s, hi->total_s)),
+		ms(high(r->total_s, lo->total_s, hi->total_s)), r->bytes / 1e6, ms(r->downtime_s),
+		ms(low(r->downtime_s, lo->downtime_s, hi->downtime_s)),
+		ms(high(r->downtime_s, lo->downtime_s, hi->downtime_s)), ms(r->dt_stop_s),
+		ms(r->dt_harvest_s), ms(r->dt_ram_s), ms(r->dt_dev_s), ms(r->dt_dest_s));
 }
 
 static void knob(FILE *f, bool json, const char *key, const char *unit, double v,

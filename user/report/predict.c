@@ -65,6 +65,8 @@ static void measure_devices(const struct report *r, const struct rep_migration *
 {
 	size_t i, j;
 
+	for (i = 0; i < r->nevents && r->ev[i].ts_ns < cutoff; i++)
+		live_dma_event(lm, &r->ev[i]);
 	for (i = 0; i < r->ndevs && lm->ndevs < MODEL_MAX_DEVICES; i++) {
 		const struct rep_device *d = &r->dev[i];
 		struct live_device *x;

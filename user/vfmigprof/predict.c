@@ -9,7 +9,7 @@
 #include "vfmigprof/predict.h"
 
 static const char predict_help[] =
-	"Usage: vfmigprof predict|tune [OPTIONS] (-p PID | --qmp PATH | -- PROGRAM ARGS...)\n"
+	"Usage: vfmigprof predict|tune [OPTIONS] (-p PID | --qmp PATH | --from FILE | -- PROGRAM...)\n"
 	"Predicts whether a running VM's pre-copy migration would converge, its rounds, total\n"
 	"time, bytes and downtime with its parts (tune: what would make it converge: the\n"
 	"smallest bandwidth, downtime limit and throttle), from what it measures on the VM\n"
@@ -20,6 +20,8 @@ static const char predict_help[] =
 	"                         W(T) from its write faults, device rates and sizes\n"
 	"      --qmp PATH         a running QEMU through its QMP socket: RAM, its migration\n"
 	"                         parameters, W(T) from calc-dirty-rate; nothing changed\n"
+	"      --from FILE        a recording (vfmigprof record): what was measured before its\n"
+	"                         first migration, its devices' recorded pre-copy sizes\n"
 	"\n"
 	"Options:\n"
 	"      --bandwidth MB/s   the link's cap (default: none for an emulated VM, QEMU's own\n"
@@ -36,7 +38,7 @@ static const char predict_help[] =
 	"  vfmigprof tune --downtime 50 -p 4242\n"
 	"  vfmigprof predict --json --qmp /run/qemu/vm1.qmp\n";
 
-enum { OPT_QMP = 0x100, OPT_BW, OPT_DOWNTIME, OPT_ROUNDS, OPT_WINDOW, OPT_PRECOPY };
+enum { OPT_QMP = 0x100, OPT_FROM, OPT_BW, OPT_DOWNTIME, OPT_ROUNDS, OPT_WINDOW, OPT_PRECOPY };
 
 /* A number in [lo, hi], or a one-line usage error naming the option. */
 static int number(const char *opt, const char *arg, double lo, double hi, double *v)
@@ -61,6 +63,9 @@ static int parse_one(int c, const char *arg, struct predict_req *r)
 	switch (c) {
 	case OPT_QMP:
 		r->qmp = arg;
+		return 0;
+	case OPT_FROM:
+		r->from = arg;
 		return 0;
 	case OPT_BW:
 		if (number("--bandwidth", arg, 0.001, 1e6, &v))
@@ -97,6 +102,7 @@ static int parse_opts(int argc, char **argv, struct predict_req *r)
 	static const struct option longopts[] = {
 		PROF_TARGET_LONG,
 		{"qmp", required_argument, NULL, OPT_QMP},
+		{"from", required_argument, NULL, OPT_FROM},
 		{"bandwidth", required_argument, NULL, OPT_BW},
 		{"downtime", required_argument, NULL, OPT_DOWNTIME},
 		{"rounds", required_argument, NULL, OPT_ROUNDS},
@@ -124,10 +130,12 @@ static int parse_opts(int argc, char **argv, struct predict_req *r)
 			return ret;
 	}
 	prof_target_rest(argc, argv, &r->t);
-	if (!r->qmp && !r->t.pid && !r->t.prog)
-		return prof_usage_error("%sname the VM: -p PID, --qmp PATH or -- PROGRAM", "");
-	if (r->qmp && (r->t.pid || r->t.prog))
-		return prof_usage_error("%s--qmp measures a QEMU: not with -p or PROGRAM", "");
+	if (!r->qmp && !r->from && !r->t.pid && !r->t.prog)
+		return prof_usage_error(
+			"%sname the VM: -p PID, --qmp PATH, --from FILE or -- PROGRAM", "");
+	if (!!r->qmp + !!r->from + !!(r->t.pid || r->t.prog) > 1)
+		return prof_usage_error(
+			"%sone source: -p PID or PROGRAM, --qmp PATH, or --from FILE", "");
 	return 0;
 }
 
@@ -167,7 +175,9 @@ static int predict_or_tune(int argc, char **argv, bool tune)
 	if (ret)
 		return ret;
 	memset(&in, 0, sizeof(in));
-	ret = r.qmp ? predict_qmp_inputs(&r, &in) : predict_live_inputs(&r, &in);
+	ret = r.qmp    ? predict_qmp_inputs(&r, &in)
+	      : r.from ? predict_from_inputs(&r, &in)
+		       : predict_live_inputs(&r, &in);
 	return ret ? ret : report(&r, &in);
 }
 

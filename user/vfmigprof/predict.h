@@ -15,6 +15,7 @@
 struct predict_req {
 	struct prof_target t; /* -p PID or -- PROGRAM: source 2 */
 	const char *qmp;      /* --qmp PATH: source 3 */
+	const char *from;     /* --from FILE: a recording (vfmigprof record) */
 	/* the link and the limits; < 0: not given (the source's own, or the default) */
 	double cap_bps, downtime_s;
 	int max_rounds;
@@ -30,5 +31,6 @@ struct predict_req {
  */
 int predict_live_inputs(struct predict_req *r, struct model_inputs *in);
 int predict_qmp_inputs(struct predict_req *r, struct model_inputs *in);
+int predict_from_inputs(struct predict_req *r, struct model_inputs *in);
 
 #endif
