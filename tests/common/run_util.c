@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,9 @@ long long json_path_int(struct json_object *o, const char *k1, const char *k2)
 
 int run_stderr_line(char *const *argv, char *line, size_t len)
 {
-	char cmd[4096] = "";
+	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	char cmd[4096] = "", buf[1024];
+	bool found = false;
 	FILE *f;
 	int i, status;
 
@@ -101,10 +104,14 @@ int run_stderr_line(char *const *argv, char *line, size_t len)
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
-	if (!fgets(line, (int)len, f))
-		line[0] = 0;
-	while (fgetc(f) != EOF)
-		;
+	line[0] = 0;
+	while (fgets(buf, sizeof(buf), f)) { /* its own line, not a child's */
+		bool own = !strncmp(buf, name, strlen(name)) && buf[strlen(name)] == ':';
+
+		if (!found && (own || !line[0]))
+			snprintf(line, len, "%s", buf);
+		found |= own;
+	}
 	status = pclose(f);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

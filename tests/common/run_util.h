@@ -12,7 +12,10 @@ bool tool_path(const char *name, char *out, size_t len);
 /* Runs argv (argv[0] a path), stdout into a malloc'd string; exit status or 128 + signal. */
 int run_capture(char *const *argv, char **out);
 
-/* Runs argv (argv[0] a path) with stdout dropped: stderr's first line into line, exit status. */
+/*
+ * Runs argv (argv[0] a path) with stdout dropped: into line the first stderr line of its own
+ * ("NAME: ..."), else the first; returns the exit status.
+ */
 int run_stderr_line(char *const *argv, char *line, size_t len);
 
 /* The first line of text that parses as a JSON object having key, or NULL (json_object_put). */

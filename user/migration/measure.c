@@ -10,13 +10,18 @@
 #include "migration/measure.h"
 #include "vfmig/version.h"
 
-static volatile sig_atomic_t *query_flag;
+static volatile sig_atomic_t *query_flag, *stop_flag;
 static uint64_t query_hold_ns;
 
 void vm_measure_query_on(volatile sig_atomic_t *flag, uint64_t hold_ns)
 {
 	query_flag = flag;
 	query_hold_ns = hold_ns;
+}
+
+void vm_measure_stop_on(volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
 }
 
 /* Sleeps until the monotonic time at_ns. */
@@ -88,7 +93,7 @@ static int measure_loop(struct vm *vm, uint64_t period_ns, uint64_t duration_ns,
 		workload_resume(vm->wl);
 	if (ret)
 		return snprintf(m->error, sizeof(m->error), "%s", vm->err), ret;
-	while (!ret && start < end) {
+	while (!ret && start < end && !(stop_flag && *stop_flag)) {
 		next = start + period_ns < end ? start + period_ns : end;
 		sleep_until(next);
 		ret = close_window(vm, m, bitmap, start);

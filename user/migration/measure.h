@@ -41,6 +41,8 @@ struct vm_measure {
  * devices their pre-copy sizes (vm_precopy_query), holding each hold_ns.
  */
 void vm_measure_query_on(volatile sig_atomic_t *flag, uint64_t hold_ns);
+/* A flag a signal handler sets (SIGINT, SIGTERM): the loop ends at the next window's end. */
+void vm_measure_stop_on(volatile sig_atomic_t *flag);
 
 /*
  * Tracks vm (started) for duration_ns, harvesting every period_ns; the last

@@ -205,12 +205,19 @@ int cmd_tune(struct opts *o)
 }
 
 /* vfmigprof predict's SIGUSR1: the devices' pre-copy sizes, once it has measured. */
-static volatile sig_atomic_t query_asked;
+static volatile sig_atomic_t query_asked, stop_asked;
 
 static void ask_query(int sig)
 {
 	(void)sig;
 	query_asked = 1;
+}
+
+/* Ctrl-C or SIGTERM: the measurement ends at its next harvest, reported as usual. */
+static void ask_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
 }
 
 int cmd_run(struct opts *o)
@@ -232,7 +239,10 @@ int cmd_run(struct opts *o)
 		(unsigned long long)o->time_s, (unsigned long long)o->harvest_ms);
 	fflush(o->json ? stderr : stdout);
 	vm_measure_query_on(&query_asked, 250000000);
+	vm_measure_stop_on(&stop_asked);
 	signal(SIGUSR1, ask_query);
+	signal(SIGINT, ask_stop);
+	signal(SIGTERM, ask_stop);
 	if (o->harvest_ms)
 		ret = vm_measure(vm, o->harvest_ms * 1000000, o->time_s * 1000000000, &m);
 	else
