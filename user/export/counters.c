@@ -46,8 +46,7 @@ const struct export_counter export_counters[] = {
 	{VFMIG_C_WRITE_FAULTS, "write_faulted_pages_total",
 	 "Write faults on write-protected watched ranges.", ONE},
 	{VFMIG_C_KVM_DIRTY_PUSH, "kvm_dirty_ring_pushes_total", "KVM dirty ring pushes.", ONE},
-	{VFMIG_C_KVM_DIRTY_LOG_CALLS, "kvm_dirty_log_calls_total", "KVM_GET_DIRTY_LOG calls.",
-	 ONE},
+	{VFMIG_C_KVM_DIRTY_LOG_CALLS, "kvm_dirty_log_calls_total", "KVM_GET_DIRTY_LOG calls.", ONE},
 	{VFMIG_C_KVM_DIRTY_LOG_ERRORS, "kvm_dirty_log_errors_total",
 	 "KVM_GET_DIRTY_LOG calls that failed.", ONE},
 	{VFMIG_C_KVM_DIRTY_LOG_UNSIZED, "kvm_dirty_logs_unsized_total",
@@ -56,8 +55,8 @@ const struct export_counter export_counters[] = {
 	 ONE},
 	{VFMIG_C_KVM_CLEAR_LOG_ERRORS, "kvm_clear_log_errors_total",
 	 "KVM_CLEAR_DIRTY_LOG calls that failed.", ONE},
-	{VFMIG_C_KVM_CLEARED_PAGES, "kvm_cleared_pages_total",
-	 "Pages KVM_CLEAR_DIRTY_LOG cleared.", ONE},
+	{VFMIG_C_KVM_CLEARED_PAGES, "kvm_cleared_pages_total", "Pages KVM_CLEAR_DIRTY_LOG cleared.",
+	 ONE},
 	{VFMIG_C_KVM_CLEAR_CUT, "kvm_clear_counts_cut_short_total",
 	 "Clear counts cut short at the probes' bound.", ONE},
 	{VFMIG_C_KVM_MEMSLOT_SETS, "kvm_memslot_sets_total", "KVM memslot changes.", ONE},
@@ -65,8 +64,8 @@ const struct export_counter export_counters[] = {
 	{VFMIG_C_DROPS, "events_dropped_total", "Records the ring buffer had no room for.", ONE},
 	{VFMIG_C_HANG_RISK, "stopcopy_to_precopy_requests_total",
 	 "STOP_COPY -> PRE_COPY requests (unfixed kernels hang on them).", ONE},
-	{VFMIG_C_V1_STATE_WRITES, "v1_state_writes_total",
-	 "Migration uAPI v1 device_state writes.", ONE},
+	{VFMIG_C_V1_STATE_WRITES, "v1_state_writes_total", "Migration uAPI v1 device_state writes.",
+	 ONE},
 	{VFMIG_C_TRACK_STARTS, "dirty_tracking_starts_total", "Dirty tracking starts.",
 	 IFACE(TYPE1, IOMMUFD)},
 	{VFMIG_C_TRACK_STOPS, "dirty_tracking_stops_total", "Dirty tracking stops.",
@@ -205,8 +204,8 @@ void export_counters_prom(struct exporter *x, FILE *f)
 	const struct scope scopes[] = {
 		{"", "", 1, host_values, host_labels, true},
 		{"device_", " Per device.", x->view->ndevs, dev_values, dev_labels, false},
-		{"vm_", " Per VM (a process and its devices).", x->view->nvms, vm_values,
-		 vm_labels, false},
+		{"vm_", " Per VM (a process and its devices).", x->view->nvms, vm_values, vm_labels,
+		 false},
 	};
 	size_t s;
 	int c;

@@ -180,8 +180,8 @@ static void bpf_cost(struct exporter *x, FILE *f)
 	prom_family(f, "vfmig_bpf_program_runs_total", "counter",
 		    "Runs of vfmig's BPF programs, while statistics were on.");
 	for (i = 0; i < x->nprogs; i++)
-		prom_sample(f, "vfmig_bpf_program_runs_total", (double)x->progs[i].runs,
-			    "program", x->progs[i].name, PROM_END);
+		prom_sample(f, "vfmig_bpf_program_runs_total", (double)x->progs[i].runs, "program",
+			    x->progs[i].name, PROM_END);
 }
 
 void export_health_prom(struct exporter *x, FILE *f)

@@ -19,7 +19,8 @@ static struct json_object *counters(const uint64_t *c, bool all)
 
 		if (!k->iface_hi) {
 			if (all || c[k->idx])
-				json_object_object_add(o, k->name, json_object_new_uint64(c[k->idx]));
+				json_object_object_add(o, k->name,
+						       json_object_new_uint64(c[k->idx]));
 			continue;
 		}
 		for (f = k->iface_lo; f <= k->iface_hi; f++) {
@@ -79,8 +80,9 @@ static struct json_object *verdict(const struct exporter *x, uint32_t pid)
 	if (i == x->nverdicts)
 		return NULL;
 	v = json_object_new_object();
-	json_object_object_add(v, "converges", json_object_new_boolean(x->verdicts[i].r.converged &&
-								       !x->verdicts[i].r.forced));
+	json_object_object_add(
+		v, "converges",
+		json_object_new_boolean(x->verdicts[i].r.converged && !x->verdicts[i].r.forced));
 	json_object_object_add(v, "downtime_seconds",
 			       json_object_new_double(x->verdicts[i].r.downtime_s));
 	json_object_object_add(v, "migration_seconds",

@@ -113,7 +113,8 @@ void export_verdicts_prom(struct exporter *x, FILE *f)
 
 			snprintf(pid, sizeof(pid), "%u", v->pid);
 			prom_sample(f, verdicts[k].name, verdicts[k].value(v), "vm",
-				    export_vm_name(x, v->pid, vm, sizeof(vm)), "pid", pid, PROM_END);
+				    export_vm_name(x, v->pid, vm, sizeof(vm)), "pid", pid,
+				    PROM_END);
 		}
 	}
 }

@@ -107,6 +107,8 @@ static int number(const char *opt, const char *arg, double lo, double hi, double
 
 static int parse_one(int c, const char *arg, struct export_opts *o)
 {
+	unsigned long ms;
+	char *end;
 	double v;
 
 	switch (c) {
@@ -122,12 +124,13 @@ static int parse_one(int c, const char *arg, struct export_opts *o)
 		o->json = true;
 		return 0;
 	case 'i':
-		if (number("-i", arg, 10, 86400000, &v) || v != floor(v))
-			return v != floor(v) ? prof_usage_error("-i '%s' is not a whole number "
-								"of milliseconds",
-								arg)
-					     : EXIT_USAGE;
-		o->interval_ms = (unsigned int)v;
+		errno = 0;
+		ms = strtoul(arg, &end, 10);
+		if (end == arg || *end || errno || ms < 10 || ms > 86400000 || strchr(arg, '-'))
+			return prof_usage_error("-i '%s' is not an interval in milliseconds "
+						"(10 to 86400000)",
+						arg);
+		o->interval_ms = (unsigned int)ms;
 		return 0;
 	case OPT_DURATION:
 		if (number("--duration", arg, 1, UINT_MAX, &v))
