@@ -98,7 +98,8 @@ static char *read_all(int fd)
 
 int http_request(int port, const char *method, const char *path, char **body)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
 	char req[4096], *resp, *start;
@@ -110,8 +111,8 @@ int http_request(int port, const char *method, const char *path, char **body)
 		close(fd);
 		return -1;
 	}
-	snprintf(req, sizeof(req),
-		 "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", method, path);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+		 method, path);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		close(fd);
 		return -1;

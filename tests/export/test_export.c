@@ -31,8 +31,8 @@ static void need_prometheus(void)
 	char root[PATH_MAX], cmd[PATH_MAX * 3];
 
 	assert_true(repo_root(root, sizeof(root)));
-	snprintf(cmd, sizeof(cmd), "%s/scripts/deps.sh %s/build/.deps-prometheus prometheus",
-		 root, root);
+	snprintf(cmd, sizeof(cmd), "%s/scripts/deps.sh %s/build/.deps-prometheus prometheus", root,
+		 root);
 	if (system(cmd))
 		fail_msg("Debian's prometheus package is needed (promtool, prometheus): %s", cmd);
 }
@@ -82,8 +82,8 @@ static void start_prometheus(struct bed *b)
 static struct json_object *migrate(struct bed *b)
 {
 	char emu[PATH_MAX], *out;
-	char *argv[] = {emu,	 "migrate", "--mem", "64m", "--name", b->vm, "--json",
-			"--seed", "7",	   NULL};
+	char *argv[] = {emu,   "migrate", "--mem",  "64m", "--name",
+			b->vm, "--json",  "--seed", "7",   NULL};
 	struct json_object *o;
 
 	assert_true(tool_path("vfmig-emu", emu, sizeof(emu)));
@@ -154,8 +154,8 @@ static double device_bytes(struct json_object *r)
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(rounds); i++)
-		sum += json_object_get_double(member(json_object_array_get_idx(rounds, i),
-						     "dev_bytes"));
+		sum += json_object_get_double(
+			member(json_object_array_get_idx(rounds, i), "dev_bytes"));
 	return sum;
 }
 
@@ -240,11 +240,11 @@ static void test_prometheus_scrapes_migration(void **state)
 	assert_true(json_object_array_length(devs) > 0);
 	for (i = 0; i < json_object_array_length(devs); i++)
 		arcs_match(&bed, json_object_array_get_idx(devs, i));
-	snprintf(q, sizeof(q),
-		 "sum(vfmig_device_migration_data_read_bytes_total{vm=\"%s\"})", bed.vm);
+	snprintf(q, sizeof(q), "sum(vfmig_device_migration_data_read_bytes_total{vm=\"%s\"})",
+		 bed.vm);
 	assert_true(query_until(&bed, q, device_bytes(r)) == device_bytes(r));
-	snprintf(q, sizeof(q),
-		 "sum(vfmig_device_migration_data_written_bytes_total{vm=\"%s\"})", bed.vm);
+	snprintf(q, sizeof(q), "sum(vfmig_device_migration_data_written_bytes_total{vm=\"%s\"})",
+		 bed.vm);
 	assert_true(query_until(&bed, q, device_bytes(r)) == device_bytes(r));
 	snprintf(q, sizeof(q), "sum(vfmig_vm_fsm_steps_total{vm=\"%s\"})", bed.vm);
 	assert_true(query_until(&bed, q, all_arcs(r)) == all_arcs(r));

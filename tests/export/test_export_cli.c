@@ -73,8 +73,7 @@ static void refused(const struct bad *c)
 		lines += out[i] == '\n';
 	if (status != c->status || lines != 1 || !strstr(out, c->says))
 		fail_msg("export %s %s: status %d, want %d; said '%s' (want one line with '%s')",
-			 c->args[1], c->args[2] ? c->args[2] : "", status, c->status, out,
-			 c->says);
+			 c->args[1], c->args[2] ? c->args[2] : "", status, c->status, out, c->says);
 	free(out);
 }
 
@@ -144,7 +143,7 @@ static void test_http_methods(void **state)
 	assert_int_equal(http_request(port, "GET", "/metrics/x", &body), 404);
 	free(body);
 	assert_int_equal(stop(pid, 20), 0);
-	/* BPF_ENABLE_STATS is let go with the exporter: nothing of it is left listening */
+	/* stopped by SIGTERM: nothing is left listening */
 	assert_int_equal(http_request(port, "GET", "/metrics", &body), -1);
 }
 
@@ -196,7 +195,8 @@ static void test_textfile_whole(void **state)
 			continue;
 		reads++;
 		if (!whole(text))
-			fail_msg("read %d of %s is not whole (%zu bytes)", reads, path, strlen(text));
+			fail_msg("read %d of %s is not whole (%zu bytes)", reads, path,
+				 strlen(text));
 		versions += ino != last;
 		last = ino;
 		free(text);
@@ -214,8 +214,8 @@ static void test_textfile_whole(void **state)
 static void test_json_lines(void **state)
 {
 	char name[32], *out, *line, *save;
-	char *argv[] = {tool,  "export",  "--json", "-i",     "200",    "--",	 emu,
-			"migrate", "--mem", "64m", "--name", name, "--json", NULL};
+	char *argv[] = {tool,	   "export", "--json", "-i",	 "200", "--",	  emu,
+			"migrate", "--mem",  "64m",    "--name", name,	"--json", NULL};
 	struct json_object *report = NULL, *last = NULL, *devs, *got;
 	size_t i, j;
 
@@ -265,8 +265,8 @@ static void test_json_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_input),	cmocka_unit_test(test_port_in_use),
-		cmocka_unit_test(test_http_methods),	cmocka_unit_test(test_textfile_whole),
+		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_port_in_use),
+		cmocka_unit_test(test_http_methods), cmocka_unit_test(test_textfile_whole),
 		cmocka_unit_test(test_json_lines),
 	};
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The exporter: reads the probes' figures each refresh, keeps names, writes the exposition. */
 #include <bpf/bpf.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,8 +22,9 @@ struct exporter *exporter_new(struct vfmig_probes *p, const struct live_link *li
 	x->hists = calloc(EXPORT_MAX_HISTS, sizeof(*x->hists));
 	x->named = calloc(VFMIG_MAX_DEVICES, sizeof(*x->named));
 	x->verdicts = calloc(VFMIG_MAX_PROCS, sizeof(*x->verdicts));
+	x->vmnames = calloc(VFMIG_MAX_PROCS, sizeof(*x->vmnames));
 	x->stats_fd = -1;
-	if (!x->view || !x->hists || !x->named || !x->verdicts) {
+	if (!x->view || !x->hists || !x->named || !x->verdicts || !x->vmnames) {
 		exporter_free(x);
 		return NULL;
 	}
@@ -48,6 +50,7 @@ void exporter_free(struct exporter *x)
 	free(x->hists);
 	free(x->named);
 	free(x->verdicts);
+	free(x->vmnames);
 	free(x);
 }
 
@@ -101,19 +104,39 @@ const struct export_named *export_owner(struct exporter *x, uint64_t dev)
 	return find_named(x, dev);
 }
 
-const char *export_vm_name(struct exporter *x, uint32_t pid, char *buf, size_t len)
+static void vm_name(struct exporter *x, uint32_t pid, char *buf, size_t len)
 {
 	int i;
 
 	if (!agg_vm_name(x->p, pid, buf, len) && buf[0])
-		return buf;
+		return;
 	for (i = 0; i < x->nnamed; i++) {
 		if (x->named[i].o.pid == pid && x->named[i].o.domain[0]) {
 			snprintf(buf, len, "%s", x->named[i].o.domain);
-			return buf;
+			return;
 		}
 	}
 	snprintf(buf, len, "pid-%u", pid);
+}
+
+/* Looked up once a refresh: every sample of a VM's devices carries its name. */
+const char *export_vm_name(struct exporter *x, uint32_t pid, char *buf, size_t len)
+{
+	struct export_vm *v = NULL;
+	int i;
+
+	for (i = 0; i < x->nvmnames; i++)
+		if (x->vmnames[i].pid == pid)
+			v = &x->vmnames[i];
+	if (!v && x->nvmnames < VFMIG_MAX_PROCS) {
+		v = &x->vmnames[x->nvmnames++];
+		v->pid = pid;
+		vm_name(x, pid, v->name, sizeof(v->name));
+	}
+	if (!v)
+		vm_name(x, pid, buf, len);
+	else
+		snprintf(buf, len, "%s", v->name);
 	return buf;
 }
 
@@ -137,12 +160,14 @@ int exporter_refresh(struct exporter *x, double t)
 		x->ndevs = 0;
 	for (i = 0; i < x->ndevs; i++)
 		resolve(x, x->devs[i]);
+	x->nvmnames = 0;
 	export_progs_read(x);
 	return 0;
 }
 
 void exporter_prom(struct exporter *x, FILE *f)
 {
+	__fsetlocking(f, FSETLOCKING_BYCALLER); /* one writer: no lock per character */
 	export_health_prom(x, f);
 	export_counters_prom(x, f);
 	export_devices_prom(x, f);

@@ -36,6 +36,11 @@ struct export_prog {
 	uint64_t run_ns, runs;
 };
 
+struct export_vm {
+	uint32_t pid;
+	char name[VFMIG_VM_NAME_LEN + 16];
+};
+
 struct exporter {
 	struct vfmig_probes *p;
 	struct live_link link;
@@ -48,6 +53,8 @@ struct exporter {
 	uint64_t devs[VFMIG_MAX_DEVICES];
 	int nnamed;
 	struct export_named *named;
+	int nvmnames;
+	struct export_vm *vmnames; /* VFMIG_MAX_PROCS, this refresh's */
 	int nverdicts;
 	struct export_verdict *verdicts; /* VFMIG_MAX_PROCS */
 	int stats_fd, nprogs;

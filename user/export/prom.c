@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The Prometheus text exposition format (version 0.0.4): families, samples, histograms. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "export/export_priv.h"
 
@@ -15,6 +18,10 @@ void prom_family(FILE *f, const char *name, const char *type, const char *help)
 
 static void label_value(FILE *f, const char *s)
 {
+	if (!strpbrk(s, "\\\"\n")) {
+		fputs(s, f);
+		return;
+	}
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', f);
@@ -31,31 +38,33 @@ static void number(FILE *f, double v)
 		fputs(v > 0 ? "+Inf" : "-Inf", f);
 	else if (isnan(v))
 		fputs("NaN", f);
-	else if (v == floor(v) && fabs(v) < 1e15)
-		fprintf(f, "%.0f", v);
+	else if (v == floor(v) && v >= 0 && v < 1e15)
+		fprintf(f, "%" PRIu64, (uint64_t)v);
 	else
 		fprintf(f, "%.9g", v);
 }
 
-/* name{k="v",...,le="..."} value */
-static void line(FILE *f, const char *name, const char *suffix, const char *const *labels,
-		 const char *le, double v)
+/* {k="v",...  without the closing brace: labels[] is "k1", "v1", ..., NULL. */
+static bool labels_open(FILE *f, const char *const *labels)
 {
 	const char *sep = "{";
 	int i;
 
-	fprintf(f, "%s%s", name, suffix);
 	for (i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
-		fprintf(f, "%s%s=\"", sep, labels[i]);
+		fputs(sep, f);
+		fputs(labels[i], f);
+		fputs("=\"", f);
 		label_value(f, labels[i + 1]);
 		fputc('"', f);
 		sep = ",";
 	}
-	if (le) {
-		fprintf(f, "%sle=\"%s\"", sep, le);
-		sep = ",";
-	}
-	fputs(*sep == ',' ? "} " : " ", f);
+	return *sep == ',';
+}
+
+void prom_sample_kv(FILE *f, const char *name, double v, const char *const *labels)
+{
+	fputs(name, f);
+	fputs(labels_open(f, labels) ? "} " : " ", f);
 	number(f, v);
 	fputc('\n', f);
 }
@@ -71,34 +80,44 @@ void prom_sample(FILE *f, const char *name, double v, ...)
 		n++;
 	va_end(ap);
 	labels[n] = NULL;
-	line(f, name, "", labels, NULL, v);
-}
-
-void prom_sample_kv(FILE *f, const char *name, double v, const char *const *labels)
-{
-	line(f, name, "", labels, NULL, v);
+	prom_sample_kv(f, name, v, labels);
 }
 
 /*
- * Slot i ends at 2^(i+1) ns: the bucket le = 2^(i+1) / 1e9 s holds slots 0..i.
- * The count is the slots' sum when a CPU was mid-update: +Inf must equal it.
+ * Slot i ends at 2^(i+1) ns: the bucket le = 2^(i+1) ns holds slots 0..i.
+ * Buckets from 1.024 us to 68.7 s (the slots below fold into the first,
+ * losing nothing at the bounds shown), the same for every series, so that
+ * histogram_quantile can sum them. The count is the slots' sum when a CPU was
+ * mid-update: +Inf must equal it.
  */
+#define FIRST_SLOT 9
+#define LAST_SLOT 35
+
 void prom_hist(FILE *f, const char *name, const struct vfmig_hist *h, const char *const *labels)
 {
 	uint64_t cum = 0, count;
-	char le[32];
+	size_t len = 0;
+	char *lbl = NULL;
+	FILE *m = open_memstream(&lbl, &len);
 	int i;
 
+	if (!m)
+		return;
+	fputs(labels_open(m, labels) ? "," : "{", m);
+	fclose(m);
 	for (i = 0; i < VFMIG_HIST_SLOTS; i++)
 		cum += h->slots[i];
 	count = cum > h->count ? cum : h->count;
 	cum = 0;
-	for (i = 0; i < VFMIG_HIST_SLOTS; i++) {
+	for (i = 0; i <= LAST_SLOT; i++) {
 		cum += h->slots[i];
-		snprintf(le, sizeof(le), "%.10g", ldexp(1.0, i + 1) / 1e9);
-		line(f, name, "_bucket", labels, le, (double)cum);
+		if (i >= FIRST_SLOT)
+			fprintf(f, "%s_bucket%sle=\"%.10g\"} %" PRIu64 "\n", name, lbl,
+				ldexp(1.0, i + 1) / 1e9, cum);
 	}
-	line(f, name, "_bucket", labels, "+Inf", (double)count);
-	line(f, name, "_sum", labels, NULL, (double)h->sum_ns / 1e9);
-	line(f, name, "_count", labels, NULL, (double)count);
+	fprintf(f, "%s_bucket%sle=\"+Inf\"} %" PRIu64 "\n", name, lbl, count);
+	lbl[len - 1] = 0; /* the "," or "{" that le needed */
+	fprintf(f, "%s_sum%s%s%.9g\n", name, lbl, len > 1 ? "} " : " ", h->sum_ns / 1e9);
+	fprintf(f, "%s_count%s%s%" PRIu64 "\n", name, lbl, len > 1 ? "} " : " ", count);
+	free(lbl);
 }
