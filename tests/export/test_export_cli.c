@@ -210,17 +210,12 @@ static void test_textfile_whole(void **state)
 	assert_int_equal(rmdir(dir), 0); /* no temporary file left behind */
 }
 
-/* The last JSON line of export's over migrate: each device's fsm steps equal its arcs. */
-static void test_json_lines(void **state)
+/* export's last JSON line over PROGRAM in argv, and PROGRAM's own JSON report if asked. */
+static struct json_object *last_line(char *const *argv, struct json_object **report)
 {
-	char name[32], *out, *line, *save;
-	char *argv[] = {tool,	   "export", "--json", "-i",	 "200", "--",	  emu,
-			"migrate", "--mem",  "64m",    "--name", name,	"--json", NULL};
-	struct json_object *report = NULL, *last = NULL, *devs, *got;
-	size_t i, j;
+	struct json_object *last = NULL;
+	char *out, *line, *save;
 
-	(void)state;
-	snprintf(name, sizeof(name), "expjson-%d", (int)getpid());
 	assert_int_equal(run_capture(argv, &out), 0);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct json_object *o = json_tokener_parse(line), *t;
@@ -228,15 +223,30 @@ static void test_json_lines(void **state)
 		if (o && json_object_object_get_ex(o, "type", &t)) {
 			json_object_put(last);
 			last = o;
-		} else if (o && json_object_object_get_ex(o, "rounds", &t)) {
-			report = o;
+		} else if (report && o && json_object_object_get_ex(o, "rounds", &t)) {
+			*report = o;
 		} else {
 			json_object_put(o);
 		}
 	}
 	free(out);
-	assert_non_null(report);
 	assert_non_null(last);
+	return last;
+}
+
+/* The last JSON line of export's over migrate: each device's fsm steps equal its arcs. */
+static void test_json_lines(void **state)
+{
+	char name[32];
+	char *argv[] = {tool,	   "export", "--json", "-i",	 "200", "--",	  emu,
+			"migrate", "--mem",  "64m",    "--name", name,	"--json", NULL};
+	struct json_object *report = NULL, *last, *devs, *got;
+	size_t i, j;
+
+	(void)state;
+	snprintf(name, sizeof(name), "expjson-%d", (int)getpid());
+	last = last_line(argv, &report);
+	assert_non_null(report);
 	assert_true(json_object_object_get_ex(last, "devices", &got));
 	assert_true(json_object_object_get_ex(report, "devices", &devs));
 	for (i = 0; i < json_object_array_length(devs); i++) {
@@ -262,12 +272,68 @@ static void test_json_lines(void **state)
 	json_object_put(last);
 }
 
+/* The verdict of the VM named name in export's last line over vfmig-emu run at bw MB/s. */
+static struct json_object *verdict_at(const char *bw, const char *name)
+{
+	char *argv[] = {tool,	    "export", "--json", "-i",	      "500",	"--bandwidth",
+			(char *)bw, "--",     emu,	"run",	      "--time", "3",
+			"--mem",    "64m",    "--name", (char *)name, NULL};
+	struct json_object *last = last_line(argv, NULL), *vms, *v = NULL, *vm;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(last, "vms", &vms));
+	for (i = 0; i < json_object_array_length(vms); i++) {
+		struct json_object *o = json_object_array_get_idx(vms, i);
+
+		if (json_object_object_get_ex(o, "vm", &vm) &&
+		    !strcmp(json_object_get_string(vm), name) &&
+		    json_object_object_get_ex(o, "verdict", &v))
+			json_object_get(v);
+	}
+	json_object_put(last);
+	if (!v)
+		fail_msg("no verdict for %s at %s MB/s", name, bw);
+	return v;
+}
+
+static double num(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_double(v);
+}
+
+/*
+ * A VM dirtying thousands of pages a second over 64 MiB: at 1 KB/s it cannot
+ * converge (RAM alone takes hours) and needs more than that; at 1 GB/s it
+ * converges within the default 300 ms downtime limit, needing less.
+ */
+static void test_verdicts(void **state)
+{
+	struct json_object *slow, *fast;
+	char name[32];
+
+	(void)state;
+	snprintf(name, sizeof(name), "expverdict-%d", (int)getpid());
+	slow = verdict_at("0.001", name);
+	fast = verdict_at("1000", name);
+	assert_false(json_object_get_boolean(json_object_object_get(slow, "converges")));
+	assert_true(num(slow, "needed_bandwidth_bytes_per_second") > 1e3);
+	assert_true(num(slow, "migration_seconds") > 64 * 1048576 / 1e3 / 2);
+	assert_true(json_object_get_boolean(json_object_object_get(fast, "converges")));
+	assert_true(num(fast, "downtime_seconds") <= 0.3);
+	assert_true(num(fast, "needed_bandwidth_bytes_per_second") < 1e9);
+	json_object_put(slow);
+	json_object_put(fast);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_http_methods), cmocka_unit_test(test_textfile_whole),
-		cmocka_unit_test(test_json_lines),
+		cmocka_unit_test(test_json_lines),   cmocka_unit_test(test_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
