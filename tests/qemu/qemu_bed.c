@@ -174,7 +174,7 @@ static int read_inputs(struct qemu_vm *src, const struct args *a, json_object *o
 	char why[256] = "";
 	int known;
 
-	if (qemu_set_migration_params(&src->qmp, &a->o) || qemu_read_inputs(&src->qmp, &in))
+	if (qemu_read_inputs(&src->qmp, &in))
 		return -1;
 	/* before page sampling, whose reads make pages present */
 	known = !qemu_untouched_pages(src->qmp.pid, in.ram_bytes, &untouched, why, sizeof(why));
@@ -221,10 +221,13 @@ int main(int argc, char **argv)
 	rc = qemu_vm_start(&src, dir, "src", &a.g, false, err, sizeof(err)) ||
 	     qemu_vm_start(&dst, dir, "dst", &a.g, true, err, sizeof(err)) ||
 	     qemu_vm_wait_console(&src, "DIRTIER ready", 90000, err, sizeof(err));
-	if (!rc && read_inputs(&src, &a, out))
+	/* the parameters first: --before (a predictor) reads them as the VM's own */
+	if (!rc && qemu_set_migration_params(&src.qmp, &a.o))
 		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
 	if (!rc && a.before)
-		json_object_object_add(out, "before", run_before(a.before, src.qmp_path));
+		json_object_object_add(out, "before", run_before(a.before, src.tool_qmp_path));
+	if (!rc && !a.before && read_inputs(&src, &a, out))
+		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
 	if (!rc)
 		rc = qemu_migrate(&src, &dst, dir, &a.o, &m, err, sizeof(err)) ? 1 : 0;
 	if (!rc) {
