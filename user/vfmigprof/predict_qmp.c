@@ -112,8 +112,8 @@ static int measure(struct qmp *q, const struct predict_req *r, struct model_inpu
 	struct qemu_dirty_window w[sizeof(dirty_windows) / sizeof(dirty_windows[0])];
 	struct qemu_inputs qi;
 	unsigned n = windows_within(r->window_s);
-	uint64_t untouched = 0;
-	char why[200] = "", zero[64];
+	uint64_t untouched = 0, zeroed = 0;
+	char why[200] = "", zero[96];
 	const char *cap;
 
 	if (qemu_read_inputs(q, &qi))
@@ -135,12 +135,12 @@ static int measure(struct qmp *q, const struct predict_req *r, struct model_inpu
 	if (in->cap_bps <= 0)
 		in->cap_bps = 0;
 	/* before calc-dirty-rate, whose reads make untouched pages present */
-	if (qemu_untouched_pages(q->pid, qi.ram_bytes, &untouched, why, sizeof(why)))
-		snprintf(zero, sizeof(zero), "untouched pages unknown");
+	if (qemu_zero_pages(q->pid, qi.ram_bytes, &untouched, &zeroed, why, sizeof(why)))
+		snprintf(zero, sizeof(zero), "zero pages unknown");
 	else
-		snprintf(zero, sizeof(zero), "%llu untouched pages by pagemap",
-			 (unsigned long long)untouched);
-	in->zero_pages = (double)untouched;
+		snprintf(zero, sizeof(zero), "zero pages %llu untouched (pagemap) + %llu read zero",
+			 (unsigned long long)untouched, (unsigned long long)zeroed);
+	in->zero_pages = (double)(untouched + zeroed);
 	if (qemu_dirty_curve(q, wins, n, 0, w))
 		return fail("", q->err);
 	fill_curve(&in->curve[0], w, n, in->ram_bytes / in->page_bytes);
