@@ -10,8 +10,13 @@
  *   qemu_bed --kernel K --initrd I [--ram MIB] [--rate PAGES_PER_S] [--wss MIB]
  *            [--shape seq|uniform|hot] [--bandwidth MIB_PER_S] [--downtime MS]
  *            [--limit S] [--windows 1,2,4] [--before CMD]
+ *
+ * --before CMD runs on a second QMP monitor (the bed holds the first); when its
+ * answer has a total_ms (vfmigprof predict --json), the run's limit is at least
+ * 3x that.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,8 +229,16 @@ int main(int argc, char **argv)
 	/* the parameters first: --before (a predictor) reads them as the VM's own */
 	if (!rc && qemu_set_migration_params(&src.qmp, &a.o))
 		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
-	if (!rc && a.before)
-		json_object_object_add(out, "before", run_before(a.before, src.tool_qmp_path));
+	if (!rc && a.before) {
+		json_object *pred = run_before(a.before, src.tool_qmp_path);
+		json_object *total = NULL;
+
+		/* a prediction's run is given 3x its predicted total time, max(60 s, --limit) least */
+		if (json_object_object_get_ex(pred, "total_ms", &total) &&
+		    3 * json_object_get_double(total) / 1000 > a.o.limit_s)
+			a.o.limit_s = (unsigned)ceil(3 * json_object_get_double(total) / 1000);
+		json_object_object_add(out, "before", pred);
+	}
 	if (!rc && !a.before && read_inputs(&src, &a, out))
 		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
 	if (!rc)
