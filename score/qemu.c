@@ -188,10 +188,15 @@ int score_qemu(const struct qemu_score_opts *o)
 			continue;
 		memset(&rows[k], 0, sizeof(rows[k]));
 		score_one(o, &sc[i], &rows[k], &est[k], &formula[k]);
+		if (!rows[k].meas.ok) {
+			printf("%-16s %-9s no run gave an answer\n", sc[i].name, sc[i].cls);
+			continue;
+		}
 		print_row(&rows[k]);
 		printf("  %-14s QEMU's expected-downtime %.1f ms (error %.1f%%), the model's formula "
 		       "%.1f ms\n",
-		       "", est[k], 100 * rel_err(est[k], rows[k].meas.downtime_ms, DOWNTIME_FLOOR_MS),
+		       "", est[k],
+		       100 * rel_err(est[k], rows[k].meas.downtime_ms, DOWNTIME_FLOOR_MS),
 		       formula[k]);
 		fflush(stdout);
 		k++;
@@ -214,8 +219,8 @@ int score_qemu_beside(const char *file, const char *emu, int runs, const char *o
 {
 	char build[256], bed[300], prof[300], cmd[700];
 	const char *slash = strrchr(emu, '/');
-	struct qemu_score_opts o = {.file = file, .bed = bed, .prof = prof, .build = build,
-				    .only = only, .runs = runs};
+	struct qemu_score_opts o = {
+		.file = file, .bed = bed, .prof = prof, .build = build, .only = only, .runs = runs};
 
 	snprintf(build, sizeof(build), "%.*s", slash ? (int)(slash - emu) : 1, slash ? emu : ".");
 	snprintf(bed, sizeof(bed), "%s/tests/qemu/qemu_bed", build);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "qemu/inputs.h"
 #include "vfmigprof/predict.h"
@@ -157,10 +158,17 @@ static int measure(struct qmp *q, const struct predict_req *r, struct model_inpu
 int predict_qmp_inputs(struct predict_req *r, struct model_inputs *in)
 {
 	struct qmp q = {.fd = -1};
+	struct stat st;
 	int ret;
 
 	if (r->max_rounds >= 0)
 		return prof_usage_error("%s--rounds: QEMU has no round cap (not with --qmp)", "");
+	if (!stat(r->qmp, &st) && !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr,
+			"vfmigprof: qmp %s: not a socket (QEMU's -qmp unix:PATH makes one)\n",
+			r->qmp);
+		return 1;
+	}
 	if (qmp_open(&q, r->qmp, QMP_TIMEOUT_MS))
 		return fail("", q.err);
 	ret = measure(&q, r, in);
