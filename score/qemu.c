@@ -67,6 +67,15 @@ static struct outcome measured(struct json_object *mig)
 {
 	struct outcome m = {.ok = mig != NULL, .converged = get_bool(mig, "converged", false)};
 	double syncs = get_num(mig, "dirty_sync_count");
+	struct json_object *samples = get_obj(mig, "samples");
+
+	/* a cancelled run's final answer has no counters: its last sample's */
+	for (int i = 0; !m.converged && samples && i < (int)json_object_array_length(samples);
+	     i++) {
+		double v = get_num(json_object_array_get_idx(samples, i), "dirty_sync_count");
+
+		syncs = v > syncs || isnan(syncs) ? v : syncs;
+	}
 
 	m.total_ms = m.converged ? get_num(mig, "total_ms") : NAN;
 	m.downtime_ms = m.converged ? get_num(mig, "downtime_ms") : NAN;

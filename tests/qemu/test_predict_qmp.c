@@ -257,8 +257,12 @@ static void test_predict_qmp_real_converges(void **state)
 /* 24 MiB/s of distinct pages against a 16 MiB/s cap: QEMU 7.2 never gets under its threshold. */
 static void test_predict_qmp_real_never_converges(void **state)
 {
-	struct qemu_guest g = {.kernel = bed.kernel, .initrd = bed.initrd, .ram_mib = 256,
-			       .rate = 6144, .wss_mib = 96, .shape = "uniform"};
+	struct qemu_guest g = {.kernel = bed.kernel,
+			       .initrd = bed.initrd,
+			       .ram_mib = 256,
+			       .rate = 6144,
+			       .wss_mib = 96,
+			       .shape = "uniform"};
 	struct qemu_migrate_opts o = {.max_bandwidth = 16 << 20, .downtime_limit_ms = 100};
 	struct qemu_vm s = {.qmp.fd = -1}, d = {.qmp.fd = -1};
 
