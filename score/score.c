@@ -15,28 +15,22 @@
 
 #include "score/draw.h"
 #include "score/live.h"
+#include "score/qemu.h"
+#include "score/row.h"
 #include "score/run.h"
 #include "score/stats.h"
 
 #define MAX_RUNS 15
-#define DOWNTIME_FLOOR_MS 20.0 /* downtime errors are taken against max(measured, this) */
 
 struct opts {
 	const char *file, *emu, *prof, *only;
 	int runs;
 	unsigned int seed, draw;
 	bool tuning;
+	const char *qemu; /* the real-QEMU scenarios, NULL: none */
 };
 
-/* One outcome, predicted or measured. */
-struct outcome {
-	bool ok, converged;
-	int rounds;
-	double total_ms, bytes, downtime_ms;
-	double lo_total, hi_total, lo_down, hi_down; /* the predicted range (NAN: none) */
-};
-
-static struct outcome outcome_of(struct json_object *j)
+struct outcome outcome_of(struct json_object *j)
 {
 	struct json_object *range = get_obj(j, "range");
 	struct outcome o = {
@@ -54,7 +48,7 @@ static struct outcome outcome_of(struct json_object *j)
 	return o;
 }
 
-static double rel_err(double pred, double truth, double floor)
+double rel_err(double pred, double truth, double floor)
 {
 	double base = truth > floor ? truth : floor;
 
@@ -67,14 +61,6 @@ static bool inside(double lo, double hi, double v)
 {
 	return !isnan(lo) && !isnan(hi) && v >= lo && v <= hi;
 }
-
-/* What each predictor got wrong on one scenario. */
-struct score_row {
-	char name[48], cls[16];
-	struct outcome pred, live, geo, meas; /* live: source 2, the probes on the running VM */
-	double spread_total, spread_down;     /* (max - min) / median of the runs */
-	double qemu_downtime_ms;	      /* QEMU's expected-downtime formula's estimate */
-};
 
 static void measure(const struct opts *o, const struct scenario *s, struct score_row *r)
 {
@@ -178,7 +164,7 @@ static int check_tuning(const struct opts *o, const struct scenario *s, int *n)
 	return held;
 }
 
-static void print_row(const struct score_row *r)
+void print_row(const struct score_row *r)
 {
 	const struct outcome *p = &r->pred, *m = &r->meas;
 
@@ -202,7 +188,7 @@ static void print_row(const struct score_row *r)
 }
 
 /* Medians and 90th percentiles of a predictor's errors over the rows that ran. */
-static void summarize(const char *who, const struct score_row *rows, int n, size_t off)
+void summarize(const char *who, const struct score_row *rows, int n, size_t off)
 {
 	double te[256], de[256], be[256];
 	int k = 0, right = 0, in_t = 0, in_d = 0, ranged = 0;
@@ -248,7 +234,9 @@ static int usage(int code)
 		"--prof PATH also predicts each from its VM running under vfmigprof predict.\n"
 		"--seed N also draws K (default 6) fresh scenarios from the documented ranges.\n"
 		"Then, for each scenario of a class nc-*, whether the recommended bandwidth and\n"
-		"downtime limit converge for real and 0.8 of them do not (--no-tuning: skip).\n",
+		"downtime limit converge for real and 0.8 of them do not (--no-tuning: skip).\n"
+		"Then the real-QEMU scenarios of --qemu FILE (default score/scenarios.qemu; none\n"
+		"with --qemu '' or QEMU=0 in the environment).\n",
 		MAX_RUNS);
 	return code;
 }
@@ -256,15 +244,11 @@ static int usage(int code)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{"runs", required_argument, NULL, 'n'},
-		{"seed", required_argument, NULL, 's'},
-		{"draw", required_argument, NULL, 'd'},
-		{"only", required_argument, NULL, 'o'},
-		{"emu", required_argument, NULL, 'e'},
-		{"prof", required_argument, NULL, 'p'},
-		{"no-tuning", no_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+		{"runs", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+		{"draw", required_argument, NULL, 'd'}, {"only", required_argument, NULL, 'o'},
+		{"emu", required_argument, NULL, 'e'},	{"prof", required_argument, NULL, 'p'},
+		{"no-tuning", no_argument, NULL, 'T'},	{"qemu", required_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},	{},
 	};
 	int c;
 
@@ -272,7 +256,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   .emu = "build/vfmig-emu",
 			   .runs = 3,
 			   .draw = 6,
-			   .tuning = true};
+			   .tuning = true,
+			   .qemu = score_qemu_default()};
 	while ((c = getopt_long(argc, argv, "n:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -297,6 +282,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'T':
 			o->tuning = false;
+			break;
+		case 'q':
+			o->qemu = *optarg ? optarg : NULL;
 			break;
 		case 'h':
 			return usage(0) - 1;
@@ -356,5 +344,5 @@ int main(int argc, char **argv)
 		}
 		printf("tuning held %d of %d checks\n", held, checks);
 	}
-	return 0;
+	return o.qemu ? score_qemu_beside(o.qemu, o.emu, o.runs, o.only) : 0;
 }

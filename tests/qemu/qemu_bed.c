@@ -10,8 +10,13 @@
  *   qemu_bed --kernel K --initrd I [--ram MIB] [--rate PAGES_PER_S] [--wss MIB]
  *            [--shape seq|uniform|hot] [--bandwidth MIB_PER_S] [--downtime MS]
  *            [--limit S] [--windows 1,2,4] [--before CMD]
+ *
+ * --before CMD runs on a second QMP monitor (the bed holds the first); when its
+ * answer has a total_ms (vfmigprof predict --json), the run's limit is at least
+ * 3x that.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +179,7 @@ static int read_inputs(struct qemu_vm *src, const struct args *a, json_object *o
 	char why[256] = "";
 	int known;
 
-	if (qemu_set_migration_params(&src->qmp, &a->o) || qemu_read_inputs(&src->qmp, &in))
+	if (qemu_read_inputs(&src->qmp, &in))
 		return -1;
 	/* before page sampling, whose reads make pages present */
 	known = !qemu_untouched_pages(src->qmp.pid, in.ram_bytes, &untouched, why, sizeof(why));
@@ -221,10 +226,21 @@ int main(int argc, char **argv)
 	rc = qemu_vm_start(&src, dir, "src", &a.g, false, err, sizeof(err)) ||
 	     qemu_vm_start(&dst, dir, "dst", &a.g, true, err, sizeof(err)) ||
 	     qemu_vm_wait_console(&src, "DIRTIER ready", 90000, err, sizeof(err));
-	if (!rc && read_inputs(&src, &a, out))
+	/* the parameters first: --before (a predictor) reads them as the VM's own */
+	if (!rc && qemu_set_migration_params(&src.qmp, &a.o))
 		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
-	if (!rc && a.before)
-		json_object_object_add(out, "before", run_before(a.before, src.qmp_path));
+	if (!rc && a.before) {
+		json_object *pred = run_before(a.before, src.tool_qmp_path);
+		json_object *total = NULL;
+
+		/* a prediction's run is given 3x its predicted total time, max(60 s, --limit) least */
+		if (json_object_object_get_ex(pred, "total_ms", &total) &&
+		    3 * json_object_get_double(total) / 1000 > a.o.limit_s)
+			a.o.limit_s = (unsigned)ceil(3 * json_object_get_double(total) / 1000);
+		json_object_object_add(out, "before", pred);
+	}
+	if (!rc && !a.before && read_inputs(&src, &a, out))
+		rc = snprintf(err, sizeof(err), "%s", src.qmp.err) > 0;
 	if (!rc)
 		rc = qemu_migrate(&src, &dst, dir, &a.o, &m, err, sizeof(err)) ? 1 : 0;
 	if (!rc) {

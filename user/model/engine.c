@@ -209,6 +209,107 @@ static void run_qemu(struct sim *s, bool vfio)
 	say_why(s, pending);
 }
 
+/*
+ * QEMU 7.2's precopy, RAM only, step by step (QEMU v7.2.0 sources):
+ * - migration.c migration_update_counters, every BUFFER_DELAY (100 ms):
+ *     "bandwidth = (double)transferred / time_spent;
+ *      s->threshold_size = bandwidth * s->parameters.downtime_limit;"
+ *   the bandwidth measured over the last 100 ms, capped by max-bandwidth: rate x limit.
+ * - qemu-file.c qemu_file_rate_limit / migration.c migration_rate_limit: each 100 ms
+ *   window sends at most max-bandwidth / XFER_LIMIT_RATIO (10) bytes, then waits.
+ * - ram.c ram_save_pending: "remaining_size = rs->migration_dirty_pages *
+ *   TARGET_PAGE_SIZE; if (!migration_in_postcopy() && remaining_size < max_size)
+ *   { ... migration_bitmap_sync_precopy(rs); ...}": the dirty bitmap is synced only
+ *   once what is left of the round falls below the threshold, so a round ends with
+ *   pages still unsent, which the sync's newly dirty pages join.
+ * - migration.c migration_iteration_run: "if (pending_size && pending_size >=
+ *   s->threshold_size) { ... qemu_savevm_state_iterate(...); } else { ...
+ *   migration_completion(s); }": no round cap, it iterates until pending fits.
+ * - ram.c save_zero_page_to_file: a zero page is a header and one byte.
+ * - migration.c migration_completion: "qemu_file_set_rate_limit(s->to_dst_file,
+ *   INT64_MAX);" before qemu_savevm_state_complete_precopy: the stop-copy is not
+ *   rate-limited (ram_save_complete "flush all remaining blocks regardless of rate
+ *   limiting"), so it goes at the link's speed.
+ */
+#define QEMU_BUFFER_DELAY_S 0.1
+
+struct qemu72_step {
+	double remaining;   /* dirty pages not yet sent */
+	double since_sync;  /* seconds since the last bitmap sync */
+	double round_bytes; /* sent since that sync */
+	double round_pages;
+	double dirty, pending, window; /* the sync that started the round, and its window */
+};
+
+/* One rate-limit window: pages sent at cost bytes each, up to rate x 100 ms. */
+static void qemu72_send(struct sim *s, struct qemu72_step *st, double cost)
+{
+	double bytes = fmin(s->rate * QEMU_BUFFER_DELAY_S, st->remaining * cost);
+	double pages = bytes / cost;
+
+	st->remaining -= pages;
+	st->round_pages += pages;
+	st->round_bytes += bytes;
+	st->since_sync += bytes / s->rate;
+}
+
+/* A round ends at a sync; past the table's end, its last row sums the rest. */
+static void qemu72_round(struct sim *s, const struct qemu72_step *st)
+{
+	struct model_result *r = s->r;
+	struct model_round *x = &r->round[r->nrounds];
+
+	if (r->nrounds < MODEL_MAX_ROUNDS - 1)
+		r->nrounds++;
+	else
+		x = &r->round[r->nrounds - 1];
+	x->ram_pages += st->round_pages;
+	x->dirty_pages = st->dirty;
+	x->pending_bytes = st->pending;
+	x->bytes += st->round_bytes;
+	x->seconds += st->since_sync;
+	by_source(s->in, x, st->window);
+	r->bytes += st->round_bytes;
+	r->total_s += st->since_sync;
+}
+
+static void run_qemu72(struct sim *s)
+{
+	const struct model_inputs *in = s->in;
+	struct model_result *r = s->r;
+	double pages = in->ram_bytes / in->page_bytes, zero = fmin(in->zero_pages, pages);
+	double cost = ((pages - zero) * s->page + zero * QEMU_ZERO_PAGE_BYTES) / pages;
+	struct qemu72_step st = {.remaining = pages};
+	double dirty, pending;
+
+	r->total_s = in->setup_s;
+	for (;;) {
+		qemu72_send(s, &st, cost);
+		if (st.remaining * in->page_bytes >= r->threshold_bytes)
+			continue;
+		/* the sync: what the round left joins what was dirtied since the last one */
+		dirty = model_dirty_pages(in, st.since_sync);
+		pending = fmin(st.remaining + dirty, pages) * in->page_bytes;
+		qemu72_round(s, &st);
+		r->floor_bytes = fmin(r->floor_bytes, pending);
+		if (!pending || pending < r->threshold_bytes) {
+			r->converged = true;
+			break;
+		}
+		if (r->total_s > NO_CAP_HORIZON_S)
+			break;
+		st = (struct qemu72_step){.remaining = pending / in->page_bytes,
+					  .dirty = dirty,
+					  .pending = pending,
+					  .window = st.since_sync};
+		cost = s->page; /* rewritten pages are not zero */
+	}
+	/* what fit is the stop-copy, not a round of its own */
+	if (r->converged)
+		switchover(s, pending / in->page_bytes, in->link_bps);
+	say_why(s, pending);
+}
+
 int model_predict(const struct model_inputs *in, struct model_result *out)
 {
 	struct sim s = {.in = in, .r = out};
@@ -226,6 +327,8 @@ int model_predict(const struct model_inputs *in, struct model_result *out)
 	out->threshold_bytes = s.rate * in->downtime_limit_s;
 	if (in->engine == ENGINE_VFMIG)
 		run_vfmig(&s);
+	else if (in->engine == ENGINE_QEMU72)
+		run_qemu72(&s);
 	else
 		run_qemu(&s, in->engine == ENGINE_QEMU8);
 	return 0;

@@ -44,6 +44,14 @@ double model_qemu_expected_downtime(const struct model_inputs *in, const struct 
 	double rate = in->cap_bps > 0 && in->cap_bps < in->link_bps ? in->cap_bps : in->link_bps;
 	const struct model_round *last = r->nrounds ? &r->round[r->nrounds - 1] : NULL;
 
+	/*
+	 * QEMU 7.2 migration_update_counters: "s->expected_downtime =
+	 * ram_counters.remaining / bandwidth;", with migration_bitmap_sync's
+	 * "ram_counters.remaining = ram_bytes_remaining();": what was pending at the
+	 * last sync that did not fit (its last sample before "completed").
+	 */
+	if (in->engine != ENGINE_VFMIG && last && last->pending_bytes > 0)
+		return last->pending_bytes / rate;
 	/* ram_bytes_remaining() at the last sync: the dirty pages that round started with */
 	return last ? last->dirty_pages * in->page_bytes / rate : in->ram_bytes / rate;
 }

@@ -33,7 +33,7 @@ static void nap_ms(long ms)
 
 static void exec_qemu(const struct qemu_vm *vm, const struct qemu_guest *g, bool incoming)
 {
-	char mem[16], append[256], qmp[160], serial[PATH_MAX + 8];
+	char mem[16], append[256], qmp[160], tool_qmp[160], serial[PATH_MAX + 8];
 	const char *argv[40];
 	int n = 0, fd = open(vm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -49,6 +49,7 @@ static void exec_qemu(const struct qemu_vm *vm, const struct qemu_guest *g, bool
 		 "dirtier.shape=%s",
 		 g->rate, g->wss_mib, g->shape ? g->shape : "seq");
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", vm->qmp_path);
+	snprintf(tool_qmp, sizeof(tool_qmp), "unix:%s,server=on,wait=off", vm->tool_qmp_path);
 	snprintf(serial, sizeof(serial), "file:%s", vm->console);
 	/* one vCPU: multi-threaded TCG has tripped on the kernel's boot-time code patching */
 	const char *fixed[] = {"qemu-system-x86_64",
@@ -75,7 +76,9 @@ static void exec_qemu(const struct qemu_vm *vm, const struct qemu_guest *g, bool
 			       "-append",
 			       append,
 			       "-qmp",
-			       qmp};
+			       qmp,
+			       "-qmp",
+			       tool_qmp};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[n++] = fixed[i];
 	if (incoming) {
@@ -113,6 +116,7 @@ int qemu_vm_start(struct qemu_vm *vm, const char *dir, const char *name, const s
 	memset(vm, 0, sizeof(*vm));
 	vm->qmp.fd = -1;
 	snprintf(vm->qmp_path, sizeof(vm->qmp_path), "%s/%s.qmp", dir, name);
+	snprintf(vm->tool_qmp_path, sizeof(vm->tool_qmp_path), "%s/%s-tool.qmp", dir, name);
 	snprintf(vm->console, sizeof(vm->console), "%s/%s.console", dir, name);
 	snprintf(vm->log, sizeof(vm->log), "%s/%s.log", dir, name);
 	fflush(NULL);

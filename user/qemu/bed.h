@@ -39,6 +39,8 @@ struct qemu_guest {
 struct qemu_vm {
 	pid_t pid;
 	char qmp_path[108];
+	char tool_qmp_path
+		[108]; /* a second monitor, free for a tool while the bed holds the first */
 	char console[PATH_MAX]; /* the guest's serial console, a file */
 	char log[PATH_MAX];	/* QEMU's own stderr */
 	struct qmp qmp;

@@ -305,24 +305,46 @@ static bool untouched(uint64_t e, uint64_t zero, uint64_t huge)
  * touched afterwards.
  * Pages the guest itself filled with zeros are not counted: a lower bound.
  */
+/* A present page's bytes through /proc/pid/mem: all zero? (a read faults nothing in) */
+static bool page_is_zero(int memfd, uint64_t addr)
+{
+	static const uint64_t zeros[QEMU_PAGE_SIZE / 8];
+	uint64_t buf[QEMU_PAGE_SIZE / 8];
+
+	return pread(memfd, buf, sizeof(buf), (off_t)addr) == (ssize_t)sizeof(buf) &&
+	       !memcmp(buf, zeros, sizeof(buf));
+}
+
 int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why, size_t len)
+{
+	return qemu_zero_pages(pid, ram_bytes, pages, NULL, why, len);
+}
+
+int qemu_zero_pages(int pid, uint64_t ram_bytes, uint64_t *pages, uint64_t *zeroed, char *why,
+		    size_t len)
 {
 	uint64_t start, zero, huge, n = ram_bytes / QEMU_PAGE_SIZE, count = 0;
 	enum { CHUNK = 4096 };
 	uint64_t *e = malloc(CHUNK * sizeof(*e));
 	char path[64];
-	int fd, rc = -1;
+	int fd, memfd, rc = -1;
 
 	zero_pfns(&zero, &huge);
 	if (!e || find_ram_mapping(pid, ram_bytes, &start, why, len)) {
 		free(e);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	memfd = zeroed ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (zeroed)
+		*zeroed = 0;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
 		free(e);
+		if (memfd >= 0)
+			close(memfd);
 		return -1;
 	}
 	for (uint64_t i = 0; i < n; i += CHUNK) {
@@ -333,13 +355,20 @@ int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why
 			snprintf(why, len, "%s: short read", path);
 			goto out;
 		}
-		for (size_t j = 0; j < want / sizeof(*e); j++)
-			count += untouched(e[j], zero, huge);
+		for (size_t j = 0; j < want / sizeof(*e); j++) {
+			bool u = untouched(e[j], zero, huge);
+
+			count += u;
+			if (!u && memfd >= 0 && (e[j] & PM_PRESENT))
+				*zeroed += page_is_zero(memfd, start + (i + j) * QEMU_PAGE_SIZE);
+		}
 	}
 	*pages = count;
 	rc = 0;
 out:
 	close(fd);
+	if (memfd >= 0)
+		close(memfd);
 	free(e);
 	return rc;
 }

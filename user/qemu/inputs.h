@@ -62,5 +62,12 @@ int qemu_dirty_curve(struct qmp *q, const unsigned *seconds, unsigned n, unsigne
  * /proc/pid/maps. 0 with *pages, or -1 with why (then the count is unknown).
  */
 int qemu_untouched_pages(int pid, uint64_t ram_bytes, uint64_t *pages, char *why, size_t len);
+/*
+ * The same, and *zeroed: the pages present and written that hold only zeros
+ * (read through /proc/pid/mem, which maps nothing new): QEMU 7.2 sends both as
+ * zero-page records (ram.c save_zero_page, buffer_is_zero).
+ */
+int qemu_zero_pages(int pid, uint64_t ram_bytes, uint64_t *pages, uint64_t *zeroed, char *why,
+		    size_t len);
 
 #endif
