@@ -16,6 +16,7 @@
 #include "common/run_util.h"
 #include "common/vfmig_test.h"
 #include "report/fixture_report.h"
+#include "report/report.h"
 
 static char file[] = "/tmp/vfmig-report-XXXXXX";
 
@@ -95,6 +96,23 @@ static void test_round_trip(void **state)
 	json_object_put(rep);
 }
 
+/* predict --from FILE's inputs: the guest RAM migrate was given, the VM's devices. */
+static void test_inputs_from_file(void **state)
+{
+	struct model_inputs in;
+	char err[256] = "";
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("loading BPF programs needs root");
+	if (report_inputs_from_file(file, 0, NULL, &in, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal((long long)in.ram_bytes, 32ll << 20);
+	assert_int_equal(in.ndevs, 2);
+	assert_int_equal((long long)in.cap_bps, 60000000ll);
+	assert_int_equal((long long)(in.downtime_limit_s * 1000 + 0.5), 60);
+}
+
 static void copy_damaged(const char *to, size_t cut, long flip_at)
 {
 	FILE *in = fopen(file, "rb"), *out = fopen(to, "wb");
@@ -145,6 +163,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_inputs_from_file),
 		cmocka_unit_test(test_damaged_copies),
 	};
 

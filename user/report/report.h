@@ -112,6 +112,17 @@ const char *report_state_name(uint8_t s);
  * its stop, said so). */
 void report_predict(const struct report *r, struct rep_migration *m);
 
+struct live_link;
+/*
+ * vfmigprof predict --from FILE: the model's inputs for pid (0: the VM with the most harvest
+ * windows) from a recording, from what was measured before that VM's first migration (all of
+ * it when none; its pre-copy rounds when no window closed before it), its devices' last PRE_COPY sizes; the link and limits from link, or (NULL)
+ * from the recorded command line. 0, 3 (damaged file, inputs made from what was read) or 1
+ * with a one-line reason in err.
+ */
+int report_inputs_from_file(const char *path, uint32_t pid, const struct live_link *link,
+			    struct model_inputs *in, char *err, size_t errlen);
+
 void report_print_text(FILE *f, const struct report *r);
 void report_print_json(FILE *f, const struct report *r);
 void report_print_header(FILE *f, const struct report *r, bool json);
