@@ -25,7 +25,9 @@ fuzz: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)$(FUZZ_BIN) -artifact_prefix=$(BUILD)/fuzz/ -runs=0 $(FUZZ_CORPUS) 2>$(BUILD)/fuzz/smoke.log || \
 		{ tail -20 $(BUILD)/fuzz/smoke.log; exit 1; }
-	$(Q)$(FUZZ_BIN) -artifact_prefix=$(BUILD)/fuzz/ -runs=2000 -seed=1 -max_len=65536 $(FUZZ_CORPUS) \
+	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
+	$(Q)$(FUZZ_BIN) -artifact_prefix=$(BUILD)/fuzz/ -runs=2000 -seed=1 -max_len=65536 \
+		$(BUILD)/fuzz/smoke $(FUZZ_CORPUS) \
 		2>>$(BUILD)/fuzz/smoke.log || { tail -20 $(BUILD)/fuzz/smoke.log; exit 1; }
 	@echo "fuzz-smoke: the recording reader survived its corpus and 2000 mutations"
 
