@@ -123,6 +123,9 @@ struct live_link;
 int report_inputs_from_file(const char *path, uint32_t pid, const struct live_link *link,
 			    struct model_inputs *in, char *err, size_t errlen);
 
+/* The recording in the Trace Event Format (perfetto.c): 0, or -1 with a one-line reason. */
+int report_write_perfetto(const char *path, const struct report *r, char *err, size_t errlen);
+
 void report_print_text(FILE *f, const struct report *r);
 void report_print_json(FILE *f, const struct report *r);
 void report_print_header(FILE *f, const struct report *r, bool json);
