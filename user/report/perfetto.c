@@ -41,8 +41,7 @@ static void slice(json_object *l, const char *name, int pid, int tid, double ts,
 	json_object_array_add(l, e);
 }
 
-static void counter(json_object *l, const char *name, int pid, double ts, const char *key,
-		    double v)
+static void counter(json_object *l, const char *name, int pid, double ts, const char *key, double v)
 {
 	json_object *e = event("C", name, pid, 0, ts), *a = json_object_new_object();
 
@@ -64,21 +63,19 @@ static void name_process(json_object *l, int pid, const struct rep_device *d)
 }
 
 /* Thread 2: the states one after another; an instant at each change. */
-static void states(json_object *l, const struct rep_device *d, int pid, uint64_t t0,
-		   uint64_t t_end)
+static void states(json_object *l, const struct rep_device *d, int pid, uint64_t t0, uint64_t t_end)
 {
 	size_t i;
 
 	for (i = 0; i < d->narcs; i++) {
-		const struct rep_arc *a = &d->arcs[i];
-		uint64_t in = a->start_ns + a->ns;
-		uint64_t out = i + 1 < d->narcs ? d->arcs[i + 1].start_ns : t_end;
+		const char *name = report_state_name(d->arcs[i].to);
+		uint64_t in, out;
 		json_object *e;
 
-		if (a->result)
+		if (!report_state_span(d, i, t_end, &in, &out))
 			continue;
-		slice(l, report_state_name(a->to), pid, 2, us(in, t0), out > in ? us(out, in) : 0);
-		e = event("i", report_state_name(a->to), pid, 2, us(in, t0));
+		slice(l, name, pid, 2, us(in, t0), us(out, in));
+		e = event("i", name, pid, 2, us(in, t0));
 		ADD(e, "s", json_object_new_string("t"));
 		json_object_array_add(l, e);
 	}
@@ -98,7 +95,8 @@ static void phases(json_object *l, const struct report *r, const struct rep_devi
 
 		if (d->pid == m->pid) {
 			slice(l, "migration", pid, 1, us(m->start_ns, t0), us(end, m->start_ns));
-			slice(l, "pre-copy", pid, 1, us(m->start_ns, t0), us(m->stop_ns, m->start_ns));
+			slice(l, "pre-copy", pid, 1, us(m->start_ns, t0),
+			      us(m->stop_ns, m->start_ns));
 			for (k = 0; k < m->nrounds; k++) {
 				snprintf(name, sizeof(name), "round %u", k);
 				slice(l, name, pid, 1, us(m->round[k].start_ns, t0),
@@ -136,7 +134,8 @@ static void counters(json_object *l, const struct report *r, const struct rep_de
 int report_write_perfetto(const char *path, const struct report *r, char *err, size_t errlen)
 {
 	json_object *o = json_object_new_object(), *l = json_object_new_array();
-	uint64_t t0 = r->nevents ? r->ev[0].ts_ns : 0, t_end = r->nevents ? r->ev[r->nevents - 1].ts_ns : 0;
+	uint64_t t0 = r->nevents ? r->ev[0].ts_ns : 0,
+		 t_end = r->nevents ? r->ev[r->nevents - 1].ts_ns : 0;
 	size_t i;
 	int pid = 0, ret = 0;
 	FILE *f;

@@ -107,6 +107,10 @@ void report_damage_line(const struct report *r, char *out, size_t len);
 void report_timeline(struct report *r);
 struct rep_device *report_device(struct report *r, uint64_t key);
 const char *report_state_name(uint8_t s);
+/* When the state arc i led to was entered and left (the next arc's start, or t_end); false for
+ * a failed arc. */
+bool report_state_span(const struct rep_device *d, size_t i, uint64_t t_end, uint64_t *in,
+		       uint64_t *out);
 
 /* The prediction for m from what was measured before its first SET (or, wanting that, before
  * its stop, said so). */
