@@ -108,10 +108,40 @@ static void test_sigkill_keeps_whole_blocks(void **state)
 	unlink(out);
 }
 
+/* SIGTERM (as Ctrl-C) ends the recording cleanly, even while the probes still load. */
+static void test_sigterm_closes(void **state)
+{
+	char path[] = "/tmp/vfmig-term-XXXXXX", *err;
+	int fd = mkstemp(path), status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("loading BPF programs needs root");
+	assert_true(fd >= 0);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		execl(fx_prof, fx_prof, "record", "-o", path, "--duration", "60", (char *)NULL);
+		_exit(127);
+	}
+	usleep(300000);
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(fx_report_stderr(path, &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_keeps_whole_blocks),
+		cmocka_unit_test(test_sigterm_closes),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, NULL);

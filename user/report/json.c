@@ -41,15 +41,13 @@ static json_object *states(const struct rep_device *d, uint64_t from, uint64_t t
 	size_t i;
 
 	for (i = 0; i < d->narcs; i++) {
-		const struct rep_arc *a = &d->arcs[i];
-		uint64_t in = a->start_ns + a->ns;
-		uint64_t out = i + 1 < d->narcs ? d->arcs[i + 1].start_ns : to;
+		uint64_t in, out;
 		json_object *o;
 
-		if (a->result || in < from || in > to)
+		if (!report_state_span(d, i, to, &in, &out) || in < from || in > to)
 			continue;
 		o = json_object_new_object();
-		ADD(o, "state", json_object_new_string(report_state_name(a->to)));
+		ADD(o, "state", json_object_new_string(report_state_name(d->arcs[i].to)));
 		ADD(o, "at_ms", MS(in - from));
 		ADD(o, "ms", MS(out > in ? out - in : 0));
 		json_object_array_add(l, o);

@@ -222,7 +222,8 @@ int report_load_reader(struct rec_reader *rd, struct report *r)
 	while (rec_next(rd, &b) > 0)
 		add_block(r, &b, &c);
 	r->damage = *rec_damage(rd);
-	qsort(r->ev, r->nevents, sizeof(*r->ev), by_time);
+	if (r->nevents)
+		qsort(r->ev, r->nevents, sizeof(*r->ev), by_time);
 	for (i = 0; i < r->nevents; i++)
 		if (wanted(r->ev[i].type))
 			add_event(r, &r->ev[i]);

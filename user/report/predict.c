@@ -107,42 +107,104 @@ static size_t windows_before(const struct report *r, uint32_t pid, uint64_t cuto
 	return n;
 }
 
-void report_predict(const struct report *r, struct rep_migration *m)
+/* The inputs for pid from what was measured before cutoff: the windows used, or 0 (why set). */
+static size_t inputs_before(const struct report *r, uint32_t pid, uint64_t cutoff,
+			    const struct live_link *link, struct model_inputs *in, char *why,
+			    size_t whylen)
 {
 	struct dirty_windows *dw = dirty_windows_new();
-	struct live_measure lm = {.pid = m->pid};
-	uint64_t cutoff = m->start_ns, first = 0;
+	struct live_measure lm = {.pid = pid};
+	struct rep_migration m = {.pid = pid};
+	uint64_t first = 0;
+	size_t n;
+
+	if (!dw) {
+		snprintf(why, whylen, "out of memory");
+		return 0;
+	}
+	n = windows_before(r, pid, cutoff, dw, &first);
+	if (!n) {
+		snprintf(why, whylen, "no harvest window of pid %u recorded", pid);
+	} else {
+		lm.window_s = (double)(cutoff - first) / 1e9;
+		measure_devices(r, &m, cutoff, &lm);
+		if (live_inputs(dw, &lm, link, in, why, whylen))
+			n = 0;
+	}
+	dirty_windows_close(dw);
+	return n;
+}
+
+void report_predict(const struct report *r, struct rep_migration *m)
+{
 	struct live_link link;
 	size_t n;
 
-	if (!dw)
-		return;
-	n = windows_before(r, m->pid, cutoff, dw, &first);
+	link_from_cmdline(r->header, &link);
+	n = inputs_before(r, m->pid, m->start_ns, &link, &m->in, m->predict_why,
+			  sizeof(m->predict_why));
 	snprintf(m->predict_from, sizeof(m->predict_from), "before the first state SET");
 	if (!n) {
-		dirty_windows_close(dw);
-		dw = dirty_windows_new();
-		cutoff = m->stop_ns;
-		n = dw ? windows_before(r, m->pid, cutoff, dw, &first) : 0;
+		n = inputs_before(r, m->pid, m->stop_ns, &link, &m->in, m->predict_why,
+				  sizeof(m->predict_why));
 		snprintf(m->predict_from, sizeof(m->predict_from),
 			 "no harvest window closed before the first state SET: from the %zu of "
 			 "pre-copy, before the pause",
 			 n);
 	}
-	if (!n) {
-		snprintf(m->predict_why, sizeof(m->predict_why), "no harvest window recorded");
-		dirty_windows_close(dw);
+	if (!n)
 		return;
-	}
-	lm.window_s = (double)(cutoff - first) / 1e9;
-	measure_devices(r, m, cutoff, &lm);
-	link_from_cmdline(r->header, &link);
-	if (live_inputs(dw, &lm, &link, &m->in, m->predict_why, sizeof(m->predict_why)) ||
-	    model_predict(&m->in, &m->pred)) {
-		if (!m->predict_why[0])
-			snprintf(m->predict_why, sizeof(m->predict_why), "%s", m->pred.why);
-	} else {
+	m->predict_why[0] = 0;
+	if (model_predict(&m->in, &m->pred))
+		snprintf(m->predict_why, sizeof(m->predict_why), "%s", m->pred.why);
+	else
 		m->predicted = true;
+}
+
+/* The VM with the most harvest windows (of the first 64 seen). */
+static uint32_t busiest_pid(const struct report *r)
+{
+	uint32_t pid[64], best = 0;
+	size_t count[64], i, j, n = 0, most = 0;
+
+	for (i = 0; i < r->nwin; i++) {
+		for (j = 0; j < n && pid[j] != r->win[i].pid; j++)
+			;
+		if (j == n && n < 64) {
+			pid[n] = r->win[i].pid;
+			count[n++] = 0;
+		}
+		if (j < n && ++count[j] > most) {
+			most = count[j];
+			best = pid[j];
+		}
 	}
-	dirty_windows_close(dw);
+	return best;
+}
+
+int report_inputs_from_file(const char *path, uint32_t pid, const struct live_link *link,
+			    struct model_inputs *in, char *err, size_t errlen)
+{
+	struct report r;
+	struct live_link l;
+	uint64_t start = UINT64_MAX, stop = UINT64_MAX;
+	size_t i;
+	int ret = report_load(path, &r, err, errlen);
+
+	if (ret == 1)
+		return 1;
+	if (!pid)
+		pid = busiest_pid(&r);
+	for (i = 0; i < r.nmigs; i++) /* only what was measured before it migrated */
+		if (r.mig[i].pid == pid && r.mig[i].start_ns < start) {
+			start = r.mig[i].start_ns;
+			stop = r.mig[i].stop_ns;
+		}
+	link_from_cmdline(r.header, &l);
+	/* a migration that armed tracking itself: its pre-copy windows, before the pause */
+	if (!inputs_before(&r, pid, start, link ? link : &l, in, err, errlen) &&
+	    !inputs_before(&r, pid, stop, link ? link : &l, in, err, errlen))
+		ret = 1;
+	report_free(&r);
+	return ret;
 }

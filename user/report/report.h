@@ -107,10 +107,28 @@ void report_damage_line(const struct report *r, char *out, size_t len);
 void report_timeline(struct report *r);
 struct rep_device *report_device(struct report *r, uint64_t key);
 const char *report_state_name(uint8_t s);
+/* When the state arc i led to was entered and left (the next arc's start, or t_end); false for
+ * a failed arc. */
+bool report_state_span(const struct rep_device *d, size_t i, uint64_t t_end, uint64_t *in,
+		       uint64_t *out);
 
 /* The prediction for m from what was measured before its first SET (or, wanting that, before
  * its stop, said so). */
 void report_predict(const struct report *r, struct rep_migration *m);
+
+struct live_link;
+/*
+ * vfmigprof predict --from FILE: the model's inputs for pid (0: the VM with the most harvest
+ * windows) from a recording, from what was measured before that VM's first migration (all of
+ * it when none; its pre-copy rounds when no window closed before it), its devices' last PRE_COPY sizes; the link and limits from link, or (NULL)
+ * from the recorded command line. 0, 3 (damaged file, inputs made from what was read) or 1
+ * with a one-line reason in err.
+ */
+int report_inputs_from_file(const char *path, uint32_t pid, const struct live_link *link,
+			    struct model_inputs *in, char *err, size_t errlen);
+
+/* The recording in the Trace Event Format (perfetto.c): 0, or -1 with a one-line reason. */
+int report_write_perfetto(const char *path, const struct report *r, char *err, size_t errlen);
 
 void report_print_text(FILE *f, const struct report *r);
 void report_print_json(FILE *f, const struct report *r);

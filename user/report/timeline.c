@@ -24,6 +24,18 @@ const char *report_state_name(uint8_t s)
 	return s == VFMIG_STATE_UNKNOWN ? "UNKNOWN" : vfio_state_name(s);
 }
 
+bool report_state_span(const struct rep_device *d, size_t i, uint64_t t_end, uint64_t *in,
+		       uint64_t *out)
+{
+	const struct rep_arc *a = &d->arcs[i];
+
+	*in = a->start_ns + a->ns;
+	*out = i + 1 < d->narcs ? d->arcs[i + 1].start_ns : t_end;
+	if (*out < *in)
+		*out = *in;
+	return !a->result;
+}
+
 static bool is_stop_request(uint8_t to)
 {
 	return to == VFIO_DEVICE_STATE_RUNNING_P2P || to == VFIO_DEVICE_STATE_PRE_COPY_P2P ||

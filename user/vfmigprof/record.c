@@ -209,7 +209,6 @@ static int watch(const struct record_opts *o, struct prof_session *s, struct rec
 	double t0 = prof_now(), next = t0 + o->interval_ms / 1e3;
 	int status = 0, ret;
 
-	prof_catch_signals();
 	if (!prof_attached_go(s))
 		prof_stop = 1;
 	snapshot(s, r);
@@ -240,6 +239,7 @@ static int run(struct record_opts *o)
 	ret = prof_target_check(&o->t);
 	if (ret)
 		return ret;
+	prof_catch_signals(); /* a SIGTERM while the probes load still ends with a closed file */
 	if (prof_attach(&o->t, &s))
 		return 1;
 	header = rec_header_json(s.probes, o->argc, o->argv);

@@ -17,6 +17,9 @@ static const char report_help[] =
 	"Options:\n"
 	"  -j, --json             machine-readable output (with \"version\")\n"
 	"      --header           only the header, and whether the file was closed cleanly\n"
+	"      --perfetto OUT     also write the timeline as Trace Event Format JSON (Perfetto,\n"
+	"                         chrome://tracing): a process per device, nested phases,\n"
+	"                         states, counters for dirty rate, pinned pages, pending bytes\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Exit status: 0 a clean file; 3 cut short or a damaged block skipped (the offset on\n"
@@ -27,20 +30,26 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"header", no_argument, NULL, 'H'},
+		{"perfetto", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, header = false;
+	const char *perfetto = NULL;
 	struct report r;
 	char err[256], line[256];
 	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jh", longopts, NULL)) != -1) {
+		if (c == ':')
+			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		if (c == 'j')
 			json = true;
 		else if (c == 'H')
 			header = true;
+		else if (c == 'P')
+			perfetto = optarg;
 		else if (c == 'h')
 			return printf("%s", report_help) < 0;
 		else
@@ -51,6 +60,11 @@ int cmd_report(int argc, char **argv)
 	ret = report_load(argv[optind], &r, err, sizeof(err));
 	if (ret == 1) {
 		fprintf(stderr, "vfmigprof: report: %s: %s\n", argv[optind], err);
+		return 1;
+	}
+	if (perfetto && report_write_perfetto(perfetto, &r, err, sizeof(err))) {
+		fprintf(stderr, "vfmigprof: report: %s\n", err);
+		report_free(&r);
 		return 1;
 	}
 	if (header)
