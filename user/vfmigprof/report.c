@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/html.h"
 #include "report/report.h"
 #include "vfmigprof/prof.h"
 
@@ -17,6 +18,7 @@ static const char report_help[] =
 	"Options:\n"
 	"  -j, --json             machine-readable output (with \"version\")\n"
 	"      --header           only the header, and whether the file was closed cleanly\n"
+	"      --html OUT         write the report as one self-contained HTML page with plots\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Exit status: 0 a clean file; 3 cut short or a damaged block skipped (the offset on\n"
@@ -27,10 +29,12 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"header", no_argument, NULL, 'H'},
+		{"html", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, header = false;
+	const char *html = NULL;
 	struct report r;
 	char err[256], line[256];
 	int c, ret;
@@ -41,6 +45,8 @@ int cmd_report(int argc, char **argv)
 			json = true;
 		else if (c == 'H')
 			header = true;
+		else if (c == 'W')
+			html = optarg;
 		else if (c == 'h')
 			return printf("%s", report_help) < 0;
 		else
@@ -53,7 +59,14 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "vfmigprof: report: %s: %s\n", argv[optind], err);
 		return 1;
 	}
-	if (header)
+	if (html && report_write_html(&r, html, err, sizeof(err))) {
+		fprintf(stderr, "vfmigprof: report: %s\n", err);
+		report_free(&r);
+		return 1;
+	}
+	if (html)
+		;
+	else if (header)
 		report_print_header(stdout, &r, json);
 	else if (json)
 		report_print_json(stdout, &r);
