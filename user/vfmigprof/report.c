@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/diff.h"
 #include "report/html.h"
 #include "report/report.h"
 #include "vfmigprof/prof.h"
@@ -19,6 +20,7 @@ static const char report_help[] =
 	"  -j, --json             machine-readable output (with \"version\")\n"
 	"      --header           only the header, and whether the file was closed cleanly\n"
 	"      --html OUT         write the report as one self-contained HTML page with plots\n"
+	"      --diff FILE2       FILE (before) and FILE2 (after) side by side, with the change\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Exit status: 0 a clean file; 3 cut short or a damaged block skipped (the offset on\n"
@@ -27,14 +29,12 @@ static const char report_help[] =
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"header", no_argument, NULL, 'H'},
-		{"html", required_argument, NULL, 'W'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},	{"header", no_argument, NULL, 'H'},
+		{"html", required_argument, NULL, 'W'}, {"diff", required_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},	{NULL, 0, NULL, 0},
 	};
 	bool json = false, header = false;
-	const char *html = NULL;
+	const char *html = NULL, *diff = NULL;
 	struct report r;
 	char err[256], line[256];
 	int c, ret;
@@ -47,6 +47,8 @@ int cmd_report(int argc, char **argv)
 			header = true;
 		else if (c == 'W')
 			html = optarg;
+		else if (c == 'D')
+			diff = optarg;
 		else if (c == 'h')
 			return printf("%s", report_help) < 0;
 		else
@@ -54,6 +56,8 @@ int cmd_report(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return prof_usage_error("%sreport needs one FILE", "");
+	if (diff)
+		return report_diff_files(stdout, argv[optind], diff, json);
 	ret = report_load(argv[optind], &r, err, sizeof(err));
 	if (ret == 1) {
 		fprintf(stderr, "vfmigprof: report: %s: %s\n", argv[optind], err);
