@@ -28,8 +28,8 @@ static void row(json_object *l, const char *figure, json_object *before, json_ob
 	ADD(o, "before", json_object_get(before));
 	ADD(o, "after", json_object_get(after));
 	ADD(o, "change", before && after ? json_object_new_double(b - a) : NULL);
-	ADD(o, "change_pct", before && after && a != 0 ? json_object_new_double((b - a) / a * 100)
-						       : NULL);
+	ADD(o, "change_pct",
+	    before && after && a != 0 ? json_object_new_double((b - a) / a * 100) : NULL);
 	json_object_array_add(l, o);
 }
 
@@ -76,7 +76,8 @@ static void arc_rows(json_object *l, const char *end, json_object *da, json_obje
 			    strcmp(to, json_object_get_string(GET(y, "to"))))
 				break; /* the two ran different arcs from here on */
 			for (k = 0; k < j; k++)
-				rep += !strcmp(from, json_object_get_string(GET(AT(aa, k), "from"))) &&
+				rep += !strcmp(from,
+					       json_object_get_string(GET(AT(aa, k), "from"))) &&
 				       !strcmp(to, json_object_get_string(GET(AT(aa, k), "to")));
 			snprintf(fig, sizeof(fig), "%s %s%zu %s->%s ns", end,
 				 json_object_get_string(GET(AT(da, i), "variant")), i, from, to);
@@ -170,8 +171,7 @@ static void print_rows(FILE *f, json_object *l)
 	}
 }
 
-void report_print_diff(FILE *f, const struct report *before, const struct report *after,
-		       bool json)
+void report_print_diff(FILE *f, const struct report *before, const struct report *after, bool json)
 {
 	json_object *a = report_json(before), *b = report_json(after), *d = diff_json(a, b);
 	json_object *l = GET(d, "migrations");

@@ -12,8 +12,7 @@
 
 #include "report/report.h"
 
-void report_print_diff(FILE *f, const struct report *before, const struct report *after,
-		       bool json);
+void report_print_diff(FILE *f, const struct report *before, const struct report *after, bool json);
 /*
  * vfmigprof report --diff: loads both files and prints their diff; the exit status is the worse
  * file's (0 clean, 3 damaged: a line on stderr naming it and the offset, 1 unreadable: a line).
