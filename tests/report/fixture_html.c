@@ -50,11 +50,29 @@ void fxh_near(double got, double want, const char *what)
 
 static int record(struct fxh_run *run, const char *wss, const char *rate, const char *bw)
 {
-	char *argv[] = {fxh_prof, "record", "-o", run->file, "--", fxh_emu, "migrate", "--mem",
-			"32m", "--wss", (char *)wss, "--rate", (char *)rate, "--bandwidth",
-			(char *)bw, "--downtime", "60", "--device",
-			"nic:dirty=type1-pin,rate=1000", "--device", "bigmem:mem=8m,rate=100",
-			"--json", NULL};
+	char *argv[] = {fxh_prof,
+			"record",
+			"-o",
+			run->file,
+			"--",
+			fxh_emu,
+			"migrate",
+			"--mem",
+			"32m",
+			"--wss",
+			(char *)wss,
+			"--rate",
+			(char *)rate,
+			"--bandwidth",
+			(char *)bw,
+			"--downtime",
+			"60",
+			"--device",
+			"nic:dirty=type1-pin,rate=1000",
+			"--device",
+			"bigmem:mem=8m,rate=100",
+			"--json",
+			NULL};
 	char *rep_argv[] = {fxh_prof, "report", "--json", run->file, NULL}, *out;
 	struct json_object *migs;
 	long long pid;
@@ -75,10 +93,11 @@ static int record(struct fxh_run *run, const char *wss, const char *rate, const 
 	if (!run->rep || !json_object_object_get_ex(run->rep, "migrations", &migs))
 		return -1;
 	pid = atoll(json_object_get_string(json_object_object_get(
-		json_object_array_get_idx(json_object_object_get(run->truth, "devices"), 0), "id")));
+		json_object_array_get_idx(json_object_object_get(run->truth, "devices"), 0),
+		"id")));
 	for (i = 0; i < json_object_array_length(migs); i++)
 		if (json_object_get_int64(json_object_object_get(json_object_array_get_idx(migs, i),
-								  "pid")) == pid)
+								 "pid")) == pid)
 			run->mig = json_object_array_get_idx(migs, i);
 	return run->mig ? 0 : -1;
 }

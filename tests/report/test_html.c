@@ -78,8 +78,8 @@ static size_t points(const char *from, const char *to, const char *series, struc
 		if (!strncmp(p, "class=\"series", 13))
 			g = tag;
 		else if (!strncmp(p, "class=\"pt\"", 10) &&
-			 (!series || (g && attr(g, "data-series", v, sizeof(v)) &&
-				      !strcmp(v, series)))) {
+			 (!series ||
+			  (g && attr(g, "data-series", v, sizeof(v)) && !strcmp(v, series)))) {
 			out[n].x = strtod(attr(tag, "data-x", v, sizeof(v)), NULL);
 			out[n].y = strtod(attr(tag, "data-y", v, sizeof(v)), NULL);
 			n++;
@@ -107,11 +107,16 @@ static size_t plot_points(const char *dom, const char *plot, int mig, int k, con
 static bool browser_service(const char *req)
 {
 	static const char *const hosts[] = {
-		"clients2.google.com",		 "update.googleapis.com",
-		"accounts.google.com",		 "optimizationguide-pa.googleapis.com",
-		"safebrowsing.googleapis.com",	 "clientservices.googleapis.com",
-		"content-autofill.googleapis.com", "redirector.gvt1.com",
-		"edgedl.me.gvt1.com",		 "android.clients.google.com",
+		"clients2.google.com",
+		"update.googleapis.com",
+		"accounts.google.com",
+		"optimizationguide-pa.googleapis.com",
+		"safebrowsing.googleapis.com",
+		"clientservices.googleapis.com",
+		"content-autofill.googleapis.com",
+		"redirector.gvt1.com",
+		"edgedl.me.gvt1.com",
+		"android.clients.google.com",
 	};
 	const char *h = strchr(req, ' ');
 	size_t i, n;
@@ -239,8 +244,7 @@ static void check_figures(const char *dom, struct json_object *rep)
 			 json_object_array_length(dr));
 	for (i = 0; i < json_object_array_length(dr); i++) {
 		fxh_near(pts[i].x, fxh_num(json_object_array_get_idx(dr, i), "t_s"), "a rate's t");
-		fxh_near(pts[i].y,
-			 fxh_num(json_object_array_get_idx(dr, i), "vcpu_faults_per_s"),
+		fxh_near(pts[i].y, fxh_num(json_object_array_get_idx(dr, i), "vcpu_faults_per_s"),
 			 "vCPU dirty rate");
 	}
 	assert_int_equal(plot_points(dom, "window_rate", -1, 0, NULL),
@@ -302,8 +306,8 @@ static void test_unwritable(void **state)
 	char cmd[PATH_MAX + 200], *out;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "'%s' report --html /nonexistent-dir/r.html '%s' 2>&1",
-		 fxh_prof, fxh_run[0].file);
+	snprintf(cmd, sizeof(cmd), "'%s' report --html /nonexistent-dir/r.html '%s' 2>&1", fxh_prof,
+		 fxh_run[0].file);
 	assert_int_equal(fxh_sh(cmd, &out), 1);
 	assert_int_equal(fxh_lines(out), 1);
 	assert_non_null(strstr(out, "cannot write /nonexistent-dir/r.html"));
