@@ -66,7 +66,8 @@ static void check_fields(json_object *e)
 			    !strcmp(n, "process_labels"));
 		args = member(e, "args", json_type_object);
 		if (strstr(n, "_name"))
-			assert_true(*json_object_get_string(member(args, "name", json_type_string)));
+			assert_true(
+				*json_object_get_string(member(args, "name", json_type_string)));
 		return;
 	}
 	assert_true(num(e, "ts") >= 0);
@@ -79,8 +80,10 @@ static void check_fields(json_object *e)
 		{
 			if (!json_object_is_type(v, json_type_double) &&
 			    !json_object_is_type(v, json_type_int))
-				fail_msg("counter %s's %s is not a number", json_object_get_string(
-					 member(e, "name", json_type_string)), k);
+				fail_msg(
+					"counter %s's %s is not a number",
+					json_object_get_string(member(e, "name", json_type_string)),
+					k);
 		}
 	} else if (!strcmp(ph, "i") || !strcmp(ph, "I")) {
 		json_object *s;
@@ -113,9 +116,9 @@ static void check_nesting(struct slice *s, size_t n)
 		while (depth && stack[depth - 1]->end <= s[i].ts + EPS_US)
 			depth--;
 		if (depth && s[i].end > stack[depth - 1]->end + EPS_US)
-			fail_msg("slice %s [%f, %f] overlaps %s [%f, %f] without nesting", s[i].name,
-				 s[i].ts, s[i].end, stack[depth - 1]->name, stack[depth - 1]->ts,
-				 stack[depth - 1]->end);
+			fail_msg("slice %s [%f, %f] overlaps %s [%f, %f] without nesting",
+				 s[i].name, s[i].ts, s[i].end, stack[depth - 1]->name,
+				 stack[depth - 1]->ts, stack[depth - 1]->end);
 		stack[depth++] = &s[i];
 	}
 }
@@ -135,13 +138,13 @@ static size_t thread_slices(json_object *evs, int pid, int tid, struct slice *ou
 			continue;
 		assert_true(n < MAX_SLICES && nopen < MAX_SLICES);
 		if (!strcmp(ph, "X"))
-			out[n++] = (struct slice){num(e, "ts"), num(e, "ts") + num(e, "dur"),
-						  json_object_get_string(
-							  json_object_object_get(e, "name"))};
+			out[n++] = (struct slice){
+				num(e, "ts"), num(e, "ts") + num(e, "dur"),
+				json_object_get_string(json_object_object_get(e, "name"))};
 		else if (!strcmp(ph, "B"))
-			open[nopen++] = (struct slice){num(e, "ts"), 0,
-						       json_object_get_string(
-							       json_object_object_get(e, "name"))};
+			open[nopen++] = (struct slice){
+				num(e, "ts"), 0,
+				json_object_get_string(json_object_object_get(e, "name"))};
 		else if (!strcmp(ph, "E")) {
 			assert_true(nopen > 0); /* an E without its B */
 			out[n] = open[--nopen];
@@ -199,11 +202,29 @@ static bool check_phases(const struct slice *s, size_t n, size_t rounds)
 
 static json_object *record(void)
 {
-	char *argv[] = {prof,	   "record", "-o",	  file,	   "--",	  emu,
-			"migrate", "--mem",  "32m",	  "--wss", "16m",	  "--rate",
-			"8000",	   "--bandwidth", "60", "--downtime", "60",	  "--device",
-			"nic:dirty=type1-pin,rate=1000", "--device", "bigmem:mem=8m,rate=100",
-			"--json",  NULL};
+	char *argv[] = {prof,
+			"record",
+			"-o",
+			file,
+			"--",
+			emu,
+			"migrate",
+			"--mem",
+			"32m",
+			"--wss",
+			"16m",
+			"--rate",
+			"8000",
+			"--bandwidth",
+			"60",
+			"--downtime",
+			"60",
+			"--device",
+			"nic:dirty=type1-pin,rate=1000",
+			"--device",
+			"bigmem:mem=8m,rate=100",
+			"--json",
+			NULL};
 	json_object *truth;
 	char *out;
 	int fd = mkstemp(file);
@@ -236,8 +257,9 @@ static void test_perfetto(void **state)
 	free(out);
 	top = json_object_from_file(trace);
 	assert_non_null(top);
-	evs = json_object_is_type(top, json_type_array) ? top
-							 : member(top, "traceEvents", json_type_array);
+	evs = json_object_is_type(top, json_type_array)
+		      ? top
+		      : member(top, "traceEvents", json_type_array);
 	assert_true(json_object_array_length(evs) > 0);
 	for (k = 0; k < json_object_array_length(evs); k++) {
 		json_object *e = json_object_array_get_idx(evs, k);
@@ -257,8 +279,9 @@ static void test_perfetto(void **state)
 		}
 		if (!strcmp(ph, "M") && !strcmp(name, "process_name")) {
 			named[i] = true;
-			strncat(names, json_object_get_string(json_object_object_get(
-					       json_object_object_get(e, "args"), "name")),
+			strncat(names,
+				json_object_get_string(json_object_object_get(
+					json_object_object_get(e, "args"), "name")),
 				sizeof(names) - strlen(names) - 2);
 			strcat(names, "\n");
 		}
@@ -283,8 +306,8 @@ static void test_perfetto(void **state)
 	for (j = 0; j < nt; j++) {
 		n = thread_slices(evs, tids[j][0], tids[j][1], s);
 		check_nesting(s, n);
-		sources += check_phases(s, n, json_object_array_length(
-						      json_object_object_get(truth, "rounds")));
+		sources += check_phases(
+			s, n, json_object_array_length(json_object_object_get(truth, "rounds")));
 	}
 	devs = json_object_object_get(truth, "devices");
 	assert_int_equal(sources, (int)json_object_array_length(devs)); /* each source device's */
@@ -306,7 +329,8 @@ static void test_perfetto(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return tool_path("vfmigprof", prof, sizeof(prof)) && tool_path("vfmig-emu", emu, sizeof(emu))
+	return tool_path("vfmigprof", prof, sizeof(prof)) &&
+			       tool_path("vfmig-emu", emu, sizeof(emu))
 		       ? 0
 		       : -1;
 }
