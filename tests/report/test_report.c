@@ -21,29 +21,10 @@ static char file[] = "/tmp/vfmig-report-XXXXXX";
 
 static void record_migration(struct json_object **truth)
 {
-	char *argv[] = {fx_prof,
-			"record",
-			"-o",
-			file,
-			"--",
-			fx_emu,
-			"migrate",
-			"--mem",
-			"32m",
-			"--wss",
-			"16m",
-			"--rate",
-			"8000",
-			"--bandwidth",
-			"60",
-			"--downtime",
-			"60",
-			"--device",
-			"nic:dirty=type1-pin,rate=1000",
-			"--device",
-			"bigmem:mem=8m,rate=100",
-			"--json",
-			NULL};
+	char *argv[] = {fx_prof,    "record",  "-o",	  file,	    "--",      fx_emu,
+			"migrate",  "--mem",   "32m",	  "--wss",  "16m",     "--rate",
+			"8000",     "--bandwidth", "60", "--downtime", "60",  "--device", "nic:dirty=type1-pin,rate=1000",
+			"--device", "bigmem:mem=8m,rate=100", "--json", NULL};
 	char *out;
 
 	assert_int_equal(run_capture(argv, &out), 0);
@@ -75,11 +56,11 @@ static void test_round_trip(void **state)
 	assert_true(json_object_array_length(tr) >= 2);
 	assert_int_equal(json_object_array_length(rr), json_object_array_length(tr));
 	for (i = 1; i < json_object_array_length(tr); i++) /* what each round's harvest found */
-		assert_int_equal(
-			json_object_get_int64(fx_get(
-				fx_get(json_object_array_get_idx(tr, i), "dirty_pages"), "vcpu")),
-			(int64_t)json_object_get_double(
-				fx_get(json_object_array_get_idx(rr, i), "dirty_pages")));
+		assert_int_equal(json_object_get_int64(fx_get(
+					 fx_get(json_object_array_get_idx(tr, i), "dirty_pages"),
+					 "vcpu")),
+				 (int64_t)json_object_get_double(
+					 fx_get(json_object_array_get_idx(rr, i), "dirty_pages")));
 	assert_int_equal(json_object_get_int64(fx_get(m, "final_device_bytes")),
 			 json_object_get_int64(fx_get(truth, "final_device_bytes")));
 	/* the pause itself (vCPUs stopping) is before the first stop request: not seen */
