@@ -10,28 +10,14 @@
 #include <string.h>
 
 #include "migration/predict.h"
+#include "live/live.h"
 #include "report/report.h"
 #include "vfmigprof/predict.h"
-
-/* The VM with the most windows, for a recording in which nothing migrated. */
-static uint32_t busiest_pid(const struct report *r)
-{
-	uint32_t best = 0;
-	size_t i, j, n, most = 0;
-
-	for (i = 0; i < r->nwin; i++) {
-		for (j = n = 0; j < r->nwin; j++)
-			n += r->win[j].pid == r->win[i].pid;
-		if (n > most)
-			most = n, best = r->win[i].pid;
-	}
-	return best;
-}
 
 static void override(const struct predict_req *q, struct model_inputs *in)
 {
 	struct predict_costs c;
-	size_t len = strlen(in->source);
+	char was[sizeof(in->source)];
 
 	if (q->cap_bps >= 0)
 		in->cap_bps = q->cap_bps;
@@ -41,44 +27,21 @@ static void override(const struct predict_req *q, struct model_inputs *in)
 		in->max_rounds = (unsigned int)q->max_rounds;
 	predict_measure_costs(&c);
 	predict_apply_costs(&c, in);
-	snprintf(in->source + len, sizeof(in->source) - len, " (recording %s)", q->from);
+	memcpy(was, in->source, sizeof(was));
+	snprintf(in->source, sizeof(in->source), "recording %.100s: %.130s", q->from, was);
 }
 
 int predict_from_inputs(struct predict_req *q, struct model_inputs *in)
 {
-	static struct report r;
-	static struct rep_migration whole;
-	struct rep_migration *m = &whole;
-	char err[256], line[300];
-	int ret;
+	char err[256];
+	int ret = report_inputs_from_file(q->from, 0, NULL, in, err, sizeof(err));
 
-	memset(&r, 0, sizeof(r));
-	ret = report_load(q->from, &r, err, sizeof(err));
 	if (ret == 1) {
-		fprintf(stderr, "vfmigprof: %s\n", err);
+		fprintf(stderr, "vfmigprof: %s: %s\n", q->from, err);
 		return 1;
 	}
-	if (ret == 3) {
-		report_damage_line(&r, line, sizeof(line));
-		fprintf(stderr, "vfmigprof: %s (predicting from the blocks read)\n", line);
-	}
-	report_timeline(&r);
-	if (r.nmigs) {
-		m = &r.mig[0];
-	} else {
-		memset(&whole, 0, sizeof(whole));
-		whole.pid = busiest_pid(&r);
-		whole.start_ns = whole.stop_ns = UINT64_MAX;
-	}
-	report_predict(&r, m);
-	if (!m->predicted && m->predict_why[0] && !m->in.ram_bytes) {
-		fprintf(stderr, "vfmigprof: %s: %s\n", q->from, m->predict_why);
-		report_free(&r);
-		return 1;
-	}
-	*in = m->in;
-	snprintf(in->source, sizeof(in->source), "recorded pid %u, %s", m->pid, m->predict_from);
+	if (ret == 3)
+		fprintf(stderr, "vfmigprof: %s: %s (predicting from the blocks read)\n", q->from, err);
 	override(q, in);
-	report_free(&r);
 	return 0;
 }
