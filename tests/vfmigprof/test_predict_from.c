@@ -75,7 +75,8 @@ static void check(const char *const *vm, bool converges)
 	assert_int_equal(json_object_get_boolean(member(m, "converged")), converges);
 	assert_int_equal(json_object_get_boolean(member(p, "converged")), converges);
 	assert_true(fabs(pb - mb) <= 0.2 * mb);
-	assert_non_null(strstr(json_object_get_string(member(p, "source")), "recording /tmp/vfmig-test-from-"));
+	assert_non_null(strstr(json_object_get_string(member(p, "source")),
+			       "recording /tmp/vfmig-test-from-"));
 	json_object_put(m);
 	json_object_put(p);
 }

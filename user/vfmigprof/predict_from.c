@@ -41,7 +41,8 @@ int predict_from_inputs(struct predict_req *q, struct model_inputs *in)
 		return 1;
 	}
 	if (ret == 3)
-		fprintf(stderr, "vfmigprof: %s: %s (predicting from the blocks read)\n", q->from, err);
+		fprintf(stderr, "vfmigprof: %s: %s (predicting from the blocks read)\n", q->from,
+			err);
 	override(q, in);
 	return 0;
 }
