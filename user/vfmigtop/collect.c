@@ -197,8 +197,7 @@ static void dev_counters(const struct agg_view *v, struct top_dev *d)
 					   sum_ifaces(dl, VFMIG_C_BITMAP_DIRTY), sec);
 	d->map_rate = top_rate(dl[VFMIG_C_MAP_CALLS], sec);
 	d->unmap_rate = top_rate(dl[VFMIG_C_UNMAP_CALLS], sec);
-	d->data_bps =
-		top_rate(dl[VFMIG_C_DATA_READ_BYTES] + dl[VFMIG_C_DATA_WRITE_BYTES], sec);
+	d->data_bps = top_rate(dl[VFMIG_C_DATA_READ_BYTES] + dl[VFMIG_C_DATA_WRITE_BYTES], sec);
 	if (!t[VFMIG_C_PRECOPY_INFOS])
 		d->pre_initial = d->pre_dirty = TOP_NOT_TRACKED;
 }
@@ -239,8 +238,7 @@ static void dev_names(struct top_src *s, struct top_dev *d, struct dev_owner *o)
 {
 	struct vfmig_dev_name seen;
 
-	devname_resolve(&devname_host, d->key, agg_dev_seen(s->p, d->key, &seen) ? NULL : &seen,
-			o);
+	devname_resolve(&devname_host, d->key, agg_dev_seen(s->p, d->key, &seen) ? NULL : &seen, o);
 	snprintf(d->name, sizeof(d->name), "%s", o->name);
 	snprintf(d->model, sizeof(d->model), "%s", o->variant);
 }

@@ -64,6 +64,10 @@ static void vm_argv(const char *emu, int i, int ndevs, bool migrate, char *name,
 	argv[a++] = "16m";
 	argv[a++] = "--rate";
 	argv[a++] = migrate ? "40000" : "5000";
+	if (migrate) {
+		argv[a++] = "--bandwidth";
+		argv[a++] = "100";
+	}
 	argv[a++] = "--name";
 	snprintf(name, 32, "emu-%s%d", migrate ? "migrating" : "vm", i);
 	argv[a++] = name;

@@ -305,8 +305,8 @@ bool top_dev_matches(const regex_t *re, const struct top_vm *vm, const struct to
 {
 	if (!re)
 		return true;
-	return (vm && text_matches(re, vm->name)) || text_matches(re, d->name) || text_matches(re, d->model) ||
-	       text_matches(re, top_state_name(d->state));
+	return (vm && text_matches(re, vm->name)) || text_matches(re, d->name) ||
+	       text_matches(re, d->model) || text_matches(re, top_state_name(d->state));
 }
 
 bool top_vm_matches(const regex_t *re, const struct top_table *t, const struct top_vm *vm)
@@ -323,7 +323,7 @@ bool top_vm_matches(const regex_t *re, const struct top_table *t, const struct t
 
 const char *top_col_name(enum top_col c)
 {
-	static const char *const names[TOP_COL_NR] = {"name", "state",	"dirty", "pinned",
+	static const char *const names[TOP_COL_NR] = {"name", "state",	 "dirty", "pinned",
 						      "map",  "bmp-p99", "data"};
 
 	return c < TOP_COL_NR ? names[c] : "?";

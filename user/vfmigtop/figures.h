@@ -36,9 +36,9 @@ struct top_dev {
 	char name[40], model[32];
 	int state;	    /* enum vfio_device_mig_state, -1 unknown */
 	double state_since; /* when the probes first saw it in that state (caller's clock) */
-	double dirty_pins, dirty_bitmap; /* pages/s by source, or TOP_NOT_TRACKED */
-	double pinned;			 /* pages pinned now, or TOP_NOT_TRACKED */
-	double map_rate, unmap_rate;	 /* calls/s */
+	double dirty_pins, dirty_bitmap;     /* pages/s by source, or TOP_NOT_TRACKED */
+	double pinned;			     /* pages pinned now, or TOP_NOT_TRACKED */
+	double map_rate, unmap_rate;	     /* calls/s */
 	double bitmap_p50_ns, bitmap_p99_ns; /* TOP_NOT_TRACKED: no query seen */
 	int last_from, last_to;		     /* the last transition, -1: none seen */
 	double last_ns, last_t;		     /* its latency, and when */

@@ -140,7 +140,8 @@ static int parse_value(int c, const char *arg, struct top_opts *o)
 		return 0;
 	case 'd':
 		if (parse_dev(arg, &o->dev))
-			return usage("-d '%s': use PID:emuN, an emulated device id, or PID:FD", arg);
+			return usage("-d '%s': use PID:emuN, an emulated device id, or PID:FD",
+				     arg);
 		return 0;
 	case 0x101:
 		if (stat(arg, &st) || !S_ISDIR(st.st_mode))

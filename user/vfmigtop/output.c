@@ -13,9 +13,9 @@ void top_header_line(const struct top_header *h, int which, char *buf, size_t le
 {
 	if (which == 0) {
 		snprintf(buf, len,
-			 "vfmigtop %s - host %s, kernel %s; probes %d attached, %d off%s%s", VFMIG_VERSION,
-			 h->host, h->kernel, h->attached, h->off, h->off ? " (first: " : "",
-			 h->off ? "see detail)" : "");
+			 "vfmigtop %s - host %s, kernel %s; probes %d attached, %d off%s%s",
+			 VFMIG_VERSION, h->host, h->kernel, h->attached, h->off,
+			 h->off ? " (first: " : "", h->off ? "see detail)" : "");
 		return;
 	}
 	if (h->bpf_stats)
@@ -28,12 +28,13 @@ void top_header_line(const struct top_header *h, int which, char *buf, size_t le
 		snprintf(buf, len,
 			 "events %llu, drops %llu; interval %.2f s; vfmig BPF run time unknown "
 			 "(BPF_ENABLE_STATS refused)",
-			 (unsigned long long)h->events, (unsigned long long)h->drops, h->interval_s);
+			 (unsigned long long)h->events, (unsigned long long)h->drops,
+			 h->interval_s);
 }
 
 const char *top_titles(void)
 {
-	return "  DEVICE          MODEL    STATE          TIME   PINS/s BITMAP/s   MB/s PINNED "
+	return "  DEVICE                MODEL    STATE          TIME   PINS/s BITMAP/s   MB/s PINNED "
 	       " MAP/s UNMAP/s BMP-P50 BMP-P99 LAST TRANSITION               PRE-INIT "
 	       "PRE-DIRTY   DATA/s";
 }
@@ -93,7 +94,7 @@ void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf,
 	snprintf(mb, sizeof(mb), dirty < 0 ? "-" : "%.1f", dirty * PAGE_BYTES / 1e6);
 	last_text(d, last, sizeof(last));
 	snprintf(buf, len,
-		 "  %-15.15s %-8.8s %-12.12s %6.1fs %8s %8s %6s %6s %6s %7s %7s %7s %-29.29s %8s "
+		 "  %-21.21s %-8.8s %-12.12s %6.1fs %8s %8s %6s %6s %6s %7s %7s %7s %-29.29s %8s "
 		 "%9s %8s",
 		 d->name, d->model[0] ? d->model : "-", state, t->t - d->state_since,
 		 top_fmt(d->dirty_pins, pins, 16), top_fmt(d->dirty_bitmap, bmp, 16), mb,
@@ -103,71 +104,72 @@ void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf,
 		 top_fmt(d->pre_dirty, pd, 16), top_fmt(d->data_bps, data, 16));
 }
 
-static int arc_lines(const struct top_dev *d, char lines[][TOP_LINE], int n, int max)
+static int arc_lines(const struct top_dev *d, char out[][TOP_LINE], int n, int max)
 {
 	unsigned int i;
 	char a[16], b[16], c[16];
 
 	if (n < max)
-		snprintf(lines[n++], TOP_LINE, "Latency per arc (count, p50, p99, max):");
+		snprintf(out[n++], TOP_LINE, "Latency per arc (count, p50, p99, max):");
 	for (i = 0; i < d->narcs && n < max; i++) {
 		const struct top_arc *x = &d->arc[i];
 
-		snprintf(lines[n++], TOP_LINE, "  %-6s %-13s > %-13s %6llu %8s %8s %8s",
+		snprintf(out[n++], TOP_LINE, "  %-6s %-13s > %-13s %6llu %8s %8s %8s",
 			 x->kind == VFMIG_H_STATE_SET ? "set" : "step", top_state_name(x->from),
 			 top_state_name(x->to), (unsigned long long)x->count,
 			 top_fmt_ns((double)x->p50_ns, a, 16), top_fmt_ns((double)x->p99_ns, b, 16),
 			 top_fmt_ns((double)x->max_ns, c, 16));
 	}
 	if (!d->narcs && n < max)
-		snprintf(lines[n++], TOP_LINE, "  (no transition seen since vfmigtop started)");
+		snprintf(out[n++], TOP_LINE, "  (no transition seen since vfmigtop started)");
 	return n;
 }
 
-static int vm_lines(const struct top_vm *vm, char lines[][TOP_LINE], int n, int max)
+static int vm_lines(const struct top_vm *vm, char out[][TOP_LINE], int n, int max)
 {
 	char spark[3 * TOP_SPARK + 1];
 	unsigned int i;
 
 	top_spark_text(vm->spark, vm->nspark, spark, sizeof(spark));
 	if (n < max)
-		snprintf(lines[n++], TOP_LINE, "Dirty pages/s: %s", spark);
+		snprintf(out[n++], TOP_LINE, "Dirty pages/s: %s", spark);
 	if (n < max)
-		snprintf(lines[n++], TOP_LINE, "W(t), distinct pages dirtied in the first t of a "
-					       "harvest window:");
+		snprintf(out[n++], TOP_LINE,
+			 "W(t), distinct pages dirtied in the first t of a "
+			 "harvest window:");
 	for (i = 0; i < vm->nw && n < max; i += 2)
-		snprintf(lines[n++], TOP_LINE, "  t %10.3f ms  W %10.0f pages", vm->w_t_ms[i],
+		snprintf(out[n++], TOP_LINE, "  t %10.3f ms  W %10.0f pages", vm->w_t_ms[i],
 			 vm->w_pages[i]);
 	if (!vm->nw && n < max)
-		snprintf(lines[n++], TOP_LINE, "  (no harvest window seen)");
+		snprintf(out[n++], TOP_LINE, "  (no harvest window seen)");
 	if (n < max)
-		snprintf(lines[n++], TOP_LINE, "Model: %s", vm->v.why);
+		snprintf(out[n++], TOP_LINE, "Model: %s", vm->v.why);
 	if (n < max)
-		snprintf(lines[n++], TOP_LINE, "Tuning:");
+		snprintf(out[n++], TOP_LINE, "Tuning:");
 	for (i = 0; i < vm->ntuning && n < max; i++)
-		snprintf(lines[n++], TOP_LINE, "  %s", vm->tuning[i]);
+		snprintf(out[n++], TOP_LINE, "  %s", vm->tuning[i]);
 	return n;
 }
 
 int top_detail_lines(const struct top_table *t, const struct top_vm *vm, const struct top_dev *d,
-		     char lines[][TOP_LINE], int max)
+		     char out[][TOP_LINE], int max)
 {
 	unsigned int i, first, nd;
 	char spark[3 * TOP_SPARK + 1];
 	int n = 0;
 
 	if (d) {
-		top_dev_line(t, d, lines[n++], TOP_LINE);
+		top_dev_line(t, d, out[n++], TOP_LINE);
 		top_spark_text(d->spark, d->nspark, spark, sizeof(spark));
-		snprintf(lines[n++], TOP_LINE, "Dirty pages/s: %s", spark);
-		return arc_lines(d, lines, n, max);
+		snprintf(out[n++], TOP_LINE, "Dirty pages/s: %s", spark);
+		return arc_lines(d, out, n, max);
 	}
-	top_vm_line(t, vm, lines[n++], TOP_LINE);
-	n = vm_lines(vm, lines, n, max);
+	top_vm_line(t, vm, out[n++], TOP_LINE);
+	n = vm_lines(vm, out, n, max);
 	nd = top_vm_devs(t, vm->pid, &first);
 	for (i = first; i < first + nd && n < max; i++) {
-		snprintf(lines[n++], TOP_LINE, "Device %s:", t->dev[i].name);
-		n = arc_lines(&t->dev[i], lines, n, max);
+		snprintf(out[n++], TOP_LINE, "Device %s:", t->dev[i].name);
+		n = arc_lines(&t->dev[i], out, n, max);
 	}
 	return n;
 }
@@ -222,8 +224,8 @@ static struct json_object *json_arcs(const struct top_dev *d)
 	for (i = 0; i < d->narcs; i++) {
 		struct json_object *a = json_object_new_object();
 
-		add(a, "kind", json_object_new_string(d->arc[i].kind == VFMIG_H_STATE_SET ? "set"
-											  : "step"));
+		add(a, "kind",
+		    json_object_new_string(d->arc[i].kind == VFMIG_H_STATE_SET ? "set" : "step"));
 		add(a, "from", json_object_new_string(top_state_name(d->arc[i].from)));
 		add(a, "to", json_object_new_string(top_state_name(d->arc[i].to)));
 		add(a, "count", json_object_new_int64((int64_t)d->arc[i].count));
@@ -357,13 +359,14 @@ void top_print_csv(FILE *f, const struct top_table *t, const regex_t *re, bool h
 				vm = &t->vm[j];
 		if (!top_dev_matches(re, vm, d))
 			continue;
-		fprintf(f, "%.3f,%u,%s,%s,%s,%s,%.3f,%s,%s,%s,%.3f,%.3f,%s,%s,%s,%s,%.3f,%d\n", t->t,
-			d->pid, vm ? vm->name : "", d->name, d->model, top_state_name(d->state),
-			t->t - d->state_since, csv_num(d->dirty_pins, a, 24),
-			csv_num(d->dirty_bitmap, b, 24), csv_num(d->pinned, c, 24), d->map_rate,
-			d->unmap_rate, csv_num(d->bitmap_p50_ns, d50, 24),
-			csv_num(d->bitmap_p99_ns, d99, 24), csv_num(d->pre_initial, pi, 24),
-			csv_num(d->pre_dirty, pd, 24), d->data_bps, d->gone_since > 0);
+		fprintf(f, "%.3f,%u,%s,%s,%s,%s,%.3f,%s,%s,%s,%.3f,%.3f,%s,%s,%s,%s,%.3f,%d\n",
+			t->t, d->pid, vm ? vm->name : "", d->name, d->model,
+			top_state_name(d->state), t->t - d->state_since,
+			csv_num(d->dirty_pins, a, 24), csv_num(d->dirty_bitmap, b, 24),
+			csv_num(d->pinned, c, 24), d->map_rate, d->unmap_rate,
+			csv_num(d->bitmap_p50_ns, d50, 24), csv_num(d->bitmap_p99_ns, d99, 24),
+			csv_num(d->pre_initial, pi, 24), csv_num(d->pre_dirty, pd, 24), d->data_bps,
+			d->gone_since > 0);
 	}
 	fflush(f);
 }

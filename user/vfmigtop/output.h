@@ -25,7 +25,7 @@ void top_vm_line(const struct top_table *t, const struct top_vm *vm, char *buf, 
 void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf, size_t len);
 /* Detail lines of a VM (vm set) or device: histograms per arc, sparkline, W(t), tuning. */
 int top_detail_lines(const struct top_table *t, const struct top_vm *vm, const struct top_dev *d,
-		     char lines[][TOP_LINE], int max);
+		     char out[][TOP_LINE], int max);
 
 /* One interval: text screen, JSON object (a line), or CSV lines (the header before the first). */
 void top_print_text(FILE *f, const struct top_header *h, const struct top_table *t,
