@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
 #include "vfmig/abi.h"
 
 #define TOP_NOT_TRACKED (-1.0) /* a figure no probe measures here, unlike a measured 0 */
