@@ -170,6 +170,8 @@ void top_table_carry(const struct top_table *old, struct top_table *cur, double 
 		const struct top_vm *o = find_vm(old, v->pid);
 
 		if (o) {
+			if (!v->comm[0]) /* the process has gone: its name as last seen */
+				memcpy(v->comm, o->comm, sizeof(v->comm));
 			memcpy(v->spark, o->spark, sizeof(v->spark));
 			v->nspark = o->nspark;
 			if (!v->v.known && o->v.known) /* the verdict is worked out less often */
