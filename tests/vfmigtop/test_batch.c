@@ -42,8 +42,8 @@ static int teardown(void **state)
 static char *run_top(const char *format, const char *ms, const char *emu_args)
 {
 	char cmd[1024], *out = NULL;
-	char *argv[] = {top, "-b", (char *)format, "-i", (char *)ms, "--binary", emu, "--", "sh",
-			"-c", cmd, NULL};
+	char *argv[] = {top, "-b", (char *)format, "-i", (char *)ms, "--binary",
+			emu, "--", "sh",	   "-c", cmd,	     NULL};
 
 	if (!*format)
 		memmove(&argv[2], &argv[3], sizeof(argv) - 3 * sizeof(argv[0]));
@@ -213,8 +213,9 @@ static double pages_seen(const char *out, const char *vm, const char *dev, const
 
 static void test_json_dirty_rates_within_5_percent(void **state)
 {
-	char *out = run_top("--json", "250",
-			    "run --time 2 --mem 32m --wss 8m --rate 20000 --name trun --device " NIC);
+	char *out = run_top(
+		"--json", "250",
+		"run --time 2 --mem 32m --wss 8m --rate 20000 --name trun --device " NIC);
 	struct json_object *t = json_object_from_file(truth), *dp;
 	double vcpu, dev0, seen_vcpu, seen_dev;
 
@@ -236,7 +237,8 @@ static void test_json_dirty_rates_within_5_percent(void **state)
 
 static void test_csv_header_once_line_per_device(void **state)
 {
-	char *out = run_top("--csv", "300", "run --time 1 --mem 32m --wss 8m --name tcsv --device " NIC);
+	char *out = run_top("--csv", "300",
+			    "run --time 1 --mem 32m --wss 8m --name tcsv --device " NIC);
 	char *line, *save = NULL;
 	int headers = 0, nic_lines = 0, pinned_ok = 0;
 
@@ -266,7 +268,8 @@ static void test_csv_header_once_line_per_device(void **state)
 
 static void test_text_plain_with_rows(void **state)
 {
-	char *out = run_top("", "300", "run --time 1 --mem 32m --wss 8m --name ttext --device " NIC);
+	char *out = run_top("", "300",
+			    "run --time 1 --mem 32m --wss 8m --name ttext --device " NIC);
 	struct json_object *t = json_object_from_file(truth);
 	char *line;
 
@@ -287,8 +290,8 @@ static void test_text_plain_with_rows(void **state)
 static void test_iterations(void **state)
 {
 	char *out = NULL, cmd[512];
-	char *argv[] = {top, "-b", "--json", "-n", "3", "-i", "100", "--binary", emu, "--", "sh",
-			"-c", cmd, NULL};
+	char *argv[] = {top,	    "-b", "--json", "-n", "3",	"-i", "100",
+			"--binary", emu,  "--",	    "sh", "-c", cmd,  NULL};
 	int lines = 0;
 	char *p;
 
