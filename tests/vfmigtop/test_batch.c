@@ -110,7 +110,7 @@ static void check_arc(struct json_object *dev_truth, struct json_object *dev_top
 		      const char *to)
 {
 	struct json_object *arcs = get(dev_truth, "arcs"), *mine = get(dev_top, "arcs"), *a = NULL;
-	long long ns[64];
+	long long ns[64] = {0};
 	size_t i, n = 0;
 
 	for (i = 0; i < json_object_array_length(arcs) && n < 64; i++) {
@@ -129,6 +129,7 @@ static void check_arc(struct json_object *dev_truth, struct json_object *dev_top
 			a = x;
 	}
 	assert_non_null(a);
+	assert_true(n > 0);
 	qsort(ns, n, sizeof(ns[0]), cmp_ll);
 	assert_int_equal(json_object_get_int64(get(a, "count")), n);
 	assert_int_equal(json_object_get_int64(get(a, "p50_ns")), bucket(ns[(n + 1) / 2 - 1]));
