@@ -174,8 +174,12 @@ void top_table_carry(const struct top_table *old, struct top_table *cur, double 
 				memcpy(v->comm, o->comm, sizeof(v->comm));
 			memcpy(v->spark, o->spark, sizeof(v->spark));
 			v->nspark = o->nspark;
-			if (!v->v.known && o->v.known) /* the verdict is worked out less often */
+			if (!v->v.known && !v->v.why[0]) { /* worked out less often: carried */
 				v->v = o->v;
+				v->nw = o->nw;
+				memcpy(v->w_t_ms, o->w_t_ms, sizeof(v->w_t_ms));
+				memcpy(v->w_pages, o->w_pages, sizeof(v->w_pages));
+			}
 			if (!v->ntuning && o->ntuning) {
 				memcpy(v->tuning, o->tuning, sizeof(v->tuning));
 				v->ntuning = o->ntuning;
