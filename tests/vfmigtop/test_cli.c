@@ -26,7 +26,7 @@ static int run_err(char *const *args, char *err, size_t len)
 	ssize_t n, got = 0;
 	pid_t pid;
 
-	for (i = 0; args[i] && i < 14; i++)
+	for (i = 0; i < 14 && args[i]; i++)
 		argv[i + 1] = args[i];
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
