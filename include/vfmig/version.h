@@ -3,6 +3,6 @@
 #ifndef VFMIG_VERSION_H
 #define VFMIG_VERSION_H
 
-#define VFMIG_VERSION "0.4.0"
+#define VFMIG_VERSION "0.5.0"
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "common/run_util.h"
 #include "common/vfmig_test.h"
+#include "vfmig/version.h"
 
 #define NIC "nic:dirty=type1-pin,rate=20000,buffers=64,bufsize=4k"
 #define NIC_PAGES 64
@@ -148,7 +149,7 @@ static void test_json_states_pins_and_arcs(void **state)
 	(void)state;
 	assert_non_null(mine);
 	assert_non_null(t);
-	assert_string_equal(json_object_get_string(get(mine, "version")), "0.4.0");
+	assert_string_equal(json_object_get_string(get(mine, "version")), VFMIG_VERSION);
 	devs = get(t, "devices");
 	for (i = 0; i < json_object_array_length(devs); i++) {
 		struct json_object *d = json_object_array_get_idx(devs, i), *arcs = get(d, "arcs");
