@@ -61,6 +61,17 @@ if [ "$(id -u)" = 0 ]; then
 	"$build/vfmigprof" stat -- "$emu" migrate --mem 64m --rate 5000 --wss 16m --bandwidth 200 \
 		--downtime 50 --device nic:dirty=type1-pin,rate=20000 --device bigmem:mem=8m,rate=100 \
 		--device nic:dirty=iommufd,rate=5000
+	echo
+	echo "== 9. Record a migration, then report it: the timeline rebuilt from the probes' events"
+	rec=$(mktemp /tmp/vfmig-demo-XXXXXX.vfrec)
+	"$build/vfmigprof" record -o "$rec" -- "$emu" migrate --mem 64m --rate 5000 --wss 16m \
+		--bandwidth 100 --downtime 50 >/dev/null
+	"$build/vfmigprof" report "$rec" | head -40
+	echo "   (also: --json, --header, --perfetto OUT, --html OUT, --diff FILE2)"
+	rm -f "$rec"
+	echo
+	echo "== 10. vfmigtop, the live view, in batch mode over emulated VMs (one migrating)"
+	"$build/vfmigtop" -b -n 3 -i 1500 --emulate=2
 else
 	echo "   skipped: loading BPF programs needs root (CAP_BPF and CAP_PERFMON)"
 fi
