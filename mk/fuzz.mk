@@ -31,4 +31,33 @@ fuzz-smoke: $(FUZZ_BIN)
 		2>>$(BUILD)/fuzz/smoke.log || { tail -20 $(BUILD)/fuzz/smoke.log; exit 1; }
 	@echo "fuzz-smoke: the recording reader survived its corpus and 2000 mutations"
 
-test: fuzz-smoke
+# The same for the emulated device's stream loader and the QMP client's reply parsing.
+FUZZ_MORE := stream:user/device qmp:user/qemu
+fuzz_bin = $(BUILD)/fuzz/fuzz_$(1)
+define fuzz_target
+$(call fuzz_bin,$(1)): fuzz/fuzz_$(1).c $(wildcard $(2)/*.c) $(LIB) | $(BUILD)/.deps-fuzz
+	@mkdir -p $$(@D)
+	$$(Q)$$(FUZZ_CC) $$(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $$(filter %.c,$$^) $$(LIB) $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_MORE),$(eval $(call fuzz_target,$(word 1,$(subst :, ,$(t))),$(word 2,$(subst :, ,$(t))))))
+FUZZ_MORE_BINS := $(foreach t,$(FUZZ_MORE),$(call fuzz_bin,$(word 1,$(subst :, ,$(t)))))
+
+fuzz-more: $(FUZZ_MORE_BINS)
+	$(Q)for t in stream qmp; do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
+		$(BUILD)/fuzz/fuzz_$$t -artifact_prefix=$(BUILD)/fuzz/ -max_total_time=$(FUZZ_TIME) \
+			-max_len=65536 $(BUILD)/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-more-smoke: $(FUZZ_MORE_BINS)
+	$(Q)for t in stream qmp; do \
+		rm -rf $(BUILD)/fuzz/smoke-$$t && mkdir -p $(BUILD)/fuzz/smoke-$$t && \
+		$(BUILD)/fuzz/fuzz_$$t -artifact_prefix=$(BUILD)/fuzz/ -runs=500 -seed=1 \
+			-max_len=65536 $(BUILD)/fuzz/smoke-$$t fuzz/corpus/$$t \
+			2>$(BUILD)/fuzz/smoke-$$t.log || { tail -20 $(BUILD)/fuzz/smoke-$$t.log; exit 1; }; \
+	done
+	@echo "fuzz-smoke: the device stream loader and the QMP client survived their corpora and 500 mutations each"
+
+fuzz: fuzz-more
+test: fuzz-smoke fuzz-more-smoke
