@@ -241,6 +241,9 @@ size_t dirty_window_curve(const struct dirty_windows *d, uint32_t pid, uint64_t 
 	for (s = 0; s + 1 < VFMIG_DW_SLOTS && k < n; s++) {
 		if (!sum_at(d, pid, start, s, &pages[k]))
 			break;
+		/* W never falls: a dip is the mean over fewer, longer windows past a short one's end */
+		if (k && pages[k] < pages[k - 1])
+			pages[k] = pages[k - 1];
 		t_ms[k++] = slot_end_ms(s);
 	}
 	if (k < n && (!k || t_ms[k - 1] < len / NS_PER_MS)) {
