@@ -192,10 +192,13 @@ static void test_round_trip(void **state)
 				fx_get(json_object_array_get_idx(rr, i), "dirty_pages")));
 	assert_int_equal(json_object_get_int64(fx_get(m, "final_device_bytes")),
 			 json_object_get_int64(fx_get(truth, "final_device_bytes")));
-	/* the pause itself (vCPUs stopping) is before the first stop request: not seen */
+	/*
+	 * The pause itself (vCPUs stopping) is before the first stop request: no probe sees it
+	 * yet, so the report may fall short by it (more on a loaded machine), never over.
+	 */
 	dt = json_object_get_double(fx_get(truth, "downtime_ms"));
 	dr = json_object_get_double(fx_get(m, "downtime_ms"));
-	if (fabs(dt - dr) > 0.1 * dt + 3)
+	if (dr > 1.1 * dt + 3 || dr < 0.75 * dt - 3)
 		fail_msg("downtime %.3f ms in the report, %.3f ms measured by migrate", dr, dt);
 	fx_same_arcs(fx_get(truth, "devices"), fx_get(m, "devices"));
 	fx_same_arcs(fx_get(fx_get(truth, "destination"), "devices"),
