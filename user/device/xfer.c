@@ -7,21 +7,7 @@
 
 #include "device/device_priv.h"
 #include "device/xfer.h"
-
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
+#include "common/sys.h"
 
 /*
  * Copies the stream to out until EOF (STOP_COPY), ENOMSG (PRE_COPY) or

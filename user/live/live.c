@@ -82,7 +82,6 @@ unsigned int live_devices(struct vfmig_probes *p, uint32_t pid, struct live_meas
 		if (!agg_dev_state(p, keys[i], &st)) {
 			d->precopy = !st.features_known || st.features & VFIO_MIGRATION_PRE_COPY;
 			d->initial_bytes = (double)st.precopy_initial;
-			d->dirty_bytes = (double)st.precopy_dirty;
 			if (st.precopy_initial || st.precopy_dirty)
 				d->sizes = LIVE_SIZE_QUERY;
 		}

@@ -24,14 +24,12 @@ enum live_size_origin { LIVE_SIZE_NONE, LIVE_SIZE_FLAG, LIVE_SIZE_RECORDING, LIV
 
 /* One device of the VM as the probes saw it. */
 struct live_device {
-	uint64_t key;		/* the probes' device key */
-	char name[24];		/* PID:emuN, a PCI address ... */
-	bool precopy;		/* has PRE_COPY (its features, when known; else assumed) */
-	double initial_bytes;	/* PRE_COPY initial bytes */
-	double dirty_bytes;	/* PRE_COPY dirty bytes at the query */
-	double dirty_bps;	/* growth of its dirty bytes per second, 0 when not measured */
-	double pinned_pages;	/* pages it holds pinned: dirty in full every round */
-	double dma_pages_per_s; /* pages its DMA writes (DMA logging, iommufd), 0: none seen */
+	uint64_t key;	      /* the probes' device key */
+	char name[24];	      /* PID:emuN, a PCI address ... */
+	bool precopy;	      /* has PRE_COPY (its features, when known; else assumed) */
+	double initial_bytes; /* PRE_COPY initial bytes */
+	double dirty_bps;     /* growth of its dirty bytes per second, 0 when not measured */
+	double pinned_pages;  /* pages it holds pinned: dirty in full every round */
 	enum live_size_origin sizes;
 };
 

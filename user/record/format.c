@@ -18,6 +18,7 @@
 
 #include "record/format.h"
 #include "record/record.h"
+#include "common/sys.h"
 
 struct rec_writer {
 	int fd;
@@ -28,31 +29,6 @@ struct rec_writer {
 	uint8_t *raw, *out;
 	size_t raw_cap, out_cap;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -133,7 +109,7 @@ struct rec_writer *rec_create(const char *path, const char *header_json, char *e
 		goto fail;
 	}
 	w->bytes = sizeof(fh) + hlen + sizeof(xxh);
-	w->last_flush_ns = mono_ns();
+	w->last_flush_ns = clock_ns(CLOCK_MONOTONIC);
 	free(buf);
 	return w;
 oom:
@@ -152,7 +128,7 @@ int rec_flush(struct rec_writer *w)
 {
 	int ret = 0, r;
 
-	w->last_flush_ns = mono_ns();
+	w->last_flush_ns = clock_ns(CLOCK_MONOTONIC);
 	if (w->nev) {
 		ret = grow(&w->raw, &w->raw_cap, w->nev * REC_EVENT_MAX);
 		if (!ret)

@@ -15,6 +15,7 @@
 #include "probe/devname.h"
 #include "record/snapshot.h"
 #include "vfmig/version.h"
+#include "common/sys.h"
 
 static json_object *counters(const uint64_t *c)
 {
@@ -161,14 +162,6 @@ static json_object *probe_table(struct vfmig_probes *p)
 		json_object_array_add(a, r);
 	}
 	return a;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 char *rec_header_json(struct vfmig_probes *p, int argc, char **argv)

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "common/emu_name.h"
 #include "probe/aggregate.h"
 #include "report/report.h"
 #include "report/report_json.h"
@@ -60,7 +61,7 @@ static json_object *device(const struct rep_device *d, uint64_t from, uint64_t t
 	json_object *o = json_object_new_object();
 	char id[24];
 
-	snprintf(id, sizeof(id), "%u:emu%u", d->pid, (unsigned int)(d->key & 0xffffffffu));
+	emu_dev_name_of(d->pid, (uint32_t)d->key, id, sizeof(id));
 	ADD(o, "id", json_object_new_string(vfmig_dev_is_emu(d->key) ? id : d->name));
 	ADD(o, "name", json_object_new_string(d->name));
 	ADD(o, "variant", json_object_new_string(d->variant));

@@ -82,7 +82,6 @@ static void measure_devices(const struct report *r, const struct rep_migration *
 		x->pinned_pages = (double)d->pinned_pages;
 		for (j = 0; j < d->nsizes && d->sizes[j].t_ns < cutoff; j++) {
 			x->initial_bytes = (double)d->sizes[j].initial;
-			x->dirty_bytes = (double)d->sizes[j].dirty;
 			x->sizes = LIVE_SIZE_RECORDING;
 		}
 	}

@@ -90,21 +90,6 @@ static int parse_addr(const char *arg, struct sockaddr_in *a)
 	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
-static int number(const char *opt, const char *arg, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(arg, &end);
-	if (end == arg || *end || errno || !isfinite(*v) || *v < lo || *v > hi) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "%s '%%s' is not a number from %g to %g", opt, lo, hi);
-		return prof_usage_error(msg, arg);
-	}
-	return 0;
-}
-
 static int parse_one(int c, const char *arg, struct export_opts *o)
 {
 	unsigned long ms;
@@ -133,17 +118,17 @@ static int parse_one(int c, const char *arg, struct export_opts *o)
 		o->interval_ms = (unsigned int)ms;
 		return 0;
 	case OPT_DURATION:
-		if (number("--duration", arg, 1, UINT_MAX, &v))
+		if (prof_number("--duration", arg, 1, UINT_MAX, &v))
 			return EXIT_USAGE;
 		o->duration = (unsigned int)ceil(v);
 		return 0;
 	case OPT_BW:
-		if (number("--bandwidth", arg, 0.001, 1e6, &v))
+		if (prof_number("--bandwidth", arg, 0.001, 1e6, &v))
 			return EXIT_USAGE;
 		o->link.cap_bps = v * 1e6;
 		return 0;
 	case OPT_DOWNTIME:
-		if (number("--downtime", arg, 1, 3600000, &v))
+		if (prof_number("--downtime", arg, 1, 3600000, &v))
 			return EXIT_USAGE;
 		o->link.downtime_s = v / 1e3;
 		return 0;

@@ -40,22 +40,6 @@ static const char predict_help[] =
 
 enum { OPT_QMP = 0x100, OPT_FROM, OPT_BW, OPT_DOWNTIME, OPT_ROUNDS, OPT_WINDOW, OPT_PRECOPY };
 
-/* A number in [lo, hi], or a one-line usage error naming the option. */
-static int number(const char *opt, const char *arg, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(arg, &end);
-	if (end == arg || *end || errno || !isfinite(*v) || *v < lo || *v > hi) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "%s '%%s': use a number from %g to %g", opt, lo, hi);
-		return prof_usage_error(msg, arg);
-	}
-	return 0;
-}
-
 static int parse_one(int c, const char *arg, struct predict_req *r)
 {
 	double v;
@@ -68,25 +52,25 @@ static int parse_one(int c, const char *arg, struct predict_req *r)
 		r->from = arg;
 		return 0;
 	case OPT_BW:
-		if (number("--bandwidth", arg, 0.001, 1e6, &v))
+		if (prof_number("--bandwidth", arg, 0.001, 1e6, &v))
 			return EXIT_USAGE;
 		r->cap_bps = v * 1e6;
 		return 0;
 	case OPT_DOWNTIME:
-		if (number("--downtime", arg, 1, 3600000, &v))
+		if (prof_number("--downtime", arg, 1, 3600000, &v))
 			return EXIT_USAGE;
 		r->downtime_s = v / 1e3;
 		return 0;
 	case OPT_ROUNDS:
-		if (number("--rounds", arg, 1, MODEL_MAX_ROUNDS - 1, &v) || v != floor(v))
+		if (prof_number("--rounds", arg, 1, MODEL_MAX_ROUNDS - 1, &v) || v != floor(v))
 			return prof_usage_error("--rounds '%s': use a whole number from 1 to 255",
 						arg);
 		r->max_rounds = (int)v;
 		return 0;
 	case OPT_WINDOW:
-		return number("--window", arg, 0.1, 600, &r->window_s);
+		return prof_number("--window", arg, 0.1, 600, &r->window_s);
 	case OPT_PRECOPY:
-		return number("--precopy-bytes", arg, 0, 1e15, &r->precopy_bytes);
+		return prof_number("--precopy-bytes", arg, 0, 1e15, &r->precopy_bytes);
 	case 'j':
 		r->json = true;
 		return 0;

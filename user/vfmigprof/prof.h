@@ -28,6 +28,8 @@ int cmd_export(int argc, char **argv);
 
 /* "vfmigprof: <fmt with arg> (see vfmigprof CMD --help)" on stderr; returns EXIT_USAGE. */
 int prof_usage_error(const char *fmt, const char *arg);
+/* A number in [lo, hi] for option opt, or its one-line usage error (EXIT_USAGE). */
+int prof_number(const char *opt, const char *arg, double lo, double hi, double *v);
 /* The command whose usage errors name (set by main). */
 extern const char *prof_cmd;
 

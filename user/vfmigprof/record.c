@@ -14,6 +14,7 @@
 #include "record/record.h"
 #include "record/snapshot.h"
 #include "vfmigprof/prof.h"
+#include "common/sys.h"
 
 static const char record_help[] =
 	"Usage: vfmigprof record -o FILE [OPTIONS] [-- PROGRAM ARGS...]\n"
@@ -124,14 +125,6 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int on_event(void *ctx, const struct vfmig_event *e)
 {
 	struct recording *r = ctx;
@@ -159,7 +152,7 @@ static int on_window(void *ctx, void *data, size_t len)
 
 static int snapshot(struct prof_session *s, struct recording *r)
 {
-	struct rec_snap_extra x = {.mono_ns = mono_ns(),
+	struct rec_snap_extra x = {.mono_ns = clock_ns(CLOCK_MONOTONIC),
 				   .received = probes_received(s->probes),
 				   .lost_blocks = rec_lost_blocks(r->w)};
 	char *json;
@@ -179,7 +172,7 @@ static void drain(struct prof_session *s, struct recording *r, int timeout_ms)
 	probes_poll(s->probes, timeout_ms, on_event, r);
 	if (r->windows)
 		ring_buffer__poll(r->windows, 0);
-	rec_tick(r->w, mono_ns());
+	rec_tick(r->w, clock_ns(CLOCK_MONOTONIC));
 }
 
 static int finish(struct prof_session *s, struct recording *r, double t0)

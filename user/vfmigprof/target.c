@@ -2,6 +2,7 @@
 /* What vfmigprof's commands watch: the target options, PROGRAM, the probes attached to them. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "probe/host.h"
 #include "probe/usdt_notes.h"
 #include "vfmigprof/prof.h"
+#include "common/sys.h"
 
 const char *prof_cmd = "";
 volatile sig_atomic_t prof_stop;
@@ -36,6 +38,21 @@ const char prof_target_help[] =
 	"                         that both can probe (fentry/fexit or kprobe/kretprobe)\n"
 	"  -v, --verbose          libbpf's messages (the verifier's log of a refused program) on\n"
 	"                         stderr; also VFMIG_DEBUG=1 (2: with libbpf's debug lines)\n";
+
+int prof_number(const char *opt, const char *arg, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (end == arg || *end || errno || !isfinite(*v) || *v < lo || *v > hi) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "%s '%%s': use a number from %g to %g", opt, lo, hi);
+		return prof_usage_error(msg, arg);
+	}
+	return 0;
+}
 
 int prof_usage_error(const char *fmt, const char *arg)
 {
@@ -264,29 +281,6 @@ int prof_target_check(struct prof_target *t)
 	return 0;
 }
 
-/* A child that execs PROGRAM once the probes are attached (it waits on a pipe). */
-static pid_t spawn(char **prog, int *go)
-{
-	int fds[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127);
-		execvp(prog[0], prog);
-		fprintf(stderr, "vfmigprof: cannot run %s: %s\n", prog[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go = fds[1];
-	return pid;
-}
-
 int prof_attach(struct prof_target *t, struct prof_session *s)
 {
 	struct probe_opts po = {.pid = t->pid,
@@ -302,7 +296,7 @@ int prof_attach(struct prof_target *t, struct prof_session *s)
 	s->go = s->pidfd = -1;
 	s->binary = default_binary(t);
 	if (t->prog) {
-		s->child = spawn(t->prog, &s->go);
+		s->child = spawn_held(t->prog, &s->go, "vfmigprof");
 		if (s->child < 0) {
 			fprintf(stderr, "vfmigprof: fork: %s\n", strerror(errno));
 			free(s->binary);

@@ -18,6 +18,7 @@
 #include "vfmigtop/emulate.h"
 #include "vfmigtop/output.h"
 #include "vfmigtop/screen.h"
+#include "common/sys.h"
 
 #define EXIT_USAGE 2
 
@@ -248,29 +249,6 @@ static int parse_opts(int argc, char **argv, struct top_opts *o)
 	return 0;
 }
 
-/* PROGRAM forked, waiting on a pipe until the probes are attached. */
-static pid_t spawn(char **prog, int *go)
-{
-	int fds[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127);
-		execvp(prog[0], prog);
-		fprintf(stderr, "vfmigtop: cannot run %s: %s\n", prog[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go = fds[1];
-	return pid;
-}
-
 struct watch {
 	pid_t child;
 	int status;
@@ -427,7 +405,7 @@ static int run(const struct top_opts *o, struct top_run *r)
 		return 1;
 	}
 	if (o->prog)
-		w.child = spawn(o->prog, &go);
+		w.child = spawn_held(o->prog, &go, "vfmigtop");
 	ret = open_src(o, o->prog ? w.child : o->emulate ? getpid() : o->pid, binary, r);
 	if (!ret && o->emulate)
 		ret = top_emulate_start(&e, emu, o->emu_vms, o->emu_devs) ? 1 : 0;
