@@ -136,11 +136,11 @@ unit: $(TEST_BINS) $(TOOL_BINS) $(FAKE_QEMU) $(QEMU_GUEST) $(QEMU_BED)
 # The real-kernel bed runs where it can; where it cannot, it says why and make test goes on.
 test: | $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-abi unit $(VMTEST_BINS)
-	$(Q)VMTEST_OPTIONAL=1 scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
+	$(Q)VMTEST_OPTIONAL=1 scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof $(BUILD)/vfmigtop
 
 # Debian's linux-image-6.12 under QEMU, with VFIO and the kernel's mtty sample.
 vmtest: $(VMTEST_BINS) $(TOOL_BINS)
-	$(Q)scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof
+	$(Q)scripts/vmtest.sh $(BUILD) $(VMTEST_BINS) $(BUILD)/vfmigprof $(BUILD)/vfmigtop
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the tools, nothing else (their BPF is built in).
 PREFIX ?= /usr/local

@@ -100,23 +100,15 @@ static void kmsg_skip(void)
 /* Counts the arcs mtty logged since kmsg_skip(): "mtty_step_state: CUR -> NEW". */
 static int kmsg_arcs(unsigned int arcs[NSTATES][NSTATES])
 {
-	char rec[1024], *p;
 	unsigned int from, to;
 	int n = 0;
-	ssize_t len;
 
 	memset(arcs, 0, sizeof(unsigned int) * NSTATES * NSTATES);
-	while ((len = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
-		if (len <= 0)
-			continue;
-		rec[len] = 0;
-		p = strstr(rec, "mtty_step_state: ");
-		if (p && sscanf(p, "mtty_step_state: %u -> %u", &from, &to) == 2 &&
-		    from < NSTATES && to < NSTATES) {
+	while (kmsg_next_arc(kmsg, NULL, 0, &from, &to))
+		if (from < NSTATES && to < NSTATES) {
 			arcs[from][to]++;
 			n++;
 		}
-	}
 	return n;
 }
 

@@ -207,6 +207,38 @@ int real_bar0_read8(struct real_dev *d, unsigned int off, uint8_t *v)
 	return pread(d->fd, v, 1, base + off) == 1 ? 0 : -errno;
 }
 
+/* dev_dbg's "DRIVER DEVICE: " before msg in rec: DEVICE, or "" */
+static void dbg_device(const char *rec, const char *msg, char *dev, size_t len)
+{
+	const char *end = msg - 2, *start = end;
+
+	*dev = 0;
+	if (msg - rec < 2 || strncmp(end, ": ", 2))
+		return;
+	while (start > rec && start[-1] != ' ' && start[-1] != ';')
+		start--;
+	snprintf(dev, len, "%.*s", (int)(end - start), start);
+}
+
+int kmsg_next_arc(int kmsg, char *dev, size_t len, unsigned int *from, unsigned int *to)
+{
+	char rec[1024], *p;
+	ssize_t n;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue; /* EPIPE: records overwritten since the last read */
+		rec[n] = 0;
+		p = strstr(rec, "mtty_step_state: ");
+		if (!p || sscanf(p, "mtty_step_state: %u -> %u", from, to) != 2)
+			continue;
+		if (dev)
+			dbg_device(rec, p, dev, len);
+		return 1;
+	}
+	return 0;
+}
+
 long real_drain(int data_fd, void *buf, size_t cap, int *end_errno)
 {
 	size_t got = 0;

@@ -56,6 +56,14 @@ int real_dirty_pages(int container, uint32_t flags);
 /* GET_BITMAP of [iova, iova + size) at 4 KiB into bits, left as the kernel returns it. */
 int real_get_bitmap(int container, uint64_t iova, uint64_t size, uint64_t *bits);
 
+/*
+ * The next arc mtty's driver logged on kmsg (a /dev/kmsg fd, O_NONBLOCK,
+ * moved to its end before; dynamic debug of mtty_step_state on): 1 with
+ * *from and *to, and in dev (when given) the device dev_dbg named, 0 when
+ * kmsg holds no more.
+ */
+int kmsg_next_arc(int kmsg, char *dev, size_t len, unsigned int *from, unsigned int *to);
+
 /* Reads the data fd to its end (0 or ENOMSG); returns bytes, or -errno. */
 long real_drain(int data_fd, void *buf, size_t cap, int *end_errno);
 

@@ -171,11 +171,34 @@ static void add_size(struct rep_device *d, const struct vfmig_event *e)
 	p[d->nsizes++] = (struct rep_size){.t_ns = e->ts_ns, .initial = e->a, .dirty = e->b};
 }
 
+/*
+ * The process's device a kernel device's step was asked through: the one of
+ * the stepping process with the kernel device's name (a real device's steps
+ * are seen inside the kernel, keyed by its struct; its requests, data and
+ * name through the process's fd). The kernel device itself when none is.
+ */
+static struct rep_device *step_owner(struct report *r, struct rep_device *k, uint32_t pid)
+{
+	size_t i;
+
+	if (!k->name[0])
+		return k;
+	for (i = 0; i < r->ndevs; i++) {
+		struct rep_device *d = &r->dev[i];
+
+		if (d->pid == pid && !vfmig_dev_is_kernel(d->key) && !strcmp(d->name, k->name))
+			return d;
+	}
+	return k;
+}
+
 /* What each device did, from its events. */
 static void add_event(struct report *r, const struct vfmig_event *e)
 {
 	struct rep_device *d = report_device(r, e->dev);
 
+	if (d && e->type == VFMIG_EV_FSM_STEP && vfmig_dev_is_kernel(e->dev))
+		d = step_owner(r, d, e->pid);
 	if (!d)
 		return;
 	switch (e->type) {

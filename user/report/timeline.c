@@ -42,6 +42,19 @@ static bool is_stop_request(uint8_t to)
 	       to == VFIO_DEVICE_STATE_STOP || to == VFIO_DEVICE_STATE_STOP_COPY;
 }
 
+/*
+ * A request that starts a save: from RUNNING, or from a state the probes did
+ * not know yet (a device opened before they came) into one only a save enters.
+ */
+static bool leaves_running(const struct vfmig_event *e)
+{
+	if (e->from == VFIO_DEVICE_STATE_RUNNING)
+		return e->to != VFIO_DEVICE_STATE_RESUMING && e->to != VFIO_DEVICE_STATE_RUNNING;
+	return e->from == VFMIG_STATE_UNKNOWN &&
+	       (e->to == VFIO_DEVICE_STATE_PRE_COPY || e->to == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
+		e->to == VFIO_DEVICE_STATE_STOP_COPY);
+}
+
 static struct rep_migration *new_migration(struct report *r, uint32_t pid, uint64_t start)
 {
 	struct rep_migration *p = realloc(r->mig, (r->nmigs + 1) * sizeof(*p));
@@ -68,15 +81,13 @@ static void source_migrations(struct report *r, uint32_t pid)
 
 		if (e->type != VFMIG_EV_STATE_SET || e->pid != pid || e->result)
 			continue;
-		if (!m && e->from == VFIO_DEVICE_STATE_RUNNING &&
-		    e->to != VFIO_DEVICE_STATE_RESUMING && e->to != VFIO_DEVICE_STATE_RUNNING)
+		if (!m && leaves_running(e))
 			m = new_migration(r, pid, start);
 		if (!m)
 			continue;
-		if (!m->stop_ns && is_stop_request(e->to) && e->from != VFIO_DEVICE_STATE_RUNNING)
+		if (!m->stop_ns && is_stop_request(e->to) && !leaves_running(e))
 			m->stop_ns = start;
-		if (!m->stop_ns && e->from == VFIO_DEVICE_STATE_RUNNING &&
-		    e->to != VFIO_DEVICE_STATE_PRE_COPY)
+		if (!m->stop_ns && leaves_running(e) && e->to != VFIO_DEVICE_STATE_PRE_COPY)
 			m->stop_ns = start;
 		if (e->to == VFIO_DEVICE_STATE_STOP_COPY)
 			m->stopped_ns = e->ts_ns;

@@ -406,10 +406,52 @@ static void read_header(struct top_src *s, double now, struct top_header *h)
 	h->interval_s = s->view->seconds;
 }
 
+/*
+ * A kernel device (FSM steps seen inside the kernel, keyed by its struct, no
+ * process) named as a process's device is that device: its steps join the
+ * process's row; one no process names stays a row of its own.
+ */
+static bool fold_into_owner(struct top_table *t, const struct top_dev *k)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < t->ndevs; i++) {
+		struct top_dev *d = &t->dev[i];
+
+		if (vfmig_dev_is_kernel(d->key) || strcmp(d->name, k->name))
+			continue;
+		for (j = 0; j < k->narcs && d->narcs < TOP_MAX_ARCS; j++)
+			d->arc[d->narcs++] = k->arc[j];
+		if (d->last_from < 0 && d->last_to < 0)
+			d->last_from = k->last_from, d->last_to = k->last_to,
+			d->last_ns = k->last_ns;
+		return true;
+	}
+	return false;
+}
+
+static void fold_kernel_devices(struct top_table *t, struct dev_owner *o)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->ndevs; i++) {
+		if (vfmig_dev_is_kernel(t->dev[i].key) && fold_into_owner(t, &t->dev[i]))
+			continue;
+		if (n != i) {
+			t->dev[n] = t->dev[i];
+			o[n] = o[i];
+		}
+		n++;
+	}
+	t->ndevs = n;
+}
+
 int top_src_read(struct top_src *s, double now, const struct top_table *old, struct top_table *t,
 		 struct top_header *h)
 {
-	int n, nh, i;
+	static struct dev_owner owner[TOP_MAX_DEVS];
+	unsigned int i, ndevs;
+	int n, nh;
 
 	if (!s->t0)
 		s->t0 = now;
@@ -419,19 +461,23 @@ int top_src_read(struct top_src *s, double now, const struct top_table *old, str
 	nh = agg_hists(s->p, s->hists, MAX_HISTS);
 	memset(t, 0, offsetof(struct top_table, vm));
 	t->t = now, t->seconds = s->view->seconds;
-	for (i = 0; i < n && t->ndevs < TOP_MAX_DEVS; i++) {
-		struct top_dev *d = &t->dev[t->ndevs];
-		struct dev_owner o;
-		struct top_vm *vm;
-
-		read_dev(s, nh, s->keys[i], d, &o);
-		if (!o.alive)
-			d->gone_since = now;
-		vm = vm_row(s, t, &o, d->pid);
-		if (vm)
-			t->ndevs++;
+	for (i = 0; i < (unsigned int)n && t->ndevs < TOP_MAX_DEVS; i++) {
+		read_dev(s, nh, s->keys[i], &t->dev[t->ndevs], &owner[t->ndevs]);
+		t->ndevs++;
 	}
-	for (i = 0; i < (int)t->nvms; i++)
+	fold_kernel_devices(t, owner);
+	for (i = 0, ndevs = t->ndevs, t->ndevs = 0; i < ndevs; i++) {
+		struct top_dev *d = &t->dev[i];
+
+		if (!owner[i].alive)
+			d->gone_since = now;
+		if (!vm_row(s, t, &owner[i], d->pid))
+			continue;
+		if (t->ndevs != i)
+			t->dev[t->ndevs] = *d;
+		t->ndevs++;
+	}
+	for (i = 0; i < t->nvms; i++)
 		vm_figures(s, &t->vm[i], now);
 	top_table_carry(old, t, now);
 	read_header(s, now, h);

@@ -337,7 +337,10 @@ const char *top_col_name(enum top_col c)
 
 const char *top_state_name(int state)
 {
-	return state < 0 ? "unknown" : vfio_state_name((enum vfio_device_mig_state)state);
+	/* a request's "from" before anything told the probes the state: VFMIG_STATE_UNKNOWN */
+	return state < 0 || state == VFMIG_STATE_UNKNOWN
+		       ? "unknown"
+		       : vfio_state_name((enum vfio_device_mig_state)state);
 }
 
 const char *top_fmt(double v, char *buf, size_t len)

@@ -83,10 +83,21 @@ static void last_text(const struct top_dev *d, char *buf, size_t len)
 		 top_fmt_ns(d->last_ns, ns, sizeof(ns)));
 }
 
+/* A name too long for its 21 columns keeps its head and tail: mdev UUIDs differ at the end. */
+static const char *name_shown(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (n <= 21)
+		return name;
+	snprintf(buf, len, "%.9s...%s", name, name + n - 9);
+	return buf;
+}
+
 void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf, size_t len)
 {
 	char pins[16], bmp[16], pinned[16], map[16], unmap[16], p50[16], p99[16], last[64];
-	char pi[16], pd[16], data[16], mb[16], state[24];
+	char pi[16], pd[16], data[16], mb[16], state[24], name[24];
 	double dirty = top_dev_dirty(d);
 
 	snprintf(state, sizeof(state), "%s%s", d->gone_since ? "GONE " : "",
@@ -96,12 +107,13 @@ void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf,
 	snprintf(buf, len,
 		 "  %-21.21s %-8.8s %-12.12s %6.1fs %8s %8s %6s %6s %6s %7s %7s %7s %-29.29s %8s "
 		 "%9s %8s",
-		 d->name, d->model[0] ? d->model : "-", state, t->t - d->state_since,
-		 top_fmt(d->dirty_pins, pins, 16), top_fmt(d->dirty_bitmap, bmp, 16), mb,
-		 top_fmt(d->pinned, pinned, 16), top_fmt(d->map_rate, map, 16),
-		 top_fmt(d->unmap_rate, unmap, 16), top_fmt_ns(d->bitmap_p50_ns, p50, 16),
-		 top_fmt_ns(d->bitmap_p99_ns, p99, 16), last, top_fmt(d->pre_initial, pi, 16),
-		 top_fmt(d->pre_dirty, pd, 16), top_fmt(d->data_bps, data, 16));
+		 name_shown(d->name, name, sizeof(name)), d->model[0] ? d->model : "-", state,
+		 t->t - d->state_since, top_fmt(d->dirty_pins, pins, 16),
+		 top_fmt(d->dirty_bitmap, bmp, 16), mb, top_fmt(d->pinned, pinned, 16),
+		 top_fmt(d->map_rate, map, 16), top_fmt(d->unmap_rate, unmap, 16),
+		 top_fmt_ns(d->bitmap_p50_ns, p50, 16), top_fmt_ns(d->bitmap_p99_ns, p99, 16), last,
+		 top_fmt(d->pre_initial, pi, 16), top_fmt(d->pre_dirty, pd, 16),
+		 top_fmt(d->data_bps, data, 16));
 }
 
 static int arc_lines(const struct top_dev *d, char out[][TOP_LINE], int n, int max)
