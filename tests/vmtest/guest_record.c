@@ -166,9 +166,11 @@ static struct moved read_truth(const char *path)
 
 		if (sscanf(line, "written %lld", &m.written) == 1)
 			fields++;
-		else if (sscanf(line, "pids %ld %ld precopy %lld stop_copy %lld initial %llu bound_ms %lf",
-				&m.src_pid, &m.dst_pid, &m.precopy_bytes, &m.stop_copy_bytes,
-				&initial, &m.downtime_bound_ms) == 6)
+		else if (
+			sscanf(line,
+			       "pids %ld %ld precopy %lld stop_copy %lld initial %llu bound_ms %lf",
+			       &m.src_pid, &m.dst_pid, &m.precopy_bytes, &m.stop_copy_bytes,
+			       &initial, &m.downtime_bound_ms) == 6)
 			fields++;
 	}
 	fclose(f);
@@ -237,8 +239,9 @@ static void logged_arcs(int kmsg, struct logged *a, struct logged *b)
 	memset(a, 0, sizeof(*a));
 	memset(b, 0, sizeof(*b));
 	while (kmsg_next_arc(kmsg, dev, sizeof(dev), &from, &to)) {
-		struct logged *l = !strcmp(dev, VMTEST_MTTY_A) ? a : !strcmp(dev, VMTEST_MTTY_B) ? b
-												: NULL;
+		struct logged *l = !strcmp(dev, VMTEST_MTTY_A)	 ? a
+				   : !strcmp(dev, VMTEST_MTTY_B) ? b
+								 : NULL;
 
 		assert_non_null(l);
 		assert_true(l->n < MAX_ARCS);
