@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfmigtop's bad input: one line on stderr naming what is wrong, exit status 2. */
 #include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,8 @@ static int setup(void **state)
 	return tool_path("vfmigtop", top, sizeof(top)) ? 0 : -1;
 }
 
-/* Runs vfmigtop with args; its exit status, and its stderr into err. */
-static int run_err(char *const *args, char *err, size_t len)
+/* Runs vfmigtop with args (as user nobody if asked); its exit status, and its stderr into err. */
+static int run_as(bool nobody, char *const *args, char *err, size_t len)
 {
 	char *argv[16] = {top};
 	int fds[2], status, i;
@@ -36,6 +38,8 @@ static int run_err(char *const *args, char *err, size_t len)
 		dup2(null, 1);
 		dup2(fds[1], 2);
 		close(fds[0]);
+		if (nobody && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+			_exit(126);
 		execv(top, argv);
 		_exit(127);
 	}
@@ -46,6 +50,11 @@ static int run_err(char *const *args, char *err, size_t len)
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_err(char *const *args, char *err, size_t len)
+{
+	return run_as(false, args, err, len);
 }
 
 static void expect_usage(char *const *args, const char *names)
@@ -86,11 +95,25 @@ static void test_pid_that_is_gone(void **state)
 	expect_usage((char *[]){"-b", "-p", pid, NULL}, "no such process");
 }
 
+/* Without CAP_BPF and CAP_PERFMON: one line naming them, exit 1, the terminal untouched. */
+static void test_no_privileges(void **state)
+{
+	char err[1024];
+
+	(void)state;
+	if (geteuid())
+		VFMIG_SKIP("needs root to drop to user nobody");
+	assert_int_equal(run_as(true, (char *[]){"-b", "-n", "1", NULL}, err, sizeof(err)), 1);
+	assert_string_equal(err, "vfmigtop: needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN for "
+				 "tracefs): run as root\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_pid_that_is_gone),
+		cmocka_unit_test(test_no_privileges),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
