@@ -71,6 +71,11 @@ static int setup(void **state)
 	link_to("proc/100/fd/21", "/dev/vfio/devices/vfio4");
 	link_to("sys/class/vfio-dev/vfio4/device",
 		"../../../0000:00:02.0/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+	/* what each is: a PCI function's ids, an mdev's type */
+	PUT("sys/bus/pci/devices/0000:65:00.1/vendor", "0x15b3\n");
+	PUT("sys/bus/pci/devices/0000:65:00.1/device", "0x101e\n");
+	link_to("sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001/mdev_type",
+		"../../../devices/virtual/mtty/mtty/mdev_supported_types/mtty-2");
 	link_to("proc/100/fd/22", "anon_inode:[vfio-device]");
 	PUT("proc/100/fdinfo/22", "pos:\t0\nflags:\t02000002\nmnt_id:\t16\nino:\t1057\n"
 				  "vfio-device-syspath: /sys/devices/pci0000:e0/0000:e0:01.1/"
@@ -168,11 +173,14 @@ static void test_resolve_fake_proc(void **state)
 	assert_true(o.alive);
 	assert_int_equal(o.pid, 100);
 	assert_int_equal(o.fd, 20);
+	assert_string_equal(o.variant, "pci 15b3:101e");
 	devname_resolve(&roots, dev(100, 21), NULL, &o);
 	assert_string_equal(o.name, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"); /* an mdev */
+	assert_string_equal(o.variant, "mtty-2");
 	devname_resolve(&roots, dev(100, 22), NULL, &o);
 	assert_string_equal(o.name, "0000:e8:00.0");
 	assert_string_equal(o.from, "fdinfo");
+	assert_string_equal(o.variant, ""); /* not in this sysfs */
 	/* a group's device fd on a kernel without the fdinfo line: what the probes saw, or
 	 * unknown */
 	devname_resolve(&roots, dev(100, 23), NULL, &o);

@@ -325,8 +325,8 @@ static bool row_of(const char *screen, size_t len, const char *uuid, char *row, 
 	char shown[32];
 	const char *p, *eol;
 
-	/* 21 columns: the name's head and tail, which tell mdev UUIDs apart */
-	snprintf(shown, sizeof(shown), "%.9s...%s", uuid, uuid + strlen(uuid) - 9);
+	/* 24 columns: the name's head and tail, which tell mdev UUIDs apart */
+	snprintf(shown, sizeof(shown), "%.10s...%s", uuid, uuid + strlen(uuid) - 11);
 	p = memmem(screen, len, shown, strlen(shown));
 	if (!p)
 		return false;
@@ -335,19 +335,34 @@ static bool row_of(const char *screen, size_t len, const char *uuid, char *row, 
 	return true;
 }
 
+/* " TYPE " of the mdev: the last component of its mdev_type link. */
+static const char *mdev_type(const char *uuid, char *out, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/mdev_type", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = 0;
+	snprintf(out, len, " %s ", strrchr(link, '/') + 1);
+	return out;
+}
+
 /*
  * vfmigtop -b watching a process that holds mtty A in PRE_COPY and B in
  * STOP: a screen shows both devices, by name, in the states the kernel
- * answered, and the last screen that shows them live shows those.
+ * answered, and the last screen that shows them live shows those, and
+ * what they are (their mdev type).
  */
 static void test_vfmigtop_batch_shows_mtty_states(void **state)
 {
 	char top[PATH_MAX], truth_path[] = "/tmp/mtty-hold-XXXXXX";
 	char *argv[] = {top, "-b", "-i", "300", "--", self, "hold", truth_path, "1500", NULL};
-	char name[2][64], st[2][24], row[2][512], live[2][512], *out, *s, *next;
+	char name[2][64], st[2][24], row[2][512], live[2][512], type[64], *out, *s, *next;
 	bool seen = false;
 	FILE *f;
-	int fd = mkstemp(truth_path);
+	int fd = mkstemp(truth_path), i;
 
 	(void)state;
 	close(fd);
@@ -374,9 +389,11 @@ static void test_vfmigtop_batch_shows_mtty_states(void **state)
 	if (!seen)
 		fprintf(stderr, "vfmigtop's screens:\n%s\n", out);
 	assert_true(seen);
+	for (i = 0; i < 2; i++) /* the MODEL column: the mdev's type, as sysfs links it */
+		assert_non_null(strstr(live[i], mdev_type(name[i], type, sizeof(type))));
 	vmtest_report("vfmigtop: batch screen shows mtty %s in %s and %s in %s, as the kernel "
-		      "answered:\n  %s\n  %s",
-		      name[0], st[0], name[1], st[1], live[0], live[1]);
+		      "answered, of type%s as sysfs says:\n  %s\n  %s",
+		      name[0], st[0], name[1], st[1], type, live[0], live[1]);
 	free(out);
 	unlink(truth_path);
 }

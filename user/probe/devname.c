@@ -265,6 +265,34 @@ static void probe_named(struct dev_owner *o, const struct vfmig_dev_name *seen, 
 		 seen ? seen->name : unknown);
 }
 
+/*
+ * What a real device is, from sysfs: an mdev's type ("mtty-1"), or a PCI
+ * function's vendor:device ("pci 1234:11e8"); "" when sysfs has neither.
+ */
+static void kind_of(const struct devname_roots *r, struct dev_owner *o)
+{
+	char path[PATH_MAX], link[PATH_MAX], vendor[16] = "", device[16] = "";
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/mdev/devices/%.128s/mdev_type", r->sys, o->name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(o->variant, sizeof(o->variant), "%s", last_component(link));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%.128s/vendor", r->sys, o->name);
+	if (read_text(path, vendor, sizeof(vendor)) <= 0)
+		return;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%.128s/device", r->sys, o->name);
+	if (read_text(path, device, sizeof(device)) <= 0)
+		return;
+	vendor[strcspn(vendor, "\n")] = device[strcspn(device, "\n")] = 0;
+	snprintf(o->variant, sizeof(o->variant), "pci %s:%s",
+		 strncmp(vendor, "0x", 2) ? vendor : vendor + 2,
+		 strncmp(device, "0x", 2) ? device : device + 2);
+}
+
 void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct vfmig_dev_name *seen,
 		     struct dev_owner *out)
 {
@@ -274,9 +302,11 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 	out->from = "";
 	if (vfmig_dev_is_kernel(dev)) { /* no pid, no fd: named by the probes, or unknown */
 		probe_named(out, seen, "kernel", "unknown (kernel device: no name read)");
-		if (seen)
+		if (seen) {
 			snprintf(out->comm, sizeof(out->comm), "%.*s", (int)sizeof(seen->comm),
 				 seen->comm);
+			kind_of(r, out);
+		}
 		return;
 	}
 	if (vfmig_dev_is_emu(dev)) {
@@ -288,10 +318,10 @@ void devname_resolve(const struct devname_roots *r, uint64_t dev, const struct v
 	snprintf(path, sizeof(path), "%s/%u", r->proc, out->pid);
 	out->alive = !access(path, F_OK);
 	owner_of(r, seen, out);
-	if (!vfmig_dev_is_qemu(dev)) {
+	if (!vfmig_dev_is_qemu(dev))
 		name_of(r, seen, out);
-		return;
-	}
-	/* in a QEMU process, no fd: the name QEMU's probes read */
-	probe_named(out, seen, "qemu", "unknown (QEMU device: no name read)");
+	else /* in a QEMU process, no fd: the name QEMU's probes read */
+		probe_named(out, seen, "qemu", "unknown (QEMU device: no name read)");
+	if (*out->from)
+		kind_of(r, out);
 }

@@ -41,7 +41,8 @@ extern const struct devname_roots devname_host; /* "/proc", "/sys" */
 
 struct dev_owner {
 	char name[128];	  /* PCI address, mdev UUID, PID:emuN, or "unknown (why)" */
-	char variant[48]; /* an emulated device's ("nic", "bigmem"), else what it is, or "" */
+	char variant[48]; /* an emulated device's ("nic", "bigmem"), a real one's mdev type
+			   * ("mtty-1") or PCI ids ("pci 1234:11e8"), or "" */
 	const char *from; /* "cdev", "fdinfo", "open" (seen by the probes), "kernel", "emu",
 			   * "qemu" (QEMU's probes) or "" */
 	char comm[16];	  /* "" when neither /proc nor the probes know it */

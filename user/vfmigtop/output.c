@@ -34,7 +34,7 @@ void top_header_line(const struct top_header *h, int which, char *buf, size_t le
 
 const char *top_titles(void)
 {
-	return "  DEVICE                MODEL    STATE          TIME   PINS/s BITMAP/s   MB/s PINNED "
+	return "  DEVICE                   MODEL    STATE          TIME   PINS/s BITMAP/s   MB/s PINNED "
 	       " MAP/s UNMAP/s BMP-P50 BMP-P99 LAST TRANSITION               PRE-INIT "
 	       "PRE-DIRTY   DATA/s";
 }
@@ -83,21 +83,21 @@ static void last_text(const struct top_dev *d, char *buf, size_t len)
 		 top_fmt_ns(d->last_ns, ns, sizeof(ns)));
 }
 
-/* A name too long for its 21 columns keeps its head and tail: mdev UUIDs differ at the end. */
+/* A name too long for its 24 columns keeps its head and tail: mdev UUIDs differ at the end. */
 static const char *name_shown(const char *name, char *buf, size_t len)
 {
 	size_t n = strlen(name);
 
-	if (n <= 21)
+	if (n <= 24)
 		return name;
-	snprintf(buf, len, "%.9s...%s", name, name + n - 9);
+	snprintf(buf, len, "%.10s...%s", name, name + n - 11);
 	return buf;
 }
 
 void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf, size_t len)
 {
 	char pins[16], bmp[16], pinned[16], map[16], unmap[16], p50[16], p99[16], last[64];
-	char pi[16], pd[16], data[16], mb[16], state[24], name[24];
+	char pi[16], pd[16], data[16], mb[16], state[24], name[32];
 	double dirty = top_dev_dirty(d);
 
 	snprintf(state, sizeof(state), "%s%s", d->gone_since ? "GONE " : "",
@@ -105,7 +105,7 @@ void top_dev_line(const struct top_table *t, const struct top_dev *d, char *buf,
 	snprintf(mb, sizeof(mb), dirty < 0 ? "-" : "%.1f", dirty * PAGE_BYTES / 1e6);
 	last_text(d, last, sizeof(last));
 	snprintf(buf, len,
-		 "  %-21.21s %-8.8s %-12.12s %6.1fs %8s %8s %6s %6s %6s %7s %7s %7s %-29.29s %8s "
+		 "  %-24.24s %-8.8s %-12.12s %6.1fs %8s %8s %6s %6s %6s %7s %7s %7s %-29.29s %8s "
 		 "%9s %8s",
 		 name_shown(d->name, name, sizeof(name)), d->model[0] ? d->model : "-", state,
 		 t->t - d->state_since, top_fmt(d->dirty_pins, pins, 16),
