@@ -515,6 +515,40 @@ static void test_device_filter_data_sizes(void **state)
 	emu_dev_destroy(b);
 }
 
+/*
+ * Each device is named by several maps, and by a histogram per arc: a list
+ * with room for exactly as many devices as the probes know still holds every
+ * device this test made, however many times the maps repeat them.
+ */
+static void test_devices_listed_whole_when_room_is_tight(void **state)
+{
+	struct emu_dev *d[6];
+	uint64_t all[VFMIG_MAX_DEVICES], tight[VFMIG_MAX_DEVICES];
+	int i, j, n;
+
+	(void)state;
+	NEED_PROBES();
+	for (i = 0; i < 6; i++) {
+		d[i] = mk("nic", "");
+		for (j = 0; j < 3; j++) /* three arcs: three histograms of the device */
+			assert_int_equal(emu_set_state(d[i],
+						       j == 1	? VFIO_DEVICE_STATE_RUNNING_P2P
+						       : j == 2 ? VFIO_DEVICE_STATE_RUNNING
+								: VFIO_DEVICE_STATE_STOP,
+						       NULL),
+					 0);
+	}
+	n = agg_devices(probes, all, VFMIG_MAX_DEVICES);
+	assert_true(n >= 6);
+	assert_int_equal(agg_devices(probes, tight, n), n);
+	for (i = 0; i < 6; i++) {
+		for (j = 0; j < n && tight[j] != probe_emu_key(d[i]); j++)
+			;
+		assert_true(j < n);
+		emu_dev_destroy(d[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_write_faults_per_window),
 		cmocka_unit_test(test_ring_drops_counted),
 		cmocka_unit_test(test_device_filter_data_sizes),
+		cmocka_unit_test(test_devices_listed_whole_when_room_is_tight),
 	};
 
 	return cmocka_run_group_tests(tests, setup_self, teardown);

@@ -144,38 +144,62 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Adds the u64 keys of a map to out[*n..max). */
+/* Sorts out[0..n) and drops repeats; returns how many are left. */
+static int unique(uint64_t *out, int n)
+{
+	int i, u = 0;
+
+	qsort(out, n, sizeof(*out), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (!u || out[i] != out[u - 1])
+			out[u++] = out[i];
+	return u;
+}
+
+/*
+ * Adds dev, making room by dropping repeats when out is full: the maps name
+ * each device many times (a histogram per arc), and a full list of repeats
+ * must not hide a device named only further on. false: no room.
+ */
+static bool add_dev(uint64_t *out, int *n, int max, uint64_t dev)
+{
+	if (*n == max)
+		*n = unique(out, *n);
+	if (*n == max)
+		return false;
+	out[(*n)++] = dev;
+	return true;
+}
+
 static void add_keys(int fd, uint64_t *out, int *n, int max)
 {
 	uint64_t key, next;
 	void *prev = NULL;
 
-	while (fd >= 0 && *n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
-		out[(*n)++] = key;
+		if (!add_dev(out, n, max, key))
+			return;
 		prev = &key;
 	}
 }
 
 int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
 {
-	int fd = probes_map_fd(p, "hists"), n = 0, i, u = 0;
+	int fd = probes_map_fd(p, "hists"), n = 0;
 	struct vfmig_hist_key key, next;
 	void *prev = NULL;
 
 	add_keys(probes_map_fd(p, "devices"), out, &n, max);
 	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
 	add_keys(probes_map_fd(p, "dev_counters"), out, &n, max);
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
-		out[n++] = key.dev;
+		if (!add_dev(out, &n, max, key.dev))
+			break;
 		prev = &key;
 	}
-	qsort(out, n, sizeof(*out), cmp_u64);
-	for (i = 0; i < n; i++) {
-		if (!i || out[i] != out[u - 1])
-			out[u++] = out[i];
-	}
-	return u;
+	return unique(out, n);
 }
 
 int agg_dev_state(struct vfmig_probes *p, uint64_t dev, struct vfmig_dev_state *st)
