@@ -90,8 +90,9 @@ static int parse_addr(const char *arg, struct sockaddr_in *a)
 	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
-static int parse_one(int c, const char *arg, struct export_opts *o)
+static int parse_one(int c, const char *arg, void *opts)
 {
+	struct export_opts *o = opts;
 	unsigned long ms;
 	char *end;
 	double v;
@@ -153,7 +154,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, ret;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	o->interval_ms = 1000;
@@ -162,22 +163,9 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 				     .link_bps = -1,
 				     .downtime_s = -1,
 				     .max_rounds = -1};
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:" PROF_TARGET_SHORT "ji:h", longopts, NULL)) != -1) {
-		char opt[3] = {'-', (char)optopt, 0};
-
-		if (c == ':')
-			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?')
-			return prof_usage_error("unknown option '%s'",
-						optopt ? opt : argv[optind - 1]);
-		ret = prof_target_opt(c, optarg, &o->t);
-		if (ret == 1)
-			ret = parse_one(c, optarg, o);
-		if (ret)
-			return ret;
-	}
-	prof_target_rest(argc, argv, &o->t);
+	ret = prof_parse_opts(argc, argv, "ji:h", longopts, &o->t, parse_one, o);
+	if (ret)
+		return ret;
 	if (!o->listen && !o->textfile && !o->json)
 		return prof_usage_error("export needs --listen, --textfile or --json%s", "");
 	return 0;

@@ -40,8 +40,9 @@ static const char predict_help[] =
 
 enum { OPT_QMP = 0x100, OPT_FROM, OPT_BW, OPT_DOWNTIME, OPT_ROUNDS, OPT_WINDOW, OPT_PRECOPY };
 
-static int parse_one(int c, const char *arg, struct predict_req *r)
+static int parse_one(int c, const char *arg, void *opts)
 {
+	struct predict_req *r = opts;
 	double v;
 
 	switch (c) {
@@ -96,24 +97,11 @@ static int parse_opts(int argc, char **argv, struct predict_req *r)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, ret;
+	int ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:" PROF_TARGET_SHORT "jh", longopts, NULL)) != -1) {
-		char opt[3] = {'-', (char)optopt, 0};
-
-		if (c == ':')
-			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?')
-			return prof_usage_error("unknown option '%s'",
-						optopt ? opt : argv[optind - 1]);
-		ret = prof_target_opt(c, optarg, &r->t);
-		if (ret == 1)
-			ret = parse_one(c, optarg, r);
-		if (ret)
-			return ret;
-	}
-	prof_target_rest(argc, argv, &r->t);
+	ret = prof_parse_opts(argc, argv, "jh", longopts, &r->t, parse_one, r);
+	if (ret)
+		return ret;
 	if (!r->qmp && !r->from && !r->t.pid && !r->t.prog)
 		return prof_usage_error(
 			"%sname the VM: -p PID, --qmp PATH, --from FILE or -- PROGRAM", "");

@@ -66,6 +66,17 @@ extern const char prof_target_help[];
 int prof_target_opt(int c, const char *arg, struct prof_target *t);
 /* After getopt: "-- PROGRAM..." or PROGRAM... left in argv. */
 void prof_target_rest(int argc, char **argv, struct prof_target *t);
+
+/* A command's own option c with its argument: 0, or EXIT_USAGE (the line printed). */
+typedef int (*prof_opt_fn)(int c, const char *arg, void *opts);
+/*
+ * getopt_long over argv: the target options into t, the command's own
+ * (short letters in own_short, after the target's) to one(c, arg, opts), then
+ * the PROGRAM left; a missing argument or an unknown option gets its line.
+ * 0, or EXIT_USAGE.
+ */
+int prof_parse_opts(int argc, char **argv, const char *own_short, const struct option *longopts,
+		    struct prof_target *t, prof_opt_fn one, void *opts);
 /* Whether anything is watched: PROGRAM, -p or --cgroup. */
 bool prof_target_given(const struct prof_target *t);
 /* Refused before anything loads (PROGRAM not found, -b without USDT probes, bad cgroup). */

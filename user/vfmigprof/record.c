@@ -49,8 +49,9 @@ struct recording {
 	int err;
 };
 
-static int parse_one(int c, const char *arg, struct record_opts *o)
+static int parse_one(int c, const char *arg, void *opts)
 {
+	struct record_opts *o = opts;
 	unsigned long long v;
 	char *end;
 
@@ -99,23 +100,9 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 	o->argv = calloc((size_t)argc + 1, sizeof(char *)); /* as given: attaching may change it */
 	for (c = 0; o->argv && c < argc; c++)
 		o->argv[c] = argv[c] ? strdup(argv[c]) : NULL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:" PROF_TARGET_SHORT "o:i:h", longopts, NULL)) !=
-	       -1) {
-		char opt[3] = {'-', (char)optopt, 0};
-
-		if (c == ':')
-			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?')
-			return prof_usage_error("unknown option '%s'",
-						optopt ? opt : argv[optind - 1]);
-		ret = prof_target_opt(c, optarg, &o->t);
-		if (ret == 1)
-			ret = parse_one(c, optarg, o);
-		if (ret)
-			return ret;
-	}
-	prof_target_rest(argc, argv, &o->t);
+	ret = prof_parse_opts(argc, argv, "o:i:h", longopts, &o->t, parse_one, o);
+	if (ret)
+		return ret;
 	if (!o->out)
 		return prof_usage_error("record needs -o FILE%s", "");
 	if (!prof_target_given(&o->t) && !o->duration && !o->t.dev)

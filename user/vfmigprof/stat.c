@@ -36,8 +36,9 @@ struct stat_opts {
 	bool json;
 };
 
-static int parse_one(int c, const char *arg, struct stat_opts *o)
+static int parse_one(int c, const char *arg, void *opts)
 {
+	struct stat_opts *o = opts;
 	unsigned long long secs;
 	unsigned long ms;
 	char *end;
@@ -80,25 +81,12 @@ static int parse_opts(int argc, char **argv, struct stat_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, ret;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "+:" PROF_TARGET_SHORT "i:jh", longopts, NULL)) != -1) {
-		char opt[3] = {'-', (char)optopt, 0};
-
-		if (c == ':')
-			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?')
-			return prof_usage_error("unknown option '%s'",
-						optopt ? opt : argv[optind - 1]);
-		ret = prof_target_opt(c, optarg, &o->t);
-		if (ret == 1)
-			ret = parse_one(c, optarg, o);
-		if (ret)
-			return ret;
-	}
-	prof_target_rest(argc, argv, &o->t);
+	ret = prof_parse_opts(argc, argv, "i:jh", longopts, &o->t, parse_one, o);
+	if (ret)
+		return ret;
 	return 0;
 }
 

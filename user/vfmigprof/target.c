@@ -168,6 +168,32 @@ void prof_target_rest(int argc, char **argv, struct prof_target *t)
 		t->prog = argv + optind;
 }
 
+int prof_parse_opts(int argc, char **argv, const char *own_short, const struct option *longopts,
+		    struct prof_target *t, prof_opt_fn one, void *opts)
+{
+	char shorts[64];
+	int c, ret;
+
+	snprintf(shorts, sizeof(shorts), "+:%s%s", PROF_TARGET_SHORT, own_short);
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		char opt[3] = {'-', (char)optopt, 0};
+
+		if (c == ':')
+			return prof_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		if (c == '?')
+			return prof_usage_error("unknown option '%s'",
+						optopt ? opt : argv[optind - 1]);
+		ret = prof_target_opt(c, optarg, t);
+		if (ret == 1)
+			ret = one(c, optarg, opts);
+		if (ret)
+			return ret;
+	}
+	prof_target_rest(argc, argv, t);
+	return 0;
+}
+
 bool prof_target_given(const struct prof_target *t)
 {
 	return t->prog || t->pid || t->cgroup;
