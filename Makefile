@@ -108,6 +108,9 @@ $(BUILD)/bench/%: bench/%.c $$(call bench_helpers,bench/$$*) $(LIB) | $(DEPS_STA
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARN) -MMD -MP $< $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
+# The recording bench sets zstd beside the writer's zlib (the format's choice, measured).
+$(BUILD)/bench/record/bench_record: LDLIBS += -lzstd
+
 # Stand-ins for a QEMU built with the dtrace trace backend (9.1's signatures, and 8.0's):
 # test_qemu attaches to their USDT probes.
 FAKE_QEMU := $(BUILD)/tests/probe/fake_qemu $(BUILD)/tests/probe/fake_qemu_80

@@ -5,7 +5,7 @@ set -u
 stamp=${1:-build/.deps}
 [ $# -gt 0 ] && shift
 pkgs="$* gcc make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
-systemtap-sdt-dev libxxhash-dev libjson-c-dev libncurses-dev libmicrohttpd-dev cppcheck clang-format linux-source-6.12"
+systemtap-sdt-dev libxxhash-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libzstd-dev cppcheck clang-format linux-source-6.12"
 
 missing=""
 for p in $pkgs; do

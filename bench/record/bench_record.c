@@ -3,7 +3,8 @@
  * The recording writer fed in-process (goals: at least 1M events/s, at most 16 bytes per
  * event on disk), against two baselines timed in the same run: the same events written raw
  * (64 bytes each, no compression) and compressed raw by zlib without the codec; and the
- * time vfmigprof report takes on the 1M-event file. The events are shaped like a busy
+ * time vfmigprof report takes on the 1M-event file; and the codec's blocks
+ * compressed by zstd beside zlib, the writer's choice. The events are shaped like a busy
  * pinning device's: pins of consecutive pages by a few threads, data reads, bitmap queries
  * and state steps, microseconds apart.
  */
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "bench.h"
 #include "record/record.h"
@@ -111,6 +113,83 @@ static double zlib_raw_bytes(const struct vfmig_event *ev)
 	return (double)total / NEV;
 }
 
+/* The codec's blocks, as the writer makes them, before compression; their total length. */
+static uint8_t *encoded_blocks(const struct vfmig_event *ev, size_t *lens, size_t *nblocks)
+{
+	uint8_t *buf = malloc((size_t)NEV * REC_EVENT_MAX), *p = buf;
+
+	if (!buf)
+		bench_die("malloc");
+	*nblocks = 0;
+	for (size_t i = 0; i < NEV; i += REC_MAX_EVENTS) {
+		size_t n = NEV - i < REC_MAX_EVENTS ? NEV - i : REC_MAX_EVENTS;
+
+		lens[*nblocks] = rec_encode_events(ev + i, n, p);
+		p += lens[(*nblocks)++];
+	}
+	return buf;
+}
+
+struct squeeze {
+	double bytes_per_event, mevents_per_s;
+};
+
+/* The encoded blocks compressed each on its own by zlib or zstd at level: size and speed. */
+static struct squeeze compress_blocks(const uint8_t *buf, const size_t *lens, size_t nblocks,
+				      bool zstd, int level)
+{
+	size_t cap = ZSTD_compressBound(REC_MAX_EVENTS * sizeof(struct vfmig_event)) + 4096;
+	uint8_t *out = malloc(cap);
+	double total = 0, t0 = bench_now();
+	const uint8_t *p = buf;
+
+	if (!out)
+		bench_die("malloc");
+	for (size_t b = 0; b < nblocks; p += lens[b++]) {
+		uLongf zlen = cap;
+		size_t len;
+
+		if (zstd) {
+			len = ZSTD_compress(out, cap, p, lens[b], level);
+			if (ZSTD_isError(len))
+				bench_die("ZSTD_compress");
+		} else {
+			if (compress2(out, &zlen, p, lens[b], level) != Z_OK)
+				bench_die("compress2");
+			len = zlen;
+		}
+		total += (double)len;
+	}
+	free(out);
+	return (struct squeeze){total / NEV, NEV / (bench_now() - t0) / 1e6};
+}
+
+static void codec_line(const char *what, struct squeeze s, const struct squeeze *base)
+{
+	printf("  %-28s %6.2f bytes/event  %7.1f M events/s", what, s.bytes_per_event,
+	       s.mevents_per_s);
+	if (base)
+		printf("  size x%.2f, speed x%.2f of zlib 1",
+		       s.bytes_per_event / base->bytes_per_event,
+		       s.mevents_per_s / base->mevents_per_s);
+	printf("\n");
+}
+
+/* zlib level 1 (the writer's) against zstd over the same encoded blocks. */
+static void codecs(const struct vfmig_event *ev)
+{
+	size_t lens[NEV / REC_MAX_EVENTS + 1], n;
+	uint8_t *buf = encoded_blocks(ev, lens, &n);
+	struct squeeze z1 = compress_blocks(buf, lens, n, false, 1);
+
+	printf("compression of the codec's blocks (each on its own, as the file keeps them)\n");
+	codec_line("zlib level 1 (the writer's)", z1, NULL);
+	codec_line("zlib level 6", compress_blocks(buf, lens, n, false, 6), &z1);
+	codec_line("zstd level 1", compress_blocks(buf, lens, n, true, 1), &z1);
+	codec_line("zstd level 3", compress_blocks(buf, lens, n, true, 3), &z1);
+	free(buf);
+}
+
 static double report_time(const char *path)
 {
 	char err[128];
@@ -155,6 +234,7 @@ int main(void)
 	printf("  report of the 1M-event file: %.3f s\n", mp);
 	printf("  goals: >= 1 M events/s %s, <= 16 bytes/event %s\n",
 	       NEV / mw >= 1e6 ? "met" : "MISSED", bytes <= 16 ? "met" : "MISSED");
+	codecs(ev);
 	unlink(path);
 	unlink(raw);
 	return 0;
