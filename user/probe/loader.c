@@ -29,6 +29,7 @@
 #define MAX_LINKS 128
 #define TRACEFS "/sys/kernel/tracing"
 #define SHARED_MAPS 9
+#define SHARED_EVENTS 3 /* "events", below */
 #define BTF_FILES 3
 
 static const char *const shared_maps[SHARED_MAPS] = {
@@ -435,6 +436,19 @@ static void test_knobs(struct vfmig_probes *p, struct bpf_object *obj)
 }
 
 /*
+ * The events ring, where the first family makes it (the others share it):
+ * a recording keeps every event, and a larger ring rides out the reader's
+ * pauses (compressing a block) at a busy device's rates.
+ */
+static void ring_size(struct vfmig_probes *p, struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "events");
+
+	if (m && p->opts.ring_bytes && p->shared_fd[SHARED_EVENTS] < 0)
+		bpf_map__set_max_entries(m, (__u32)p->opts.ring_bytes);
+}
+
+/*
  * A family that cannot load at all: its programs' rows give way to one row
  * saying why, in libbpf's words.
  */
@@ -486,6 +500,7 @@ static int load_family(struct vfmig_probes *p, size_t fi, char *why, size_t whyl
 		f->filter(skel)->no_bpf_loop = !p->has_bpf_loop;
 		f->filter(skel)->follow_children = p->opts.pid && p->opts.follow_children;
 		test_knobs(p, obj);
+		ring_size(p, obj);
 		choose(p, f, obj);
 		loadlog_begin(log);
 		ret = share_maps(p, obj);

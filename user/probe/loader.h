@@ -39,6 +39,7 @@ struct probe_opts {
 	const char *cgroup;   /* NULL: every cgroup; else a cgroup v2 directory (and those below) */
 	const char *binary;   /* where the USDT probes are (vfmig-emu, QEMU); NULL: none */
 	size_t ringbuf_poll_batch;
+	size_t ring_bytes; /* the events ring: 0 for the default; else a power of 2 of pages */
 	enum probe_prefer prefer;
 	bool verbose;		  /* libbpf's messages on stderr (also VFMIG_DEBUG=1, 2: debug) */
 	unsigned int test_refuse; /* loader tests only: VFMIG_TEST_REFUSE_* */

@@ -40,7 +40,8 @@ struct prof_target {
 	uint64_t dev, cgroup_id;
 	bool verbose, no_inherit;
 	enum probe_prefer prefer;
-	char **prog; /* -- PROGRAM ARGS..., NULL-terminated */
+	char **prog;	   /* -- PROGRAM ARGS..., NULL-terminated */
+	size_t ring_bytes; /* the events ring (record: larger), 0 for the probes' default */
 };
 
 /*

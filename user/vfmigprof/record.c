@@ -49,6 +49,13 @@ struct recording {
 	int err;
 };
 
+/*
+ * Every event is kept: 16 MiB of ring (about 230k events) rides out the
+ * pauses of compressing and writing a block, where 256 KiB (3.6k) lost some
+ * at 20k events/s on a loaded machine (bench/record/bench_record_e2e).
+ */
+#define RECORD_RING_BYTES (16u << 20)
+
 static int parse_one(int c, const char *arg, void *opts)
 {
 	struct record_opts *o = opts;
@@ -220,6 +227,7 @@ static int run(struct record_opts *o)
 	if (ret)
 		return ret;
 	prof_catch_signals(); /* a SIGTERM while the probes load still ends with a closed file */
+	o->t.ring_bytes = RECORD_RING_BYTES;
 	if (prof_attach(&o->t, &s))
 		return 1;
 	header = rec_header_json(s.probes, o->argc, o->argv);

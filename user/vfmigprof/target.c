@@ -315,6 +315,7 @@ int prof_attach(struct prof_target *t, struct prof_session *s)
 				.cgroup = t->cgroup,
 				.verbose = t->verbose,
 				.prefer = t->prefer,
+				.ring_bytes = t->ring_bytes,
 				.hide_helpers = getenv("VFMIG_HIDE_HELPERS")};
 	char err[256];
 
