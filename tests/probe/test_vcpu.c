@@ -95,6 +95,8 @@ static void test_pause_resume_in_process(void **state)
 	NEED_PROBES();
 	if (guest_mem_probe(err, sizeof(err)))
 		VFMIG_SKIP("%s", err);
+	assert_true(probe_row(probes, "state", "usdt__vcpu_pause")->attached);
+	assert_true(probe_row(probes, "state", "usdt__vcpu_resume")->attached);
 	vm = vm_create(&cfg, err, sizeof(err));
 	if (!vm)
 		fail_msg("vm_create: %s", err);
@@ -132,9 +134,10 @@ static void test_pause_resume_in_process(void **state)
 /* vfmig-emu migrate held before exec (the probes attach first), its output read to the end. */
 static char *migrate_traced(const char *emu, struct seen *s, pid_t *src)
 {
-	char *argv[] = {(char *)emu, "migrate", "--mem",    "32m",	   "--wss", "8m",
-			"--rate",    "5000",	"--vcpus",  "2",	   "--device",
-			"nic:dirty=type1-pin,rate=1000",	"--json",  NULL};
+	char *argv[] = {(char *)emu, "migrate", "--mem",    "32m",
+			"--wss",     "8m",	"--rate",   "5000",
+			"--vcpus",   "2",	"--device", "nic:dirty=type1-pin,rate=1000",
+			"--json",    NULL};
 	struct probe_opts o = {.binary = emu, .follow_children = true};
 	int go[2], out[2];
 	size_t n = 0, cap = 1 << 16;
@@ -266,11 +269,11 @@ static void test_migrate_pause_and_resume(void **state)
 			 (unsigned long long)p.start_ns, (unsigned long long)p.end_ns,
 			 (unsigned long long)paused_at, (unsigned long long)stop_arc);
 	/* parking the vCPUs is inside what migrate counts as stopping the VM */
-	assert_true(p.end_ns - p.start_ns <=
-		    (uint64_t)(num(json_object_object_get(truth, "downtime_parts_ms"),
-				   "stop_devices") *
-			       1e6) +
-			    1000);
+	assert_true(
+		p.end_ns - p.start_ns <=
+		(uint64_t)(num(json_object_object_get(truth, "downtime_parts_ms"), "stop_devices") *
+			   1e6) +
+			1000);
 	/* the destination: started once, once loaded; never paused */
 	assert_int_equal(count(&s, dest, VFMIG_EV_VCPU_PAUSE, &rd), 0);
 	assert_int_equal(count(&s, dest, VFMIG_EV_VCPU_RESUME, &rd), 1);
