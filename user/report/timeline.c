@@ -165,9 +165,15 @@ static void destination(struct report *r, struct rep_migration *m)
 		return;
 	m->vcpu_resume_ns = vcpu_resume(r, m);
 	if (m->vcpu_resume_ns) {
-		/* QEMU's runs its devices after the vCPU resume it traces; ours before */
+		/*
+		 * QEMU traces its vCPU resume before its handlers load and run the devices:
+		 * all of it downtime. The emulated VM asks for it after them, once it verified.
+		 */
 		end = max3(m->vcpu_resume_ns, m->running_ns, m->loaded_ns);
-		m->resume_ns = end - (m->run_ns && m->run_ns < end ? m->run_ns : m->loaded_ns);
+		m->resume_ns = end -
+			       (m->vcpu_resume_ns > m->loaded_ns && m->run_ns && m->run_ns < end
+					? m->run_ns
+					: m->loaded_ns);
 	}
 	m->downtime_ns = m->loaded_ns + m->resume_ns - m->pause_ns;
 }
