@@ -243,3 +243,24 @@ int qemu__vfio_container_query_dirty_bitmap(struct pt_regs *ctx)
 {
 	return qemu_bitmap(ctx, 0);
 }
+
+/*
+ * vm_state_notify(int running, int reason, const char *reason_str), the
+ * same from 2.x to 10.x: every run-state change, traced before the
+ * handlers run (VFIO's among them: its devices' stop and run requests come
+ * after). Stopping, QEMU traces it once pause_all_vcpus() returned; running,
+ * before resume_all_vcpus(): no duration either way, and no vCPU count.
+ */
+SEC("usdt")
+int qemu__vm_state_notify(struct pt_regs *ctx)
+{
+	long running = 0, reason = 0, str = 0;
+	union state_name name = {}; /* zeros past the string's end: its first 8 bytes, padded */
+
+	if (filtered_out() || bpf_usdt_arg(ctx, 0, &running) || bpf_usdt_arg(ctx, 1, &reason))
+		return 0;
+	if (!bpf_usdt_arg(ctx, 2, &str))
+		bpf_probe_read_user_str(name.c, sizeof(name.c), (const void *)str);
+	return on_vcpu((int)running ? VFMIG_EV_VCPU_RESUME : VFMIG_EV_VCPU_PAUSE, 0, 0,
+		       (__u32)reason, name.w[0]);
+}

@@ -126,6 +126,20 @@ int BPF_USDT(usdt__data_write, __u32 id, int fd, __u64 len, long result)
 		       VFMIG_SRC_USDT);
 }
 
+/* The emulated VM's vCPUs (writer threads) stopped, dur ns after it was asked: once a pause. */
+SEC("usdt")
+int BPF_USDT(usdt__vcpu_pause, __u32 vcpus, __u64 dur)
+{
+	return on_vcpu(VFMIG_EV_VCPU_PAUSE, dur, vcpus, 0, 0);
+}
+
+/* ... or set running (started, on a destination). */
+SEC("usdt")
+int BPF_USDT(usdt__vcpu_resume, __u32 vcpus, __u64 dur)
+{
+	return on_vcpu(VFMIG_EV_VCPU_RESUME, dur, vcpus, 0, 0);
+}
+
 SEC("usdt")
 int BPF_USDT(usdt__reset, __u32 id, __u32 from)
 {

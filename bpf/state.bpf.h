@@ -102,4 +102,22 @@ static __always_inline int on_data(__u64 dev, __u64 len, long result, __u32 coun
 	return 0;
 }
 
+/* The VM's vCPUs paused or set running (VFMIG_EV_VCPU_*): one event, no counter. */
+static __always_inline int on_vcpu(__u16 type, __u64 dur, __u64 vcpus, __u64 reason, __u64 name)
+{
+	struct vfmig_event *e;
+
+	if (filtered_out())
+		return 0;
+	e = event_new(type, VFMIG_SRC_USDT, 0);
+	if (e) {
+		e->a = dur;
+		e->b = vcpus;
+		e->c = reason;
+		e->d = name;
+		event_send(e);
+	}
+	return 0;
+}
+
 #endif

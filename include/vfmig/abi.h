@@ -75,6 +75,15 @@ enum vfmig_event_type {
 				 * interface, result, a = latency ns; DMA logging start: b = page
 				 * size, c = ranges, d = their bytes (to |= 2 when the sum was cut
 				 * short); iommufd: c = the HWPT id */
+	/*
+	 * The VM's vCPUs stopped or set running again: a = the ns the pause or
+	 * resume took (the event's time is its end; 0 when not traced: QEMU's
+	 * vm_state_notify fires once its vCPUs are paused, and before they
+	 * resume), b = vCPUs (0: not said), c = QEMU's RunState number (0 for the
+	 * emulated VM), d = the first 8 bytes of its name ("finish-m", "running")
+	 */
+	VFMIG_EV_VCPU_PAUSE,
+	VFMIG_EV_VCPU_RESUME,
 	VFMIG_EV_NR,
 };
 

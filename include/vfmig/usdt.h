@@ -29,6 +29,10 @@
  * HWPT, or a device (DMA logging). The probes key each by (pid, what).
  *   wp_arm(start, len) / wp_disarm(start, len)     guest RAM write-protect tracking
  *   harvest(start, pages, len)                     a PAGEMAP_SCAN harvest, its count, the range
+ *   vcpu_pause(vcpus, dur_ns)                      the VM's vCPUs (writer threads) and device
+ *   vcpu_resume(vcpus, dur_ns)                     work stopped, or set running (started on a
+ *                                                  destination): fired at the end, dur_ns after
+ *                                                  it was asked
  */
 #ifndef VFMIG_USDT_H
 #define VFMIG_USDT_H

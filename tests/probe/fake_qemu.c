@@ -10,7 +10,8 @@
  * Built twice: with QEMU 9.1's and later signatures, and with
  * -DFAKE_QEMU_8_0 with QEMU 8.0's (a state traced after success only,
  * vfio_get_dirty_bitmap without a dirty page count, no pre-copy sizes),
- * plus one probe of the emulated device's (provider vfmig).
+ * plus one probe of the emulated device's (provider vfmig). Both trace
+ * vm_state_notify, whose signature is the same in every version.
  */
 #define _SDT_HAS_SEMAPHORES 1
 #define SDT_USE_VARIADIC 1
@@ -35,6 +36,7 @@ SEMAPHORE(vfio_state_pending_exact);
 SEMAPHORE(vfio_save_block);
 SEMAPHORE(vfio_load_state_device_data);
 SEMAPHORE(vfio_get_dirty_bitmap);
+SEMAPHORE(vm_state_notify);
 #ifndef FAKE_QEMU_8_0
 SEMAPHORE(vfio_migration_set_device_state);
 SEMAPHORE(vfio_container_query_dirty_bitmap);
@@ -64,6 +66,7 @@ static char *dev_a, *dev_b;
  */
 static const char *const states[] = {"ERROR",	  "STOP",     "RUNNING",
 				     "STOP_COPY", "RESUMING", "PRE_COPY"};
+static const char *const run_states[] = {"finish-migrate", "running"}; /* RunState_str() */
 
 /* In a register, as QEMU's trace wrappers get their arguments (libbpf 1.1 reads no %rip-relative one). */
 static const char *reg(const char *p)
@@ -79,18 +82,51 @@ static void warm(void)
 
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		n += strlen(states[i]);
+	n += strlen(run_states[0]) + strlen(run_states[1]);
 }
 
 /* Ground truth: what fired. */
 static struct {
 	unsigned int sets, set_errors, precopy_infos, data_sizes, queries, probes_off, unreadable,
-		vfmig_resets;
+		vfmig_resets, pauses, resumes;
 	uint64_t read_bytes, write_bytes, dirty_pages, last_init, last_dirty, max_set_ns;
+	uint64_t pause_before, pause_after, resume_before, resume_after; /* the last of each */
 } g;
+
+static uint64_t clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 static void fired(bool on)
 {
 	g.probes_off += !on;
+}
+
+/*
+ * vm_state_notify(running, reason, reason_str): RunState numbers of QEMU 7.2 to 10.x
+ * (RUN_STATE_FINISH_MIGRATE 7, RUN_STATE_RUNNING 9); the clock read around it.
+ */
+static void state_notify(int running)
+{
+	uint64_t before = clock_ns();
+	bool on = FIRE(vm_state_notify, running, running ? 9 : 7, reg(run_states[running]));
+
+	fired(on);
+	if (!on)
+		return;
+	if (running) {
+		g.resumes++;
+		g.resume_before = before;
+		g.resume_after = clock_ns();
+	} else {
+		g.pauses++;
+		g.pause_before = before;
+		g.pause_after = clock_ns();
+	}
 }
 
 static void save_block(int size)
@@ -112,10 +148,7 @@ static void load_data(uint64_t size, int ret)
 #ifndef FAKE_QEMU_8_0
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return clock_ns();
 }
 
 /*
@@ -212,6 +245,7 @@ static void script(void)
 	bitmap(4ull << 30, 64 << 20, 7);
 	pending(1 * MIB, 0, 8192, true);
 	request(dev_a, "PRE_COPY", "RUNNING", NULL, 0); /* already there: no ioctl */
+	state_notify(0); /* vCPUs paused, then the handlers stop the devices */
 	request(dev_a, "STOP_COPY", "ERROR", "STOP_COPY", 500);
 	pending(3 * MIB, 0, 0, false);
 	save_block(MIB);
@@ -222,6 +256,7 @@ static void script(void)
 	for (i = 0; i < 3; i++)
 		load_data(MIB, 0);
 	load_data(4096, -5);
+	state_notify(1); /* traced before the handlers run the devices */
 	request(dev_b, "RUNNING", "ERROR", "RUNNING", 300);
 	query(0, 2ull << 30, 50);
 	query(2ull << 30, 2ull << 30, 60);
@@ -254,6 +289,7 @@ static void script(void)
 		g.vfmig_resets++;
 	}
 
+	state_notify(0);
 	request(dev_a, "STOP");
 	request(dev_a, "STOP_COPY");
 	pending(5 * MIB);
@@ -268,6 +304,7 @@ static void script(void)
 	request(dev_b, "RESUMING");
 	load_data(MIB, 0);
 	load_data(2000, 0);
+	state_notify(1);
 	request(dev_b, "RUNNING");
 }
 #endif
@@ -290,5 +327,8 @@ int main(void)
 	       g.last_init, g.last_dirty, g.max_set_ns);
 	printf("probes_off %u\nunreadable %u\nvfmig_resets %u\n", g.probes_off, g.unreadable,
 	       g.vfmig_resets);
+	printf("pauses %u\nresumes %u\npause_before %" PRIu64 "\npause_after %" PRIu64
+	       "\nresume_before %" PRIu64 "\nresume_after %" PRIu64 "\n",
+	       g.pauses, g.resumes, g.pause_before, g.pause_after, g.resume_before, g.resume_after);
 	return 0;
 }

@@ -7,8 +7,9 @@
  * fired; every figure the probes report is checked against that, and
  * against the script itself (so that a fake whose probes never fired
  * cannot pass): requests per arc and their results, latency bounds,
- * pre-copy sizes, stop-copy size queries, data bytes, dirty pages, device
- * keys and names, and why a probe a QEMU lacks stays off.
+ * pre-copy sizes, stop-copy size queries, data bytes, dirty pages, the
+ * vCPU pause and resume (vm_state_notify), device keys and names, and why a
+ * probe a QEMU lacks stays off.
  */
 #include <errno.h>
 #include <limits.h>
@@ -39,7 +40,8 @@ static const char *const dev_a = "0000:65:00.0", *const dev_b = "0000:66:00.1";
 #define TRUTH(X)                                                                           \
 	X(sets) X(set_errors) X(precopy_infos) X(data_sizes) X(queries) X(probes_off)      \
 	X(unreadable) X(read_bytes) X(write_bytes) X(dirty_pages) X(last_init)             \
-	X(last_dirty) X(max_set_ns) X(vfmig_resets)
+	X(last_dirty) X(max_set_ns) X(vfmig_resets) X(pauses) X(resumes) X(pause_before)  \
+	X(pause_after) X(resume_before) X(resume_after)
 /* clang-format on */
 #define TRUTH_FIELD(n) uint64_t n;
 
@@ -50,6 +52,8 @@ struct truth {
 /* What the ring buffer delivered. */
 struct seen {
 	uint64_t sets_a, sets_b, failed_left_in, bitmaps, bitmap_dirty, reads, writes;
+	uint64_t vcpu_n[2];	    /* VFMIG_EV_VCPU_PAUSE, _RESUME */
+	struct vfmig_event vcpu[2]; /* the last of each */
 };
 
 static struct {
@@ -105,6 +109,10 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	if (e->type == VFMIG_EV_BITMAP && e->from == VFMIG_IFACE_QEMU) {
 		s->bitmaps++;
 		s->bitmap_dirty += e->d;
+	}
+	if (e->type == VFMIG_EV_VCPU_PAUSE || e->type == VFMIG_EV_VCPU_RESUME) {
+		s->vcpu_n[e->type == VFMIG_EV_VCPU_RESUME]++;
+		s->vcpu[e->type == VFMIG_EV_VCPU_RESUME] = *e;
 	}
 	s->reads += e->type == VFMIG_EV_DATA_READ && e->dev == qemu_key(dev_a);
 	s->writes += e->type == VFMIG_EV_DATA_WRITE && e->dev == qemu_key(dev_b);
@@ -254,7 +262,7 @@ static void test_table_qemu_rows(void **state)
 			usdt++;
 		}
 	}
-	assert_int_equal(qemu, 7);
+	assert_int_equal(qemu, 8);
 	assert_true(usdt >= 15);
 	assert_int_equal(run.t.probes_off, 0); /* every probe the fake has fired */
 }
@@ -400,6 +408,48 @@ static void test_devices_named(void **state)
 	assert_non_null(strstr(text, dev_b));
 	assert_non_null(strstr(text, "qemu_dirty_pages"));
 	free(text);
+}
+
+/*
+ * vm_state_notify: one pause and one resume, as the fake fired them, each
+ * at the fake's clock around it; the RunState number and name QEMU gives;
+ * no duration and no vCPU count (QEMU traces neither).
+ */
+static void vcpu_events_match(void)
+{
+	static const char *const names[2] = {"finish-m", "running"};
+	const uint64_t before[2] = {run.t.pause_before, run.t.resume_before};
+	const uint64_t after[2] = {run.t.pause_after, run.t.resume_after};
+	const int reasons[2] = {7, 9}; /* RUN_STATE_FINISH_MIGRATE, RUN_STATE_RUNNING */
+	char name[9] = "";
+	int k;
+
+	assert_int_equal(run.t.pauses, 1);
+	assert_int_equal(run.t.resumes, 1);
+	for (k = 0; k < 2; k++) {
+		const struct vfmig_event *e = &run.ev.vcpu[k];
+
+		assert_int_equal(run.ev.vcpu_n[k], 1);
+		assert_int_equal(e->pid, run.pid);
+		assert_true(e->ts_ns >= before[k] && e->ts_ns <= after[k]);
+		assert_int_equal(e->c, reasons[k]);
+		memcpy(name, &e->d, 8);
+		assert_string_equal(name, names[k]);
+		assert_int_equal(e->a, 0);
+		assert_int_equal(e->b, 0);
+	}
+	assert_true(run.ev.vcpu[0].ts_ns < run.ev.vcpu[1].ts_ns);
+}
+
+static void test_vm_state_notify(void **state)
+{
+	(void)state;
+	use("fake_qemu");
+	assert_true(probe_row(probes, "qemu", "qemu__vm_state_notify")->attached);
+	vcpu_events_match();
+	use("fake_qemu_80"); /* the same signature there */
+	assert_true(probe_row(probes, "qemu", "qemu__vm_state_notify")->attached);
+	vcpu_events_match();
 }
 
 /*
@@ -549,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_sizes_and_data),
 		cmocka_unit_test(test_dirty_pages_qemu_counted),
 		cmocka_unit_test(test_devices_named),
+		cmocka_unit_test(test_vm_state_notify),
 		cmocka_unit_test(test_80_table_says_why),
 		cmocka_unit_test(test_80_requests_and_data),
 		cmocka_unit_test(test_device_filter),

@@ -3,7 +3,8 @@
  * vfmigprof record around a real emulated migration, then vfmigprof report:
  * the rounds, the dirty pages each round opened with, the downtime and
  * every device's arcs on both ends, rebuilt from the probes' events, are
- * those vfmig-emu migrate --json of the same run lists; so are the rounds
+ * those vfmig-emu migrate --json of the same run lists (the downtime from the
+ * vCPU pause to the destination's vCPU resume, as migrate's); so are the rounds
  * and arcs of its --perfetto trace. A damaged copy of the file gives exit 3
  * with the offset, a damaged header 1.
  */
@@ -37,6 +38,8 @@ static void record_migration(void)
 			"16m",
 			"--rate",
 			"8000",
+			"--vcpus",
+			"2",
 			"--bandwidth",
 			"60",
 			"--downtime",
@@ -193,13 +196,20 @@ static void test_round_trip(void **state)
 	assert_int_equal(json_object_get_int64(fx_get(m, "final_device_bytes")),
 			 json_object_get_int64(fx_get(truth, "final_device_bytes")));
 	/*
-	 * The pause itself (vCPUs stopping) is before the first stop request: no probe sees it
-	 * yet, so the report may fall short by it (more on a loaded machine), never over.
+	 * From the vCPU pause the probes saw to the destination's vCPU resume, as migrate
+	 * measures it: the two clocks' readings are microseconds apart (a probe hit each).
 	 */
 	dt = json_object_get_double(fx_get(truth, "downtime_ms"));
 	dr = json_object_get_double(fx_get(m, "downtime_ms"));
-	if (dr > 1.1 * dt + 3 || dr < 0.75 * dt - 3)
+	assert_string_equal(json_object_get_string(fx_get(m, "downtime_from")), "vcpu_pause");
+	assert_string_equal(json_object_get_string(fx_get(m, "downtime_to")), "vcpu_resume");
+	if (dr > 1.1 * dt + 2 || dr < 0.9 * dt - 2)
 		fail_msg("downtime %.3f ms in the report, %.3f ms measured by migrate", dr, dt);
+	assert_int_equal(json_object_get_int(fx_get(m, "vcpus")), 2); /* --vcpus 2 */
+	/* the vCPU pause, then the first stop request: migrate's stop_devices holds both */
+	assert_true(
+		json_object_get_double(fx_get(fx_get(m, "downtime_parts_ms"), "vcpu_pause")) <=
+		json_object_get_double(fx_get(fx_get(truth, "downtime_parts_ms"), "stop_devices")));
 	fx_same_arcs(fx_get(truth, "devices"), fx_get(m, "devices"));
 	fx_same_arcs(fx_get(fx_get(truth, "destination"), "devices"),
 		     fx_get(fx_get(m, "destination"), "devices"));
@@ -264,6 +274,7 @@ static void test_perfetto(void **state)
 				 json_object_array_length(fx_get(truth, "rounds")));
 		assert_int_equal(count_of(evs, id, "i", ""),
 				 json_object_array_length(fx_get(d, "arcs")));
+		assert_int_equal(count_of(evs, id, "X", "vCPU pause"), 1); /* migrate paused once */
 	}
 	free(s);
 	json_object_put(doc);

@@ -355,6 +355,8 @@ static int await_ack(struct src *s, uint64_t t_pause)
 	}
 	rep->downtime_exact = boot[0] && !strncmp(boot, ack.boot_id, 36) && ack.t_running > t_pause;
 	rep->downtime_ns = rep->downtime_exact ? ack.t_running - t_pause : emu_now_ns() - t_pause;
+	/* t_running leaves the destination's verification out; the clock's reading has it */
+	rep->running_at_ns = rep->downtime_exact ? ack.t_running + ack.verify_ns : 0;
 	recv_arcs(s);
 	verdict(s, &ack);
 	return 0;
@@ -368,6 +370,7 @@ static int switchover(struct src *s)
 	int ret;
 
 	t_pause = emu_now_ns();
+	rep->paused_at_ns = t_pause;
 	vm_pause(s->vm);
 	ret = stop_devices(s);
 	rep->stop_ns = emu_now_ns() - t_pause;

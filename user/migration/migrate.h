@@ -43,6 +43,9 @@ struct mig_summary {
 	/* downtime: source pause to destination RUNNING, and its parts */
 	uint64_t downtime_ns;
 	bool downtime_exact; /* both ends on one clock */
+	/* CLOCK_MONOTONIC: the source asked its vCPUs to pause; the destination to run (0: not
+	 * on this clock) */
+	uint64_t paused_at_ns, running_at_ns;
 	uint64_t stop_ns, final_harvest_ns, final_ram_ns, final_dev_ns, dest_ns;
 	uint64_t final_sync_ns; /* file target: fsync */
 	uint64_t final_pages, final_dev_bytes;

@@ -155,12 +155,14 @@ void mig_summary_json(FILE *f, const struct vm *vm, const struct mig_summary *r)
 		"\"downtime_parts_ms\":{\"stop_devices\":%.3f,\"final_harvest\":%.3f,"
 		"\"final_ram\":%.3f,\"final_device_data\":%.3f,\"file_sync\":%.3f,"
 		"\"destination\":%.3f},"
-		"\"final_pages\":%llu,\"final_device_bytes\":%llu,\"verify_ms\":%.3f}\n",
+		"\"final_pages\":%llu,\"final_device_bytes\":%llu,\"verify_ms\":%.3f,"
+		"\"vcpus_paused_at_ns\":%llu,\"vcpus_running_at_ns\":%llu}\n",
 		r->error[0] ? "false" : "true", r->converged ? "true" : "false",
 		r->committed ? "true" : "false", r->verified ? "true" : "false", ms(r->total_ns),
 		(unsigned long long)r->bytes, ms(r->downtime_ns),
 		r->downtime_exact ? "true" : "false", ms(r->stop_ns), ms(r->final_harvest_ns),
 		ms(r->final_ram_ns), ms(r->final_dev_ns), ms(r->final_sync_ns), ms(r->dest_ns),
 		(unsigned long long)r->final_pages, (unsigned long long)r->final_dev_bytes,
-		ms(r->verify_ns));
+		ms(r->verify_ns), (unsigned long long)r->paused_at_ns,
+		(unsigned long long)r->running_at_ns);
 }

@@ -9,6 +9,7 @@
 #include "common/bitmap.h"
 #include "device/variant.h"
 #include "migration/vm.h"
+#include "vfmig/usdt.h"
 
 static const char *const dirty_names[] = {
 	[VM_DIRTY_NONE] = "none",	  [VM_DIRTY_TYPE1_PIN] = "type1-pin",
@@ -325,7 +326,13 @@ static void *runner(void *arg)
 	return NULL;
 }
 
-int vm_start(struct vm *vm)
+/* The writer threads: the vCPUs the probes count. */
+static unsigned int vm_vcpus(const struct vm *vm)
+{
+	return vm->wl ? vm->cfg.wl.threads : 0;
+}
+
+static int vm_run(struct vm *vm)
 {
 	if (vm->cfg.wl.threads && !vm->wl) {
 		vm->wl = workload_start(&vm->cfg.wl, vm->err, sizeof(vm->err));
@@ -342,6 +349,17 @@ int vm_start(struct vm *vm)
 	return 0;
 }
 
+int vm_start(struct vm *vm)
+{
+	uint64_t t0 = emu_now_ns();
+	bool idle = !vm->runner_on;
+	int ret = vm_run(vm);
+
+	if (!ret && idle)
+		EMU_PROBE2(vcpu_resume, vm_vcpus(vm), emu_now_ns() - t0);
+	return ret;
+}
+
 static void runner_set(struct vm *vm, bool paused, bool stop)
 {
 	pthread_mutex_lock(&vm->runner_lock);
@@ -351,18 +369,25 @@ static void runner_set(struct vm *vm, bool paused, bool stop)
 	pthread_mutex_unlock(&vm->runner_lock);
 }
 
+/* Once per pause or resume, never per page: a probe hit costs microseconds. */
 void vm_pause(struct vm *vm)
 {
+	uint64_t t0 = emu_now_ns();
+
 	if (vm->wl)
 		workload_pause(vm->wl);
 	runner_set(vm, true, false);
+	EMU_PROBE2(vcpu_pause, vm_vcpus(vm), emu_now_ns() - t0);
 }
 
 void vm_resume(struct vm *vm)
 {
+	uint64_t t0 = emu_now_ns();
+
 	runner_set(vm, false, false);
 	if (vm->wl)
 		workload_resume(vm->wl);
+	EMU_PROBE2(vcpu_resume, vm_vcpus(vm), emu_now_ns() - t0);
 }
 
 void vm_stop(struct vm *vm)

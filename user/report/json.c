@@ -143,6 +143,18 @@ static json_object *migration(const struct report *r, const struct rep_migration
 	ADD(o, "final_pages", json_object_new_uint64(m->final_dirty_pages));
 	ADD(o, "final_device_bytes", json_object_new_uint64(m->final_dev_bytes));
 	ADD(o, "downtime_ms", m->loaded_ns ? MS(m->downtime_ns) : NULL);
+	/* where the downtime starts and ends: the vCPUs where a probe saw them, else the devices */
+	ADD(o, "downtime_from",
+	    json_object_new_string(m->vcpu_pause_ns ? "vcpu_pause" : "stop_request"));
+	ADD(o, "downtime_to",
+	    m->loaded_ns
+		    ? json_object_new_string(m->vcpu_resume_ns ? "vcpu_resume" : "devices_running")
+		    : NULL);
+	/* from the migration's start; QEMU may pause its vCPUs before the first request */
+	ADD(o, "downtime_start_ms",
+	    json_object_new_double(((double)m->pause_ns - (double)m->start_ns) / 1e6));
+	ADD(o, "vcpus", m->vcpu_pause_ns ? json_object_new_int64(m->vcpus) : NULL);
+	ADD(p, "vcpu_pause", MS(m->stop_ns - m->pause_ns));
 	ADD(p, "stop_devices", MS(m->stopped_ns > m->stop_ns ? m->stopped_ns - m->stop_ns : 0));
 	ADD(p, "stop_copy", MS(m->sent_ns > m->stopped_ns ? m->sent_ns - m->stopped_ns : 0));
 	ADD(p, "destination_load", MS(m->loaded_ns > m->sent_ns ? m->loaded_ns - m->sent_ns : 0));

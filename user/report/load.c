@@ -37,7 +37,9 @@ struct rep_device *report_device(struct report *r, uint64_t key)
 	d = &r->dev[r->ndevs++];
 	memset(d, 0, sizeof(*d));
 	d->key = key;
-	d->pid = (uint32_t)(vfmig_dev_is_emu(key) ? vfmig_dev_emu_pid(key) : key >> 32);
+	d->pid = (uint32_t)(vfmig_dev_is_emu(key)    ? vfmig_dev_emu_pid(key)
+			    : vfmig_dev_is_qemu(key) ? vfmig_dev_qemu_pid(key)
+						     : key >> 32);
 	return d;
 }
 

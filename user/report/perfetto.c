@@ -92,6 +92,7 @@ static void phases(json_object *l, const struct report *r, const struct rep_devi
 	for (i = 0; i < r->nmigs; i++) {
 		const struct rep_migration *m = &r->mig[i];
 		uint64_t end = m->end_ns > m->loaded_ns ? m->end_ns : m->loaded_ns;
+		uint64_t last = m->nrounds ? m->round[m->nrounds - 1].end_ns : m->start_ns;
 
 		if (d->pid == m->pid) {
 			slice(l, "migration", pid, 1, us(m->start_ns, t0), us(end, m->start_ns));
@@ -102,11 +103,18 @@ static void phases(json_object *l, const struct report *r, const struct rep_devi
 				slice(l, name, pid, 1, us(m->round[k].start_ns, t0),
 				      us(m->round[k].end_ns, m->round[k].start_ns));
 			}
+			/* inside pre-copy, after its rounds: else it would not nest, left out */
+			if (m->vcpu_pause_ns && m->vcpu_pause_ns >= last)
+				slice(l, "vCPU pause", pid, 1, us(m->vcpu_pause_ns, t0),
+				      us(m->stop_ns, m->vcpu_pause_ns));
 			slice(l, "stop-copy", pid, 1, us(m->stop_ns, t0), us(end, m->stop_ns));
 		} else if (d->pid == m->dest_pid && m->loaded_ns) {
-			slice(l, "downtime", pid, 1, us(m->stop_ns, t0),
-			      us(m->running_ns > m->loaded_ns ? m->running_ns : m->loaded_ns,
-				 m->stop_ns));
+			/* on the clock: the destination's verification, left out of the
+			 * downtime's figure, is inside */
+			uint64_t run = m->running_ns > m->loaded_ns ? m->running_ns : m->loaded_ns;
+
+			run = m->vcpu_resume_ns > run ? m->vcpu_resume_ns : run;
+			slice(l, "downtime", pid, 1, us(m->pause_ns, t0), us(run, m->pause_ns));
 		}
 	}
 }

@@ -59,6 +59,21 @@ static void print_prediction(FILE *f, json_object *m)
 		D(m, "total_ms"), D(m, "downtime_ms"));
 }
 
+/* The JSON's downtime_from and downtime_to, in words. */
+static const char *downtime_end(const char *key)
+{
+	static const char *const words[][2] = {{"vcpu_pause", "vCPU pause"},
+					       {"stop_request", "first stop request"},
+					       {"vcpu_resume", "vCPU resume"},
+					       {"devices_running", "devices running"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(key, words[i][0]))
+			return words[i][1];
+	return key;
+}
+
 static void print_migration(FILE *f, size_t idx, json_object *m)
 {
 	json_object *rounds = GET(m, "rounds"), *parts = GET(m, "downtime_parts_ms");
@@ -80,9 +95,12 @@ static void print_migration(FILE *f, size_t idx, json_object *m)
 		(long long)json_object_get_int64(GET(m, "final_device_bytes")));
 	if (GET(m, "downtime_ms"))
 		fprintf(f,
-			"  downtime %.3f ms: stop devices %.3f, stop-copy (final harvest, RAM, "
-			"device data) %.3f, destination load %.3f, resume %.3f\n",
-			D(m, "downtime_ms"), D(parts, "stop_devices"), D(parts, "stop_copy"),
+			"  downtime %.3f ms (from the %s to the %s): vCPU pause -> first stop "
+			"request %.3f, stop devices %.3f, stop-copy (final harvest, RAM, device "
+			"data) %.3f, destination load %.3f, resume %.3f\n",
+			D(m, "downtime_ms"), downtime_end(S(m, "downtime_from")),
+			downtime_end(S(m, "downtime_to")), D(parts, "vcpu_pause"),
+			D(parts, "stop_devices"), D(parts, "stop_copy"),
 			D(parts, "destination_load"), D(parts, "destination_resume"));
 	else
 		fprintf(f, "  downtime: unknown (no destination seen loading)\n");

@@ -62,6 +62,12 @@ struct rep_migration {
 	uint64_t sent_ns;    /* the source's last stop-copy data read */
 	uint64_t loaded_ns;  /* the destination's last RESUMING -> STOP */
 	uint64_t running_ns; /* the destination's devices RUNNING again */
+	/* the source's vCPUs asked to pause before the stop request (0: no such probe seen), and
+	 * how many; the destination's asked to run (0: none seen) */
+	uint64_t vcpu_pause_ns, vcpu_resume_ns;
+	uint32_t vcpus;
+	uint64_t pause_ns; /* the downtime's start: the vCPU pause, else the first stop request */
+	uint64_t run_ns;   /* the destination's first request to RUNNING after its load */
 	uint64_t downtime_ns, resume_ns;
 	unsigned int nrounds;
 	struct rep_round round[REPORT_MAX_ROUNDS];

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Migrations rebuilt from the probes' events alone: a source process's
- * state requests mark the start (the first leaving RUNNING), the pause (the
- * first stop request) and the end of stop-copy; its harvest windows mark
- * the pre-copy rounds (each round after the first opens with a harvest, and
- * one more decides the switchover); the destination is the process whose
- * devices were loaded (RESUMING -> STOP) after the pause, and the downtime
- * runs from the pause to its devices' load plus their requests back to
- * RUNNING (what the destination spends verifying in between is vfmig's own
- * check, not the migration's).
+ * state requests mark the start (the first leaving RUNNING), the first stop
+ * request and the end of stop-copy; its harvest windows mark the pre-copy
+ * rounds (each round after the first opens with a harvest, and one more
+ * decides the switchover); the destination is the process whose devices
+ * were loaded (RESUMING -> STOP) after the pause. The downtime runs from the
+ * pause (the source's vCPU pause where a probe saw it, else the first stop
+ * request) to the destination's load, plus its resume: from its first
+ * request back to RUNNING to its vCPUs set running (where seen, else the
+ * sum of those requests). What the destination spends verifying between
+ * load and resume is vfmig's own check, not the migration's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +102,57 @@ static void source_migrations(struct report *r, uint32_t pid)
 	}
 }
 
+/*
+ * The source's vCPU pause this migration's downtime starts at: the last one
+ * asked before its first stop request and after its previous migration,
+ * with no resume since (QEMU pauses before its stop-copy-only devices leave
+ * RUNNING: before the migration's start).
+ */
+static void vcpu_pause(const struct report *r, struct rep_migration *m, uint64_t after)
+{
+	size_t i;
+
+	for (i = 0; i < r->nevents && r->ev[i].ts_ns <= m->stop_ns; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->pid != m->pid || e->ts_ns < after)
+			continue;
+		if (e->type == VFMIG_EV_VCPU_PAUSE) {
+			m->vcpu_pause_ns = e->ts_ns - e->a;
+			m->vcpus = (uint32_t)e->b;
+		} else if (e->type == VFMIG_EV_VCPU_RESUME) {
+			m->vcpu_pause_ns = 0;
+		}
+	}
+	m->pause_ns = m->vcpu_pause_ns ? m->vcpu_pause_ns : m->stop_ns;
+}
+
+/* The destination's vCPUs set running: the first time after the pause. */
+static uint64_t vcpu_resume(const struct report *r, const struct rep_migration *m)
+{
+	size_t i;
+
+	for (i = 0; i < r->nevents; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->type == VFMIG_EV_VCPU_RESUME && e->pid == m->dest_pid &&
+		    e->ts_ns - e->a >= m->pause_ns)
+			return e->ts_ns - e->a;
+	}
+	return 0;
+}
+
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a > b ? a : b;
+
+	return m > c ? m : c;
+}
+
 /* The destination: the process whose devices were loaded first after the pause. */
 static void destination(struct report *r, struct rep_migration *m)
 {
+	uint64_t end;
 	size_t i;
 
 	for (i = 0; i < r->nevents; i++) {
@@ -119,10 +169,24 @@ static void destination(struct report *r, struct rep_migration *m)
 			   e->ts_ns > m->loaded_ns) {
 			m->resume_ns += e->a;
 			m->running_ns = e->ts_ns;
+			m->run_ns = m->run_ns ? m->run_ns : e->ts_ns - e->a;
 		}
 	}
-	if (m->loaded_ns)
-		m->downtime_ns = m->loaded_ns + m->resume_ns - m->stop_ns;
+	if (!m->loaded_ns)
+		return;
+	m->vcpu_resume_ns = vcpu_resume(r, m);
+	if (m->vcpu_resume_ns) {
+		/*
+		 * QEMU traces its vCPU resume before its handlers load and run the devices:
+		 * all of it downtime. The emulated VM asks for it after them, once it verified.
+		 */
+		end = max3(m->vcpu_resume_ns, m->running_ns, m->loaded_ns);
+		m->resume_ns = end -
+			       (m->vcpu_resume_ns > m->loaded_ns && m->run_ns && m->run_ns < end
+					? m->run_ns
+					: m->loaded_ns);
+	}
+	m->downtime_ns = m->loaded_ns + m->resume_ns - m->pause_ns;
 }
 
 /* Harvest times of pid (windows closed together are one), in time order; returns how many. */
@@ -241,6 +305,7 @@ void report_timeline(struct report *r)
 				snprintf(m->vm, sizeof(m->vm), "%s", r->dev[j].vm);
 		if (!m->stop_ns)
 			m->stop_ns = m->end_ns;
+		vcpu_pause(r, m, i && m[-1].pid == m->pid ? m[-1].end_ns : 0);
 		destination(r, m);
 		rounds(r, m);
 		report_predict(r, m);
