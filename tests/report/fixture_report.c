@@ -76,6 +76,39 @@ struct json_object *fx_migration(struct json_object *rep, struct json_object *tr
 	return NULL;
 }
 
+struct json_object *fx_record_migrate(char *file, const char *const *args)
+{
+	char *argv[64] = {fx_prof, "record", "-o", file, "--", fx_emu, "migrate"}, *out;
+	struct json_object *truth;
+	int n = 7, fd = mkstemp(file);
+
+	assert_true(fd >= 0);
+	close(fd);
+	while (*args && n < 62)
+		argv[n++] = (char *)*args++;
+	argv[n++] = "--json";
+	assert_int_equal(run_capture(argv, &out), 0);
+	truth = json_line_with(out, "rounds");
+	free(out);
+	assert_non_null(truth);
+	return truth;
+}
+
+void fx_same_rounds(struct json_object *truth, struct json_object *m)
+{
+	struct json_object *tr = fx_get(truth, "rounds"), *rr = fx_get(m, "rounds");
+	size_t i;
+
+	assert_true(json_object_array_length(tr) >= 2);
+	assert_int_equal(json_object_array_length(rr), json_object_array_length(tr));
+	for (i = 1; i < json_object_array_length(tr); i++) /* what each round's harvest found */
+		assert_int_equal(
+			json_object_get_int64(fx_get(
+				fx_get(json_object_array_get_idx(tr, i), "dirty_pages"), "vcpu")),
+			(int64_t)json_object_get_double(
+				fx_get(json_object_array_get_idx(rr, i), "dirty_pages")));
+}
+
 int fx_report(const char *file, struct json_object **rep)
 {
 	char *argv[] = {fx_prof, "report", "--json", (char *)file, NULL}, *out;

@@ -25,37 +25,14 @@ static struct json_object *truth; /* migrate --json of the recorded run */
 
 static void record_migration(void)
 {
-	char *argv[] = {fx_prof,
-			"record",
-			"-o",
-			file,
-			"--",
-			fx_emu,
-			"migrate",
-			"--mem",
-			"32m",
-			"--wss",
-			"16m",
-			"--rate",
-			"8000",
-			"--vcpus",
-			"2",
-			"--bandwidth",
-			"60",
-			"--downtime",
-			"60",
-			"--device",
-			"nic:dirty=type1-pin,rate=1000",
-			"--device",
-			"bigmem:mem=8m,rate=100",
-			"--json",
-			NULL};
-	char *out;
+	static const char *const args[] = {
+		"--mem",       "32m",  "--device",   "nic:dirty=type1-pin,rate=1000",
+		"--wss",       "16m",  "--device",   "bigmem:mem=8m,rate=100",
+		"--rate",      "8000", "--vcpus",    "2",
+		"--bandwidth", "60",   "--downtime", "60",
+		NULL};
 
-	assert_int_equal(run_capture(argv, &out), 0);
-	truth = json_line_with(out, "rounds");
-	free(out);
-	assert_non_null(truth);
+	truth = fx_record_migrate(file, args);
 }
 
 struct slice {
@@ -167,32 +144,18 @@ static long long count_of(struct json_object *evs, const char *id, const char *p
 
 static void test_round_trip(void **state)
 {
-	struct json_object *rep, *m, *tr, *rr;
+	struct json_object *rep, *m;
 	double dt, dr;
-	size_t i;
-	int fd;
 
 	(void)state;
 	if (geteuid())
 		VFMIG_SKIP("loading BPF programs needs root");
-	fd = mkstemp(file);
-	assert_true(fd >= 0);
-	close(fd);
 	record_migration();
 	assert_int_equal(fx_report(file, &rep), 0);
 	assert_int_equal(json_object_get_int(fx_get(rep, "version")), 1);
 	assert_true(json_object_get_boolean(fx_get(fx_get(rep, "file"), "closed")));
 	m = fx_migration(rep, truth);
-	tr = fx_get(truth, "rounds");
-	rr = fx_get(m, "rounds");
-	assert_true(json_object_array_length(tr) >= 2);
-	assert_int_equal(json_object_array_length(rr), json_object_array_length(tr));
-	for (i = 1; i < json_object_array_length(tr); i++) /* what each round's harvest found */
-		assert_int_equal(
-			json_object_get_int64(fx_get(
-				fx_get(json_object_array_get_idx(tr, i), "dirty_pages"), "vcpu")),
-			(int64_t)json_object_get_double(
-				fx_get(json_object_array_get_idx(rr, i), "dirty_pages")));
+	fx_same_rounds(truth, m);
 	assert_int_equal(json_object_get_int64(fx_get(m, "final_device_bytes")),
 			 json_object_get_int64(fx_get(truth, "final_device_bytes")));
 	/*

@@ -103,6 +103,34 @@ static void source_migrations(struct report *r, uint32_t pid)
 }
 
 /*
+ * A migration starts with its dirty tracking where the probes saw that
+ * start: a device leaves RUNNING only at stop-copy when none has PRE_COPY, and
+ * RAM's pre-copy has run since tracking began. Tracking started (the TRACKING
+ * event) or the first harvest window of the source's, after its previous
+ * migration and before the first request leaving RUNNING.
+ */
+static void tracking_start(const struct report *r, struct rep_migration *m, uint64_t after)
+{
+	uint64_t t = m->start_ns;
+	size_t i;
+
+	for (i = 0; i < r->nevents && r->ev[i].ts_ns < m->start_ns; i++) {
+		const struct vfmig_event *e = &r->ev[i];
+
+		if (e->type == VFMIG_EV_TRACKING && (e->to & 1) && e->pid == m->pid &&
+		    e->ts_ns > after && e->ts_ns - e->a < t)
+			t = e->ts_ns - e->a;
+	}
+	for (i = 0; i < r->nwin; i++) {
+		const struct vfmig_dirty_window *w = &r->win[i];
+
+		if (w->pid == m->pid && w->t_start_ns > after && w->t_start_ns < t)
+			t = w->t_start_ns;
+	}
+	m->start_ns = t;
+}
+
+/*
  * The source's vCPU pause this migration's downtime starts at: the last one
  * asked before its first stop request and after its previous migration,
  * with no resume since (QEMU pauses before its stop-copy-only devices leave
@@ -286,6 +314,7 @@ static void rounds(struct report *r, struct rep_migration *m)
 
 void report_timeline(struct report *r)
 {
+	uint64_t after;
 	uint32_t pids[64];
 	size_t i, j, np = 0;
 
@@ -305,7 +334,9 @@ void report_timeline(struct report *r)
 				snprintf(m->vm, sizeof(m->vm), "%s", r->dev[j].vm);
 		if (!m->stop_ns)
 			m->stop_ns = m->end_ns;
-		vcpu_pause(r, m, i && m[-1].pid == m->pid ? m[-1].end_ns : 0);
+		after = i && m[-1].pid == m->pid ? m[-1].end_ns : 0;
+		tracking_start(r, m, after);
+		vcpu_pause(r, m, after);
 		destination(r, m);
 		rounds(r, m);
 		report_predict(r, m);
