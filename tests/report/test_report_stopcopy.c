@@ -14,10 +14,11 @@
 
 static void test_rounds_without_precopy_device(void **state)
 {
-	static const char *const args[] = {"--mem",	   "32m",      "--wss",	 "16m",
-					   "--rate",	   "8000",     "--bandwidth", "60",
-					   "--downtime",   "60",       "--device",
-					   "nic:dirty=type1-pin,rate=1000", NULL};
+	static const char *const args[] = {
+		"--mem",      "32m",  "--wss",	     "16m",
+		"--rate",     "8000", "--bandwidth", "60",
+		"--downtime", "60",   "--device",    "nic:dirty=type1-pin,rate=1000",
+		NULL};
 	char file[] = "/tmp/vfmig-report-nic-XXXXXX";
 	struct json_object *truth, *rep, *m;
 	double total_t, total_r;

@@ -7,6 +7,8 @@
  * the vCPU pause to the destination's device RUNNING, and its parts are
  * the gaps between those times. Without vCPU events it starts at the first
  * stop request; a pause resumed before the migration's stop is not its.
+ * Where a migration starts and stops when the probes came late, when one
+ * was cancelled, and when the VM was paused or harvested long before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +17,13 @@
 #include "report/report.h"
 #include "vfmig/uapi.h"
 
-#define T0 1000000000ull
+#define T0 4000000000000ull /* 4000 s: room for what came an hour before */
 #define MS 1000000ull
 #define SRC 4100
 #define DST 4200
 
 struct ev_list {
-	struct vfmig_event ev[32];
+	struct vfmig_event ev[48];
 	size_t n;
 };
 
@@ -141,12 +143,136 @@ static void test_pause_resumed_is_not_the_downtime(void **state)
 	done(r);
 }
 
+/* The report of l's events and the n harvest windows w (may be NULL). */
+static struct report *timeline_of(const struct ev_list *l, const struct vfmig_dirty_window *w,
+				  size_t n)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	size_t i;
+
+	assert_non_null(r);
+	r->ev = malloc(l->n * sizeof(*r->ev));
+	r->win = malloc((n + 1) * sizeof(*r->win));
+	assert_non_null(r->ev);
+	assert_non_null(r->win);
+	memcpy(r->ev, l->ev, l->n * sizeof(*r->ev));
+	if (n)
+		memcpy(r->win, w, n * sizeof(*w));
+	r->nevents = l->n;
+	r->nwin = n;
+	r->header = strdup("{}");
+	for (i = 0; i < l->n; i++)
+		if (l->ev[i].dev)
+			assert_non_null(report_device(r, l->ev[i].dev));
+	report_timeline(r);
+	return r;
+}
+
+/* The source's stop-copy at 5 ms from stop, and the destination's load and run after it. */
+static void stop_copy_and_load(struct ev_list *l, uint8_t stop_from, uint64_t stop)
+{
+	set(l, SRC, stop_from, VFIO_DEVICE_STATE_STOP_COPY, stop, stop + MS / 10);
+	set(l, SRC, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_STOP, stop + 2 * MS,
+	    stop + 2 * MS + MS / 10);
+	set(l, DST, VFIO_DEVICE_STATE_RESUMING, VFIO_DEVICE_STATE_STOP, stop + 3 * MS,
+	    stop + 3 * MS + MS / 10);
+	set(l, DST, VFIO_DEVICE_STATE_STOP, VFIO_DEVICE_STATE_RUNNING, stop + 4 * MS,
+	    stop + 4 * MS + MS / 10);
+}
+
+/*
+ * Probes attached to a running QEMU whose device has no PRE_COPY: its first
+ * request, RUNNING -> STOP, is seen from "unknown"; STOP_COPY follows. The
+ * destination, also first seen from "unknown", goes STOP then RESUMING: not
+ * a save. One migration, the source's, stopped at its first request.
+ */
+static void test_stop_copy_only_from_unknown(void **state)
+{
+	static struct ev_list l;
+	struct report *r;
+
+	(void)state;
+	l.n = 0;
+	set(&l, DST, VFMIG_STATE_UNKNOWN, VFIO_DEVICE_STATE_STOP, T0 - 2 * MS, T0 - MS);
+	set(&l, DST, VFIO_DEVICE_STATE_STOP, VFIO_DEVICE_STATE_RESUMING, T0 - MS, T0 - MS / 2);
+	set(&l, SRC, VFMIG_STATE_UNKNOWN, VFIO_DEVICE_STATE_STOP, T0, T0 + MS / 10);
+	stop_copy_and_load(&l, VFIO_DEVICE_STATE_STOP, T0 + MS);
+	r = timeline_of(&l, NULL, 0);
+	assert_int_equal(r->nmigs, 1);
+	assert_int_equal(r->mig[0].pid, SRC);
+	assert_int_equal(r->mig[0].dest_pid, DST);
+	assert_int_equal(r->mig[0].stop_ns, T0);
+	done(r);
+}
+
+/*
+ * A migration cancelled in pre-copy (PRE_COPY -> RUNNING at 2 ms) is not the
+ * one that follows at 10 ms: one migration, from 10 ms.
+ */
+static void test_cancelled_is_not_merged(void **state)
+{
+	static struct ev_list l;
+	struct report *r;
+
+	(void)state;
+	l.n = 0;
+	set(&l, DST, VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_RESUMING, T0 - MS, T0 - MS / 2);
+	set(&l, SRC, VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_PRE_COPY, T0, T0 + MS / 10);
+	set(&l, SRC, VFIO_DEVICE_STATE_PRE_COPY, VFIO_DEVICE_STATE_RUNNING, T0 + 2 * MS,
+	    T0 + 2 * MS + MS / 10);
+	set(&l, SRC, VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_PRE_COPY, T0 + 10 * MS,
+	    T0 + 10 * MS + MS / 10);
+	stop_copy_and_load(&l, VFIO_DEVICE_STATE_PRE_COPY, T0 + 20 * MS);
+	r = timeline_of(&l, NULL, 0);
+	assert_int_equal(r->nmigs, 1);
+	assert_int_equal(r->mig[0].start_ns, T0 + 10 * MS);
+	assert_int_equal(r->mig[0].stop_ns, T0 + 20 * MS);
+	done(r);
+}
+
+/*
+ * A VM paused an hour before it migrated, never resumed, harvested once
+ * then too (a display's dirty log), and harvested every 100 ms from 1 s
+ * before its device left RUNNING: the migration starts at that run of
+ * harvests, and its downtime at its first stop request, not an hour back.
+ */
+static void test_long_ago_is_not_this_migration(void **state)
+{
+	static struct ev_list l;
+	struct vfmig_dirty_window w[12];
+	struct report *r;
+	size_t i;
+
+	(void)state;
+	l.n = 0;
+	add(&l, SRC, VFMIG_EV_VCPU_PAUSE, T0 - 3600000 * MS, 0);
+	memset(w, 0, sizeof(w));
+	w[0] = (struct vfmig_dirty_window){
+		.pid = SRC, .t_start_ns = T0 - 3600000 * MS, .t_len_ns = 100 * MS};
+	for (i = 1; i < 12; i++)
+		w[i] = (struct vfmig_dirty_window){.pid = SRC,
+						   .t_start_ns = T0 - 1000 * MS +
+								 (i - 1) * 100 * MS,
+						   .t_len_ns = 100 * MS};
+	set(&l, DST, VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_RESUMING, T0 - MS, T0 - MS / 2);
+	stop_copy_and_load(&l, VFIO_DEVICE_STATE_RUNNING, T0 + 100 * MS);
+	r = timeline_of(&l, w, 12);
+	assert_int_equal(r->nmigs, 1);
+	assert_int_equal(r->mig[0].start_ns, T0 - 1000 * MS);
+	assert_int_equal(r->mig[0].vcpu_pause_ns, 0);
+	assert_int_equal(r->mig[0].pause_ns, T0 + 100 * MS);
+	done(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_order),
 		cmocka_unit_test(test_without_vcpu_events),
 		cmocka_unit_test(test_pause_resumed_is_not_the_downtime),
+		cmocka_unit_test(test_stop_copy_only_from_unknown),
+		cmocka_unit_test(test_cancelled_is_not_merged),
+		cmocka_unit_test(test_long_ago_is_not_this_migration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,9 @@
 #include "report/report.h"
 #include "vfmig/uapi.h"
 
-#define HARVEST_GAP_NS 1000000ull /* windows closed this close together: one harvest */
+#define HARVEST_GAP_NS 1000000ull	 /* windows closed this close together: one harvest */
+#define HARVEST_CHAIN_NS 2000000000ull	 /* harvests further apart: tracking that stopped */
+#define VCPU_PAUSE_LEAD_NS 1000000000ull /* a pause this long before the start: not its own */
 
 const char *report_state_name(uint8_t s)
 {
@@ -45,6 +47,18 @@ static bool is_stop_request(uint8_t to)
 }
 
 /*
+ * From an unknown state into one a save passes through but a destination or
+ * a plain stop may too (QEMU stops a stop-copy-only device before STOP_COPY):
+ * a save only if STOP_COPY follows.
+ */
+static bool may_start_save(const struct vfmig_event *e)
+{
+	return e->from == VFMIG_STATE_UNKNOWN &&
+	       (e->to == VFIO_DEVICE_STATE_STOP || e->to == VFIO_DEVICE_STATE_RUNNING_P2P ||
+		e->to == VFIO_DEVICE_STATE_PRE_COPY_P2P);
+}
+
+/*
  * A request that starts a save: from RUNNING, or from a state the probes did
  * not know yet (a device opened before they came) into one only a save enters.
  */
@@ -53,8 +67,8 @@ static bool leaves_running(const struct vfmig_event *e)
 	if (e->from == VFIO_DEVICE_STATE_RUNNING)
 		return e->to != VFIO_DEVICE_STATE_RESUMING && e->to != VFIO_DEVICE_STATE_RUNNING;
 	return e->from == VFMIG_STATE_UNKNOWN &&
-	       (e->to == VFIO_DEVICE_STATE_PRE_COPY || e->to == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
-		e->to == VFIO_DEVICE_STATE_STOP_COPY);
+	       (e->to == VFIO_DEVICE_STATE_PRE_COPY || e->to == VFIO_DEVICE_STATE_STOP_COPY ||
+		may_start_save(e));
 }
 
 static struct rep_migration *new_migration(struct report *r, uint32_t pid, uint64_t start)
@@ -71,10 +85,17 @@ static struct rep_migration *new_migration(struct report *r, uint32_t pid, uint6
 	return p;
 }
 
+/* Drops the last migration: a save that never was (cancelled, or no STOP_COPY came). */
+static void drop_last(struct report *r)
+{
+	r->nmigs--;
+}
+
 /* The migrations whose source is pid, from its devices' requests in time order. */
 static void source_migrations(struct report *r, uint32_t pid)
 {
 	struct rep_migration *m = NULL;
+	bool provisional = false;
 	size_t i;
 
 	for (i = 0; i < r->nevents; i++) {
@@ -83,10 +104,18 @@ static void source_migrations(struct report *r, uint32_t pid)
 
 		if (e->type != VFMIG_EV_STATE_SET || e->pid != pid || e->result)
 			continue;
-		if (!m && leaves_running(e))
+		if (!m && leaves_running(e)) {
 			m = new_migration(r, pid, start);
+			provisional = may_start_save(e);
+		}
 		if (!m)
 			continue;
+		if ((provisional && e->to == VFIO_DEVICE_STATE_RESUMING) ||
+		    (!m->stopped_ns && e->to == VFIO_DEVICE_STATE_RUNNING)) {
+			drop_last(r); /* a destination, or a migration cancelled before stop-copy */
+			m = NULL;
+			continue;
+		}
 		if (!m->stop_ns && is_stop_request(e->to) && !leaves_running(e))
 			m->stop_ns = start;
 		if (!m->stop_ns && leaves_running(e) && e->to != VFIO_DEVICE_STATE_PRE_COPY)
@@ -100,50 +129,91 @@ static void source_migrations(struct report *r, uint32_t pid)
 				m = NULL; /* the next request leaving RUNNING starts another */
 		}
 	}
+	if (m && provisional && !m->stopped_ns)
+		drop_last(r);
 }
 
-/*
- * A migration starts with its dirty tracking where the probes saw that
- * start: a device leaves RUNNING only at stop-copy when none has PRE_COPY, and
- * RAM's pre-copy has run since tracking began. Tracking started (the TRACKING
- * event) or the first harvest window of the source's, after its previous
- * migration and before the first request leaving RUNNING.
- */
-static void tracking_start(const struct report *r, struct rep_migration *m, uint64_t after)
+/* The latest dirty-tracking start of m's source before its first request, since after; or 0. */
+static uint64_t last_tracking_on(const struct report *r, const struct rep_migration *m,
+				 uint64_t after)
 {
-	uint64_t t = m->start_ns;
+	uint64_t t = 0;
 	size_t i;
 
 	for (i = 0; i < r->nevents && r->ev[i].ts_ns < m->start_ns; i++) {
 		const struct vfmig_event *e = &r->ev[i];
 
 		if (e->type == VFMIG_EV_TRACKING && (e->to & 1) && e->pid == m->pid &&
-		    e->ts_ns > after && e->ts_ns - e->a < t)
+		    e->ts_ns > after)
 			t = e->ts_ns - e->a;
 	}
-	for (i = 0; i < r->nwin; i++) {
-		const struct vfmig_dirty_window *w = &r->win[i];
+	return t;
+}
 
-		if (w->pid == m->pid && w->t_start_ns > after && w->t_start_ns < t)
-			t = w->t_start_ns;
-	}
-	m->start_ns = t;
+static int by_start_desc(const void *a, const void *b)
+{
+	const struct vfmig_dirty_window *x = a, *y = b;
+
+	return x->t_start_ns < y->t_start_ns ? 1 : x->t_start_ns > y->t_start_ns ? -1 : 0;
+}
+
+/*
+ * Where the source's harvest windows leading up to t began: back through
+ * windows that follow one another closely, not to tracking that ran long
+ * before (a display's dirty log, an earlier measurement).
+ */
+static uint64_t harvests_since(const struct report *r, uint32_t pid, uint64_t after, uint64_t t)
+{
+	struct vfmig_dirty_window *w = malloc((r->nwin + 1) * sizeof(*w));
+	size_t i, n = 0;
+
+	if (!w)
+		return t;
+	for (i = 0; i < r->nwin; i++)
+		if (r->win[i].pid == pid && r->win[i].t_start_ns > after &&
+		    r->win[i].t_start_ns < t)
+			w[n++] = r->win[i];
+	qsort(w, n, sizeof(*w), by_start_desc);
+	for (i = 0; i < n && w[i].t_start_ns + w[i].t_len_ns + HARVEST_CHAIN_NS >= t; i++)
+		if (w[i].t_start_ns < t)
+			t = w[i].t_start_ns;
+	free(w);
+	return t;
+}
+
+/*
+ * A migration starts with its dirty tracking: a device leaves RUNNING only at
+ * stop-copy when none has PRE_COPY, and RAM's pre-copy has run since tracking
+ * began. Where a TRACKING start of the source's was seen since its previous
+ * migration, there; else where its closely spaced harvest windows began.
+ */
+static void tracking_start(const struct report *r, struct rep_migration *m, uint64_t after)
+{
+	uint64_t on = last_tracking_on(r, m, after);
+
+	if (on && on < m->start_ns)
+		m->start_ns = on;
+	else if (!on)
+		m->start_ns = harvests_since(r, m->pid, after, m->start_ns);
 }
 
 /*
  * The source's vCPU pause this migration's downtime starts at: the last one
- * asked before its first stop request and after its previous migration,
- * with no resume since (QEMU pauses before its stop-copy-only devices leave
- * RUNNING: before the migration's start).
+ * asked before its first stop request, after its previous migration and not
+ * long before its start, with no resume since (QEMU pauses just before its
+ * stop-copy-only devices leave RUNNING; a VM paused long before it migrated
+ * was not paused by the migration).
  */
 static void vcpu_pause(const struct report *r, struct rep_migration *m, uint64_t after)
 {
+	uint64_t from = m->start_ns > after + VCPU_PAUSE_LEAD_NS ? m->start_ns - VCPU_PAUSE_LEAD_NS
+								 : after;
 	size_t i;
 
 	for (i = 0; i < r->nevents && r->ev[i].ts_ns <= m->stop_ns; i++) {
 		const struct vfmig_event *e = &r->ev[i];
 
-		if (e->pid != m->pid || e->ts_ns < after)
+		if (e->pid != m->pid || e->ts_ns < from)
 			continue;
 		if (e->type == VFMIG_EV_VCPU_PAUSE) {
 			m->vcpu_pause_ns = e->ts_ns - e->a;
