@@ -96,9 +96,18 @@ static const struct top_vm *find_vm(const struct top_table *t, uint32_t pid)
 	return NULL;
 }
 
+static bool migrating(int state)
+{
+	return state == VFIO_DEVICE_STATE_PRE_COPY || state == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
+	       state == VFIO_DEVICE_STATE_STOP_COPY;
+}
+
 static void carry_dev(const struct top_dev *o, struct top_dev *d, double now)
 {
 	d->state_since = o->state == d->state ? o->state_since : now;
+	/* what the stream held before this migration began is not its progress */
+	if (migrating(d->state))
+		d->mig_base = migrating(o->state) ? o->mig_base : o->data_total;
 	if (d->last_from < 0 && o->last_from >= 0) {
 		d->last_from = o->last_from, d->last_to = o->last_to;
 		d->last_ns = o->last_ns, d->last_t = o->last_t;
@@ -151,6 +160,37 @@ static void drop_expired(struct top_table *t, double now)
 	t->nvms = n;
 }
 
+void top_vm_dev_progress(const struct top_table *t, struct top_vm *vm)
+{
+	struct top_progress *p = &vm->prog;
+	double rate = 0;
+	unsigned int i;
+	int state = -1;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < t->ndevs; i++) {
+		const struct top_dev *d = &t->dev[i];
+
+		if (d->pid != vm->pid || d->gone_since || !migrating(d->state))
+			continue;
+		if (state != VFIO_DEVICE_STATE_STOP_COPY)
+			state = d->state;
+		p->done_bytes += d->data_total - d->mig_base;
+		p->remaining_bytes += (d->pre_initial > 0 ? d->pre_initial : 0) +
+				      (d->pre_dirty > 0 ? d->pre_dirty : 0);
+		rate += d->data_bps;
+	}
+	if (state < 0)
+		return;
+	p->known = true;
+	snprintf(p->status, sizeof(p->status), "%s", top_state_name(state));
+	p->percent = p->done_bytes + p->remaining_bytes > 0
+			     ? 100 * p->done_bytes / (p->done_bytes + p->remaining_bytes)
+			     : 0;
+	p->left_s = rate > 0 ? p->remaining_bytes / rate : -1;
+	p->syncs = p->expected_downtime_ms = p->mbps = p->dirty_pages_rate = -1;
+}
+
 void top_table_carry(const struct top_table *old, struct top_table *cur, double now)
 {
 	unsigned int i;
@@ -159,6 +199,8 @@ void top_table_carry(const struct top_table *old, struct top_table *cur, double 
 		struct top_dev *d = &cur->dev[i];
 		const struct top_dev *o = find_dev(old, d->key);
 
+		if (!migrating(d->state))
+			d->mig_base = d->data_total;
 		if (o)
 			carry_dev(o, d, now);
 		else
