@@ -62,11 +62,7 @@ static int setup(void **state)
 	guest_bed_prepare(&bed);
 	if (bed.why[0])
 		return 0;
-	guest.kernel = bed.kernel;
-	guest.initrd = bed.initrd;
-	if (qemu_vm_start(&src, bed.dir, "src", &guest, false, err, sizeof(err)) ||
-	    qemu_vm_start(&dst, bed.dir, "dst", &guest, true, err, sizeof(err)) ||
-	    qemu_vm_wait_console(&src, "DIRTIER ready", 120000, err, sizeof(err)) ||
+	if (guest_bed_start(&bed, &src, &dst, &guest, 120000, err, sizeof(err)) ||
 	    qemu_set_migration_params(&src.qmp, &opts)) {
 		fprintf(stderr, "bed: %s%s\n", err, src.qmp.err);
 		guest_bed_stop(&bed, &src, &dst);
@@ -153,8 +149,8 @@ static bool top_printed(void)
 static void test_qmp_row_pid_and_link(void **state)
 {
 	char *out = NULL, *last;
-	char *argv[] = {top, "-b", "--json", "-n", "2", "-i", "300", "--qmp", src.tool_qmp_path,
-			NULL};
+	char *argv[] = {top,   "-b",	"--json",	   "-n", "2", "-i",
+			"300", "--qmp", src.tool_qmp_path, NULL};
 	struct json_object *t, *vm, *mem;
 
 	(void)state;
@@ -367,42 +363,31 @@ static void assert_bad_qmp(const char *arg, const char *what)
 	assert_non_null(strstr(line, arg));
 }
 
-/* A unix socket at path whose peer answers with JSON that is no QMP greeting, in a child. */
-static pid_t json_peer(const char *path)
+/* A unix socket at path that takes connections and never says a word: no QMP greeting. */
+static int silent_socket(const char *path)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	pid_t pid;
 
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	unlink(path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(fd, 4), 0);
-	pid = fork();
-	if (!pid) {
-		int c = accept(fd, NULL, NULL);
-
-		if (c >= 0 && write(c, "{\"hello\": \"not qmp\"}\r\n", 22) == 22)
-			sleep(3);
-		_exit(0);
-	}
-	close(fd);
-	return pid;
+	return fd;
 }
 
 static void test_qmp_bad_paths(void **state)
 {
 	char path[96];
-	pid_t peer;
+	int fd;
 
 	(void)state;
 	assert_bad_qmp("/etc/hostname", "not a socket");
 	assert_bad_qmp("/nonexistent/vfmigtop.qmp", "/nonexistent/vfmigtop.qmp");
 	snprintf(path, sizeof(path), "/tmp/vfmigtop-notqmp-%d.sock", getpid());
-	peer = json_peer(path);
-	assert_bad_qmp(path, path);
-	kill(peer, SIGKILL);
-	waitpid(peer, NULL, 0);
+	fd = silent_socket(path);
+	assert_bad_qmp(path, "greeting");
+	close(fd);
 	unlink(path);
 }
 

@@ -68,14 +68,21 @@ static void link_text(const struct top_link *l, char *buf, size_t len)
 		 l->downtime_s * 1e3);
 }
 
+/* v with prec decimals and unit, or none when v < 0 (unknown, not tracked). */
+static const char *num_or(double v, const char *none, int prec, const char *unit, char *buf,
+			  size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "%s", none);
+	else
+		snprintf(buf, len, "%.*f%s", prec, v, unit);
+	return buf;
+}
+
 /* A time left as text: "3.2 s", "-" when unknown. */
 static const char *left_text(double s, char *buf, size_t len)
 {
-	if (s < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f s", s);
-	return buf;
+	return num_or(s, "-", 1, " s", buf, len);
 }
 
 /* The progress column: "MIG active 45.2% 3.2 s left", or nothing. */
@@ -450,11 +457,7 @@ void top_print_json(FILE *f, const struct top_header *h, const struct top_table 
 
 static const char *csv_num(double v, char *buf, size_t len)
 {
-	if (v < 0)
-		snprintf(buf, len, "not tracked");
-	else
-		snprintf(buf, len, "%.3f", v);
-	return buf;
+	return num_or(v, "not tracked", 3, "", buf, len);
 }
 
 /* The VM's columns at the end of each of its lines: link, its origin, the migration. */
