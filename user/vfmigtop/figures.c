@@ -108,6 +108,8 @@ static void carry_dev(const struct top_dev *o, struct top_dev *d, double now)
 	/* what the stream held before this migration began is not its progress */
 	if (migrating(d->state))
 		d->mig_base = migrating(o->state) ? o->mig_base : o->data_total;
+	if (d->state == VFIO_DEVICE_STATE_STOP_COPY)
+		d->stop_base = o->state == d->state ? o->stop_base : o->data_total;
 	if (d->last_from < 0 && o->last_from >= 0) {
 		d->last_from = o->last_from, d->last_to = o->last_to;
 		d->last_ns = o->last_ns, d->last_t = o->last_t;
@@ -176,8 +178,8 @@ void top_vm_dev_progress(const struct top_table *t, struct top_vm *vm)
 		if (state != VFIO_DEVICE_STATE_STOP_COPY)
 			state = d->state;
 		p->done_bytes += d->data_total - d->mig_base;
-		p->remaining_bytes += (d->pre_initial > 0 ? d->pre_initial : 0) +
-				      (d->pre_dirty > 0 ? d->pre_dirty : 0);
+		p->remaining_bytes += fmax(0, fmax(0, d->pre_initial) + fmax(0, d->pre_dirty) -
+						      (d->data_total - d->stop_base));
 		rate += d->data_bps;
 	}
 	if (state < 0)
@@ -201,6 +203,7 @@ void top_table_carry(const struct top_table *old, struct top_table *cur, double 
 
 		if (!migrating(d->state))
 			d->mig_base = d->data_total;
+		d->stop_base = d->data_total;
 		if (o)
 			carry_dev(o, d, now);
 		else

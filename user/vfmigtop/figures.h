@@ -48,6 +48,7 @@ struct top_dev {
 	double data_bps;		     /* migration data stream read + written */
 	double data_total;		     /* bytes of that stream since vfmigtop started */
 	double mig_base;		     /* data_total when this migration began (PRE_COPY) */
+	double stop_base;		     /* data_total when it entered STOP_COPY */
 	double gone_since;		     /* 0: present */
 	unsigned int narcs;
 	struct top_arc arc[TOP_MAX_ARCS];
@@ -140,8 +141,9 @@ double top_vm_dirty(const struct top_table *t, const struct top_vm *vm);
 
 /*
  * A VM's migration from its devices' probes: those in PRE_COPY or STOP_COPY,
- * bytes streamed since they entered it against what their PRE_COPY sizes say
- * is left; time left from the verdict's total less the time spent.
+ * bytes streamed since they entered it against what their last PRE_COPY
+ * sizes say is left (in STOP_COPY, less what was read since); time left at
+ * the stream's rate of the last interval.
  */
 void top_vm_dev_progress(const struct top_table *t, struct top_vm *vm);
 
