@@ -151,7 +151,7 @@ static void test_qmp_row_pid_and_link(void **state)
 	char *out = NULL, *last;
 	char *argv[] = {top,   "-b",	"--json",	   "-n", "2", "-i",
 			"300", "--qmp", src.tool_qmp_path, NULL};
-	struct json_object *t, *vm, *mem;
+	struct json_object *t, *vm, *mem, *name;
 
 	(void)state;
 	if (bed.why[0])
@@ -169,11 +169,34 @@ static void test_qmp_row_pid_and_link(void **state)
 	mem = qmp_execute(&src.qmp, "query-memory-size-summary", NULL);
 	assert_non_null(mem);
 	assert_true(num(get(vm, "link"), "ram_bytes") == num(mem, "base-memory"));
-	assert_string_equal(json_object_get_string(get(vm, "name")), "qemu");
+	name = qmp_execute(&src.qmp, "query-name", NULL);
+	assert_non_null(name);
+	assert_string_equal(json_object_get_string(get(vm, "name")),
+			    qmp_get_str(name, "name", "qemu"));
+	json_object_put(name);
 	assert_null(get(vm, "migration")); /* none yet: query-migrate says so */
 	assert_true(strlen(json_object_get_string(get(get(vm, "verdict"), "why"))) > 0);
 	json_object_put(mem);
 	json_object_put(t);
+	free(out);
+}
+
+/* CSV: the QEMU without a device gets a line of its own, its link from QMP, no migration. */
+static void test_qmp_csv_line(void **state)
+{
+	char *out = NULL, want[96];
+	char *argv[] = {top,   "-b",	"--csv",	   "-n", "1", "-i",
+			"200", "--qmp", src.tool_qmp_path, NULL};
+
+	(void)state;
+	if (bed.why[0])
+		VFMIG_SKIP("%s", bed.why);
+	assert_int_equal(run_capture(argv, &out), 0);
+	printf("%s", out);
+	snprintf(want, sizeof(want), ",%d,qemu,", src.pid);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), ",0,qmp,%llu,%d.000,none,,\n", BANDWIDTH, DOWNTIME_MS);
+	assert_non_null(strstr(out, want));
 	free(out);
 }
 
@@ -396,6 +419,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qmp_bad_paths),
 		cmocka_unit_test(test_qmp_row_pid_and_link),
+		cmocka_unit_test(test_qmp_csv_line),
 		cmocka_unit_test(test_qmp_progress_while_migrating),
 	};
 
