@@ -354,7 +354,6 @@ static int vm_inputs(struct top_src *s, struct top_vm *vm, double now, struct mo
 {
 	static struct live_measure m;
 	struct live_link l = vm_link(s, vm);
-	size_t n;
 
 	live_devices(s->p, vm->pid, &m);
 	m.pid = vm->pid;
@@ -370,9 +369,9 @@ static int vm_inputs(struct top_src *s, struct top_vm *vm, double now, struct mo
 		return -1;
 	if (vm->prog.syncs >= 2 && !top_qemu_inputs(vm, vm->link.ram_bytes, in))
 		return 0;
-	n = strlen(vm->v.why);
-	snprintf(vm->v.why + n, sizeof(vm->v.why) - n,
-		 "; QMP: no dirty rate before a migration's 2nd sync");
+	snprintf(vm->v.why, sizeof(vm->v.why),
+		 "no dirty rate yet: the probes saw no W(T) of this QEMU, and QMP gives one from "
+		 "a migration's 2nd sync");
 	return -1;
 }
 

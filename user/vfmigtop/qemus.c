@@ -11,22 +11,13 @@
 #include "vfmigtop/qemus.h"
 #include "vfmigtop/screen.h"
 
-/*
- * What vfmigprof predict --qmp assumes of a QEMU too: the stop-copy's link
- * (not rate-limited in 7.2), the fixed costs, a page's header on the wire.
- */
-#define ASSUMED_LINK_BPS 1e9
-#define ASSUMED_SETUP_S 0.15
-#define ASSUMED_STOP_S 0.003
-#define ASSUMED_DEST_S 0.002
-#define QEMU_PAGE_HEADER 8
-
 struct top_qemu {
 	struct qmp q;
 	char name[64];
 	struct top_link link;
 	struct top_progress prog;
 	double duplicate, normal; /* query-migrate's zero and whole pages sent */
+	double sending_s;	  /* total-time less setup-time: how long it has been sending */
 };
 
 struct top_qemus {
@@ -114,11 +105,11 @@ int top_qemu_inputs(const struct top_vm *vm, double ram_bytes, struct model_inpu
 	in->page_bytes = QEMU_PAGE_SIZE;
 	in->wire_bytes_per_page = QEMU_PAGE_SIZE + QEMU_PAGE_HEADER;
 	in->cap_bps = vm->link.cap_bps;
-	in->link_bps = ASSUMED_LINK_BPS;
+	in->link_bps = QEMU_ASSUMED_LINK_BPS;
 	in->downtime_limit_s = vm->link.downtime_s;
-	in->setup_s = ASSUMED_SETUP_S;
-	in->stop_s = ASSUMED_STOP_S;
-	in->dest_s = ASSUMED_DEST_S;
+	in->setup_s = QEMU_ASSUMED_SETUP_S;
+	in->stop_s = QEMU_ASSUMED_STOP_S;
+	in->dest_s = QEMU_ASSUMED_DEST_S;
 	in->origin_link = in->origin_costs = ORIGIN_ASSUMED;
 	/* W(T) at the rate QEMU measured over its last sync period, at most all of RAM */
 	snprintf(c->name, sizeof(c->name), "qemu");
@@ -135,7 +126,7 @@ int top_qemu_inputs(const struct top_vm *vm, double ram_bytes, struct model_inpu
 	return 0;
 }
 
-/* Time left: the model run on what is left, at the bandwidth QEMU measured (at most its cap). */
+/* Time left: the model run on what is left, at the bandwidth achieved so far (at most its cap). */
 static void time_left(const struct top_qemu *e, struct top_vm *vm)
 {
 	struct top_progress *p = &vm->prog;
@@ -152,8 +143,10 @@ static void time_left(const struct top_qemu *e, struct top_vm *vm)
 		return;
 	/* QEMU measures its first dirty rate at the sync that ends round 1: until then, 0 */
 	p->left_low = p->syncs < 2;
-	if (p->mbps > 0)
-		in.cap_bps = fmin(in.cap_bps > 0 ? in.cap_bps : INFINITY, p->mbps * 1e6 / 8);
+	/* QEMU's mbps covers its last 100 ms and drops near 0 while it skips zero pages */
+	if (e->sending_s > 0.5 && p->done_bytes > 0)
+		in.cap_bps = fmin(in.cap_bps > 0 ? in.cap_bps : INFINITY,
+				  p->done_bytes / e->sending_s);
 	in.setup_s = 0;
 	/* the first round still holds zero pages, as many as it has sent so far */
 	if (p->syncs < 2 && e->duplicate + e->normal > 0)
@@ -184,6 +177,8 @@ static void read_migration(struct top_qemu *e, json_object *r, struct top_progre
 		p->percent = 100, p->remaining_bytes = 0;
 	e->duplicate = qmp_get_double(ram, "duplicate", 0);
 	e->normal = qmp_get_double(ram, "normal", 0);
+	e->sending_s = (qmp_get_double(r, "total-time", 0) - qmp_get_double(r, "setup-time", 0)) /
+		       1e3;
 }
 
 /* One QEMU's parameters, status and migration. -1 when its socket failed. */
