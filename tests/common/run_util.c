@@ -90,6 +90,22 @@ long long json_path_int(struct json_object *o, const char *k1, const char *k2)
 	return json_object_get_int64(v);
 }
 
+double json_migrate_dev_bytes(struct json_object *migrate)
+{
+	struct json_object *rounds = NULL, *v = NULL;
+	double sum = 0;
+	size_t i;
+
+	if (json_object_object_get_ex(migrate, "final_device_bytes", &v))
+		sum = json_object_get_double(v);
+	json_object_object_get_ex(migrate, "rounds", &rounds);
+	for (i = 0; i < json_object_array_length(rounds); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(rounds, i), "dev_bytes",
+					      &v))
+			sum += json_object_get_double(v);
+	return sum;
+}
+
 int run_stderr_line(char *const *argv, char *line, size_t len)
 {
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];

@@ -24,4 +24,7 @@ struct json_object *json_line_with(const char *text, const char *key);
 /* o[k1][k2]... as a number, -1 when a member is missing. */
 long long json_path_int(struct json_object *o, const char *k1, const char *k2);
 
+/* The device bytes vfmig-emu migrate --json says it moved: every round's and the stop-copy's. */
+double json_migrate_dev_bytes(struct json_object *migrate);
+
 #endif

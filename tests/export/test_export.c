@@ -146,19 +146,6 @@ static void arcs_match(const struct bed *b, struct json_object *dev)
 	}
 }
 
-/* The device bytes the migration says it moved: every round's, and the final stop-copy's. */
-static double device_bytes(struct json_object *r)
-{
-	struct json_object *rounds = member(r, "rounds");
-	double sum = json_object_get_double(member(r, "final_device_bytes"));
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(rounds); i++)
-		sum += json_object_get_double(
-			member(json_object_array_get_idx(rounds, i), "dev_bytes"));
-	return sum;
-}
-
 /* Every arc of the migration: the source's devices' and the destination's. */
 static double all_arcs(struct json_object *r)
 {
@@ -242,10 +229,10 @@ static void test_prometheus_scrapes_migration(void **state)
 		arcs_match(&bed, json_object_array_get_idx(devs, i));
 	snprintf(q, sizeof(q), "sum(vfmig_device_migration_data_read_bytes_total{vm=\"%s\"})",
 		 bed.vm);
-	assert_true(query_until(&bed, q, device_bytes(r)) == device_bytes(r));
+	assert_true(query_until(&bed, q, json_migrate_dev_bytes(r)) == json_migrate_dev_bytes(r));
 	snprintf(q, sizeof(q), "sum(vfmig_device_migration_data_written_bytes_total{vm=\"%s\"})",
 		 bed.vm);
-	assert_true(query_until(&bed, q, device_bytes(r)) == device_bytes(r));
+	assert_true(query_until(&bed, q, json_migrate_dev_bytes(r)) == json_migrate_dev_bytes(r));
 	snprintf(q, sizeof(q), "sum(vfmig_vm_fsm_steps_total{vm=\"%s\"})", bed.vm);
 	assert_true(query_until(&bed, q, all_arcs(r)) == all_arcs(r));
 	/* the histograms of the arcs above, at least, and each one's +Inf equal to its count */

@@ -62,6 +62,19 @@ static inline void guest_bed_cleanup(struct guest_bed *bed)
 		fprintf(stderr, "could not remove %s\n", bed->dir);
 }
 
+/* src running the guest (its dirtier ready within ready_ms), dst waiting for it: 0 or -1, err. */
+static inline int guest_bed_start(struct guest_bed *bed, struct qemu_vm *src, struct qemu_vm *dst,
+				  struct qemu_guest *g, int ready_ms, char *err, size_t len)
+{
+	g->kernel = bed->kernel;
+	g->initrd = bed->initrd;
+	return qemu_vm_start(src, bed->dir, "src", g, false, err, len) ||
+			       qemu_vm_start(dst, bed->dir, "dst", g, true, err, len) ||
+			       qemu_vm_wait_console(src, "DIRTIER ready", ready_ms, err, len)
+		       ? -1
+		       : 0;
+}
+
 /* Both QEMUs stopped (either may never have started), the temp dir removed. */
 static inline int guest_bed_stop(struct guest_bed *bed, struct qemu_vm *a, struct qemu_vm *b)
 {

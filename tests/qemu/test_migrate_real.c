@@ -26,11 +26,7 @@ static int setup(void **state)
 	guest_bed_prepare(&bed);
 	if (bed.why[0])
 		return 0;
-	guest.kernel = bed.kernel;
-	guest.initrd = bed.initrd;
-	if (qemu_vm_start(&src, bed.dir, "src", &guest, false, err, sizeof(err)) ||
-	    qemu_vm_start(&dst, bed.dir, "dst", &guest, true, err, sizeof(err)) ||
-	    qemu_vm_wait_console(&src, "DIRTIER ready", 90000, err, sizeof(err))) {
+	if (guest_bed_start(&bed, &src, &dst, &guest, 90000, err, sizeof(err))) {
 		fprintf(stderr, "bed: %s\n", err);
 		guest_bed_stop(&bed, &src, &dst);
 		return -1;

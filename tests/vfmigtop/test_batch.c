@@ -251,7 +251,7 @@ static void test_csv_header_once_line_per_device(void **state)
 
 		for (c = line; *c; c++)
 			commas += *c == ',';
-		assert_int_equal(commas, 17);
+		assert_int_equal(commas, 23);
 		if (!strncmp(line, "t,vm_pid,vm,device", 18)) {
 			headers++;
 			continue;
@@ -289,6 +289,55 @@ static void test_text_plain_with_rows(void **state)
 	free(out);
 }
 
+/*
+ * While the emulated VM migrates, its row's progress comes from the device's
+ * probes: states PRE_COPY or STOP_COPY, bytes streamed never more than
+ * migrate streamed in all, and past round 0's once that round is over.
+ */
+static void test_json_progress_while_migrating(void **state)
+{
+	char *out = run_top("--json", "100",
+			    "migrate --mem 32m --wss 8m --rate 2000 --name tprog --bandwidth 20 "
+			    "--device bigmem:mem=8m,rate=100");
+	struct json_object *t = json_object_from_file(truth);
+	double all = json_migrate_dev_bytes(t), most = 0, round0;
+	int seen = 0;
+	char *line, *save = NULL;
+
+	(void)state;
+	round0 = json_object_get_double(
+		get(json_object_array_get_idx(get(t, "rounds"), 0), "dev_bytes"));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = json_tokener_parse(line), *vms = get(o, "vms");
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(vms); i++) {
+			struct json_object *v = json_object_array_get_idx(vms, i);
+			struct json_object *m = get(v, "migration");
+			const char *st;
+			double sent;
+
+			if (strcmp(json_object_get_string(get(v, "name")), "tprog") || !m)
+				continue;
+			st = json_object_get_string(get(m, "status"));
+			sent = json_object_get_double(get(m, "transferred_bytes"));
+			printf("%s %.1f%% sent %.0f of %.0f\n", st,
+			       json_object_get_double(get(m, "percent")), sent, all);
+			assert_string_equal(json_object_get_string(get(m, "from")), "probes");
+			assert_true(!strcmp(st, "PRE_COPY") || !strcmp(st, "PRE_COPY_P2P") ||
+				    !strcmp(st, "STOP_COPY"));
+			assert_true(sent <= all);
+			most = sent > most ? sent : most;
+			seen++;
+		}
+		json_object_put(o);
+	}
+	assert_true(seen >= 2);
+	assert_true(most >= round0);
+	json_object_put(t);
+	free(out);
+}
+
 static void test_iterations(void **state)
 {
 	char *out = NULL, cmd[512];
@@ -314,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_json_dirty_rates_within_5_percent),
 		cmocka_unit_test(test_csv_header_once_line_per_device),
 		cmocka_unit_test(test_text_plain_with_rows),
+		cmocka_unit_test(test_json_progress_while_migrating),
 		cmocka_unit_test(test_iterations),
 	};
 

@@ -28,7 +28,7 @@ static void start_two_vms(int cols, int rows)
 	char body[2048];
 
 	snprintf(body, sizeof(body),
-		 "%s -i 300 --binary %s -- sh -c '"
+		 "%s -i 300 --bandwidth 250 --downtime 120 --binary %s -- sh -c '"
 		 "%s run --time 120 --mem 16m --wss 8m --rate 500 --name slowvm --device %s & "
 		 "%s run --time 120 --mem 16m --wss 8m --rate 20000 --name fastvm --device %s & "
 		 "wait'",
@@ -94,6 +94,10 @@ static void test_rows_sort_filter_detail(void **state)
 	assert_non_null(strstr(s, "W(t)"));
 	assert_non_null(strstr(s, "Dirty pages/s:"));
 	assert_non_null(strstr(s, "Tuning:"));
+	/* the link the flags gave, and no migration: both VMs only run */
+	assert_non_null(strstr(s, "Link from --bandwidth/--downtime: 250.0MB/s, 120 ms"));
+	assert_non_null(strstr(s, "Migration: none seen"));
+	assert_non_null(strstr(s, "MIG -"));
 	free(s);
 	screen_keys("Escape j Enter"); /* a device's */
 	s = screen_wait("Latency per arc", 5);

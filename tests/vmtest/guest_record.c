@@ -335,6 +335,16 @@ static bool row_of(const char *screen, size_t len, const char *uuid, char *row, 
 	return true;
 }
 
+/* The row's STATE column (after 24 + 1 columns of name, 8 + 1 of model) is state. */
+static bool state_is(const char *row, const char *state)
+{
+	char field[16] = "";
+
+	if (strlen(row) < 34 + 12 || sscanf(row + 34, "%15s", field) != 1)
+		return false;
+	return !strcmp(field, state);
+}
+
 /* " TYPE " of the mdev: the last component of its mdev_type link. */
 static const char *mdev_type(const char *uuid, char *out, size_t len)
 {
@@ -351,9 +361,8 @@ static const char *mdev_type(const char *uuid, char *out, size_t len)
 
 /*
  * vfmigtop -b watching a process that holds mtty A in PRE_COPY and B in
- * STOP: a screen shows both devices, by name, in the states the kernel
- * answered, and the last screen that shows them live shows those, and
- * what they are (their mdev type).
+ * STOP: a screen shows both devices live, by name, their STATE column the
+ * states the kernel answered, and what they are (their mdev type).
  */
 static void test_vfmigtop_batch_shows_mtty_states(void **state)
 {
@@ -383,8 +392,10 @@ static void test_vfmigtop_batch_shows_mtty_states(void **state)
 		    !row_of(s, len, name[1], row[1], sizeof(row[1])) || strstr(row[0], "GONE") ||
 		    strstr(row[1], "GONE"))
 			continue;
-		memcpy(live, row, sizeof(live));
-		seen = strstr(row[0], st[0]) && strstr(row[1], st[1]);
+		if (state_is(row[0], st[0]) && state_is(row[1], st[1])) {
+			memcpy(live, row, sizeof(live));
+			seen = true;
+		}
 	}
 	if (!seen)
 		fprintf(stderr, "vfmigtop's screens:\n%s\n", out);

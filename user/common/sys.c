@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Small system helpers every layer and tool shares (see sys.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +39,7 @@ pid_t spawn_held(char *const *argv, int *go, const char *tool)
 	pid_t pid;
 	char c;
 
-	if (pipe(fds))
+	if (pipe2(fds, O_CLOEXEC)) /* neither end may reach PROGRAM */
 		return -1;
 	pid = fork();
 	if (!pid) {

@@ -143,7 +143,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds the u64 keys of a map to out[*n..max). */
 /* Sorts out[0..n) and drops repeats; returns how many are left. */
 static int unique(uint64_t *out, int n)
 {
@@ -159,26 +158,33 @@ static int unique(uint64_t *out, int n)
 /*
  * Adds dev, making room by dropping repeats when out is full: the maps name
  * each device many times (a histogram per arc), and a full list of repeats
- * must not hide a device named only further on. false: no room.
+ * must not hide a device named only further on. Once full of distinct
+ * devices (sorted then), a repeat is found by bsearch, not sorted again.
+ * false: no room for a new one.
  */
-static bool add_dev(uint64_t *out, int *n, int max, uint64_t dev)
+static bool add_dev(uint64_t *out, int *n, int max, bool *sorted, uint64_t dev)
 {
-	if (*n == max)
+	if (*n == max && *sorted)
+		return bsearch(&dev, out, (size_t)*n, sizeof(*out), cmp_u64) != NULL;
+	if (*n == max) {
 		*n = unique(out, *n);
+		*sorted = *n == max;
+	}
 	if (*n == max)
-		return false;
+		return bsearch(&dev, out, (size_t)*n, sizeof(*out), cmp_u64) != NULL;
 	out[(*n)++] = dev;
 	return true;
 }
 
-static void add_keys(int fd, uint64_t *out, int *n, int max)
+/* Adds the u64 keys of a map to out[*n..max). */
+static void add_keys(int fd, uint64_t *out, int *n, int max, bool *sorted)
 {
 	uint64_t key, next;
 	void *prev = NULL;
 
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
-		if (!add_dev(out, n, max, key))
+		if (!add_dev(out, n, max, sorted, key))
 			return;
 		prev = &key;
 	}
@@ -188,14 +194,15 @@ int agg_devices(struct vfmig_probes *p, uint64_t *out, int max)
 {
 	int fd = probes_map_fd(p, "hists"), n = 0;
 	struct vfmig_hist_key key, next;
+	bool sorted = false;
 	void *prev = NULL;
 
-	add_keys(probes_map_fd(p, "devices"), out, &n, max);
-	add_keys(probes_map_fd(p, "dev_names"), out, &n, max);
-	add_keys(probes_map_fd(p, "dev_counters"), out, &n, max);
+	add_keys(probes_map_fd(p, "devices"), out, &n, max, &sorted);
+	add_keys(probes_map_fd(p, "dev_names"), out, &n, max, &sorted);
+	add_keys(probes_map_fd(p, "dev_counters"), out, &n, max, &sorted);
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
-		if (!add_dev(out, &n, max, key.dev))
+		if (!add_dev(out, &n, max, &sorted, key.dev))
 			break;
 		prev = &key;
 	}

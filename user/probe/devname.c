@@ -274,6 +274,8 @@ static void kind_of(const struct devname_roots *r, struct dev_owner *o)
 	char path[PATH_MAX], link[PATH_MAX], vendor[16] = "", device[16] = "";
 	ssize_t n;
 
+	if (strchr(o->name, '/') || o->name[0] == '.')
+		return; /* a name a process chose (QEMU's) must not lead elsewhere in sysfs */
 	snprintf(path, sizeof(path), "%s/bus/mdev/devices/%.128s/mdev_type", r->sys, o->name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n > 0) {

@@ -12,6 +12,17 @@
 #include "qemu/qmp.h"
 
 #define QEMU_PAGE_SIZE 4096 /* TARGET_PAGE_SIZE on x86 */
+#define QEMU_PAGE_HEADER 8  /* save_page_header: a page's offset and flags on the wire */
+/*
+ * What a prediction assumes of a QEMU that QMP does not tell (the bed's unix
+ * socket, TCG): the link the final stop-copy goes at (not rate-limited in
+ * 7.2), QEMU's setup (ram_init_bitmaps; bed.c measured ~130 ms with its
+ * odd-sized RAM), stopping the vCPUs and the destination's load.
+ */
+#define QEMU_ASSUMED_LINK_BPS 1e9
+#define QEMU_ASSUMED_SETUP_S 0.15
+#define QEMU_ASSUMED_STOP_S 0.003
+#define QEMU_ASSUMED_DEST_S 0.002
 #define QEMU_CAPS_MAX 32
 /* QEMU 7.2's calc-dirty-rate bounds, as its own error messages state them. */
 #define QEMU_DIRTY_CALC_MIN_S 1

@@ -20,17 +20,6 @@ static const char *const uncovered_caps[] = {"auto-converge", "xbzrle", "multifd
 /* calc-dirty-rate windows, longest last; those that fit in --window run (after a 1 s warm-up). */
 static const unsigned dirty_windows[] = {1, 2, 4};
 
-/*
- * Assumed costs (the bed's unix socket, TCG): QEMU's setup (ram_init_bitmaps;
- * bed.c measured ~130 ms with its odd-sized RAM), stopping the vCPUs and the
- * destination's load. The final stop-copy goes at the link's speed, not the cap.
- */
-#define ASSUMED_LINK_BPS 1e9
-#define ASSUMED_SETUP_S 0.15
-#define ASSUMED_STOP_S 0.003
-#define ASSUMED_DEST_S 0.002
-#define QEMU_PAGE_HEADER 8 /* save_page_header: the page's offset and flags */
-
 static int fail(const char *what, const char *why)
 {
 	fprintf(stderr, "vfmigprof: %s%s\n", what, why);
@@ -87,14 +76,14 @@ static void fill_limits(const struct predict_req *r, const struct qemu_inputs *q
 	in->page_bytes = QEMU_PAGE_SIZE;
 	in->wire_bytes_per_page = QEMU_PAGE_SIZE + QEMU_PAGE_HEADER;
 	in->cap_bps = r->cap_bps >= 0 ? r->cap_bps : (double)qi->max_bandwidth;
-	in->link_bps = ASSUMED_LINK_BPS;
+	in->link_bps = QEMU_ASSUMED_LINK_BPS;
 	in->origin_link = ORIGIN_ASSUMED;
 	in->origin_costs = ORIGIN_ASSUMED;
 	in->downtime_limit_s = r->downtime_s >= 0 ? r->downtime_s : qi->downtime_limit_ms / 1e3;
 	in->max_rounds = 0;
-	in->setup_s = ASSUMED_SETUP_S;
-	in->stop_s = ASSUMED_STOP_S;
-	in->dest_s = ASSUMED_DEST_S;
+	in->setup_s = QEMU_ASSUMED_SETUP_S;
+	in->stop_s = QEMU_ASSUMED_STOP_S;
+	in->dest_s = QEMU_ASSUMED_DEST_S;
 }
 
 /* calc-dirty-rate's whole MiB/s truncate: at least 1 MiB/s of the slowest rate, 5% at least. */

@@ -176,6 +176,7 @@ int prof_parse_opts(int argc, char **argv, const char *own_short, const struct o
 
 	snprintf(shorts, sizeof(shorts), "+:%s%s", PROF_TARGET_SHORT, own_short);
 	opterr = 0; /* our own one-line messages */
+	optind = 1; /* a second parse starts over */
 	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
 		char opt[3] = {'-', (char)optopt, 0};
 

@@ -15,6 +15,7 @@
 #include "probe/devname.h"
 #include "probe/dirty_window.h"
 #include "vfmigtop/collect.h"
+#include "vfmigtop/qemus.h"
 
 #define MAX_HISTS 1024
 #define MAX_PROG_FDS 256
@@ -26,6 +27,7 @@ struct last_step {
 	int from, to;
 	double ns;
 	bool requested; /* a STATE_SET: preferred to the driver's own arcs */
+	uint32_t pid;	/* whose request the last step was (a kernel device's have no owner) */
 };
 
 struct vm_clock {
@@ -38,6 +40,7 @@ struct top_src {
 	struct dirty_windows *dw;
 	struct agg_view *view;
 	struct live_link link;
+	struct top_qemus *qemus;
 	double t0, bpf_t, bpf_ns;
 	int stats_fd, nprogs, prog_fd[MAX_PROG_FDS];
 	unsigned int nsteps, nclocks;
@@ -70,7 +73,10 @@ static int on_event(void *ctx, const struct vfmig_event *e)
 	if ((!requested && e->type != VFMIG_EV_FSM_STEP) || e->result)
 		return 0;
 	l = step_of(s, e->dev, true);
-	if (!l || (l->requested && !requested))
+	if (!l)
+		return 0;
+	l->pid = e->pid;
+	if (l->requested && !requested)
 		return 0;
 	l->from = e->from, l->to = e->to, l->ns = (double)e->a, l->requested = requested;
 	return 0;
@@ -152,6 +158,11 @@ void top_src_close(struct top_src *s)
 	free(s);
 }
 
+void top_src_set_qemus(struct top_src *s, struct top_qemus *qemus)
+{
+	s->qemus = qemus;
+}
+
 void top_src_poll(struct top_src *s, int timeout_ms)
 {
 	probes_poll(s->p, timeout_ms, on_event, s);
@@ -198,6 +209,7 @@ static void dev_counters(const struct agg_view *v, struct top_dev *d)
 	d->map_rate = top_rate(dl[VFMIG_C_MAP_CALLS], sec);
 	d->unmap_rate = top_rate(dl[VFMIG_C_UNMAP_CALLS], sec);
 	d->data_bps = top_rate(dl[VFMIG_C_DATA_READ_BYTES] + dl[VFMIG_C_DATA_WRITE_BYTES], sec);
+	d->data_total = (double)(t[VFMIG_C_DATA_READ_BYTES] + t[VFMIG_C_DATA_WRITE_BYTES]);
 	if (!t[VFMIG_C_PRECOPY_INFOS])
 		d->pre_initial = d->pre_dirty = TOP_NOT_TRACKED;
 }
@@ -328,11 +340,49 @@ static void vm_tuning(const struct model_inputs *in, struct top_vm *vm)
 			 tu.device_scale * 100);
 }
 
-/* The model's verdict at the link, from what the probes measured of the VM. */
+/* The link of the verdict: the flags', or the QEMU's own parameters read through QMP. */
+static struct live_link vm_link(const struct top_src *s, const struct top_vm *vm)
+{
+	struct live_link l = s->link;
+
+	if (vm->link.from_qmp) {
+		l.engine = top_qemu_engine(vm->link.qemu_major);
+		l.cap_bps = vm->link.cap_bps;
+		l.downtime_s = vm->link.downtime_s;
+	}
+	return l;
+}
+
+/* The inputs from the probes' measures, else (a QEMU given by --qmp) from QMP's dirty rate. */
+static int vm_inputs(struct top_src *s, struct top_vm *vm, double now, struct model_inputs *in)
+{
+	static struct live_measure m;
+	struct live_link l = vm_link(s, vm);
+
+	live_devices(s->p, vm->pid, &m);
+	m.pid = vm->pid;
+	m.window_s = now - s->t0;
+	if (!s->dw)
+		snprintf(vm->v.why, sizeof(vm->v.why), "no dirty windows: the dirty family is off");
+	else
+		vm->nw = (unsigned int)dirty_window_curve(s->dw, vm->pid, 0, vm->w_t_ms,
+							  vm->w_pages, 32);
+	if (s->dw && !live_inputs(s->dw, &m, &l, in, vm->v.why, sizeof(vm->v.why)))
+		return 0;
+	if (!vm->link.from_qmp)
+		return -1;
+	if (vm->prog.syncs >= 2 && !top_qemu_inputs(vm, vm->link.ram_bytes, in))
+		return 0;
+	snprintf(vm->v.why, sizeof(vm->v.why),
+		 "no dirty rate yet: the probes saw no W(T) of this QEMU, and QMP gives one from "
+		 "a migration's 2nd sync");
+	return -1;
+}
+
+/* The model's verdict at the link, from what the probes (or QMP) measured of the VM. */
 static void vm_verdict(struct top_src *s, struct top_vm *vm, double now)
 {
 	struct vm_clock *c = clock_of(s, vm->pid);
-	static struct live_measure m;
 	static struct model_inputs in;
 	static struct model_result r;
 
@@ -340,15 +390,7 @@ static void vm_verdict(struct top_src *s, struct top_vm *vm, double now)
 		return; /* carried from the last reading */
 	c->verdict_t = now;
 	vm->v.known = false;
-	live_devices(s->p, vm->pid, &m);
-	m.pid = vm->pid;
-	m.window_s = now - s->t0;
-	if (!s->dw) {
-		snprintf(vm->v.why, sizeof(vm->v.why), "no dirty windows: the dirty family is off");
-		return;
-	}
-	vm->nw = (unsigned int)dirty_window_curve(s->dw, vm->pid, 0, vm->w_t_ms, vm->w_pages, 32);
-	if (live_inputs(s->dw, &m, &s->link, &in, vm->v.why, sizeof(vm->v.why)))
+	if (vm_inputs(s, vm, now, &in))
 		return;
 	if (model_predict(&in, &r)) {
 		snprintf(vm->v.why, sizeof(vm->v.why), "%s", r.why);
@@ -371,6 +413,10 @@ static void vm_figures(struct top_src *s, struct top_vm *vm, double now)
 		vm->dirty_vcpu = top_rate(f->delta[VFMIG_C_WRITE_FAULTS] +
 						  f->delta[VFMIG_C_KVM_DIRTY_PUSH],
 					  s->view->seconds);
+	if (!vm->link.from_qmp) {
+		vm->link.cap_bps = s->link.cap_bps;
+		vm->link.downtime_s = s->link.downtime_s >= 0 ? s->link.downtime_s : 0.3;
+	}
 	if (kill((pid_t)vm->pid, 0) && errno == ESRCH)
 		vm->gone_since = now;
 	else
@@ -408,17 +454,20 @@ static void read_header(struct top_src *s, double now, struct top_header *h)
 
 /*
  * A kernel device (FSM steps seen inside the kernel, keyed by its struct, no
- * process) named as a process's device is that device: its steps join the
- * process's row; one no process names stays a row of its own.
+ * process) is the device of the process whose request stepped it last, of
+ * the same name: its steps join that row. Its histograms count every
+ * process's steps since the probes came (two processes may open one mdev in
+ * turn). One no such process names stays a row of its own, alive while the
+ * probes still know it.
  */
-static bool fold_into_owner(struct top_table *t, const struct top_dev *k)
+static bool fold_into_owner(struct top_table *t, const struct top_dev *k, uint32_t pid)
 {
 	unsigned int i, j;
 
 	for (i = 0; i < t->ndevs; i++) {
 		struct top_dev *d = &t->dev[i];
 
-		if (vfmig_dev_is_kernel(d->key) || strcmp(d->name, k->name))
+		if (vfmig_dev_is_kernel(d->key) || d->pid != pid || strcmp(d->name, k->name))
 			continue;
 		for (j = 0; j < k->narcs && d->narcs < TOP_MAX_ARCS; j++)
 			d->arc[d->narcs++] = k->arc[j];
@@ -430,13 +479,18 @@ static bool fold_into_owner(struct top_table *t, const struct top_dev *k)
 	return false;
 }
 
-static void fold_kernel_devices(struct top_table *t, struct dev_owner *o)
+static void fold_kernel_devices(struct top_src *s, struct top_table *t, struct dev_owner *o)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; i < t->ndevs; i++) {
-		if (vfmig_dev_is_kernel(t->dev[i].key) && fold_into_owner(t, &t->dev[i]))
-			continue;
+		const struct last_step *l = step_of(s, t->dev[i].key, false);
+
+		if (vfmig_dev_is_kernel(t->dev[i].key)) {
+			if (l && l->pid && fold_into_owner(t, &t->dev[i], l->pid))
+				continue;
+			o[i].alive = true;
+		}
 		if (n != i) {
 			t->dev[n] = t->dev[i];
 			o[n] = o[i];
@@ -465,7 +519,7 @@ int top_src_read(struct top_src *s, double now, const struct top_table *old, str
 		read_dev(s, nh, s->keys[i], &t->dev[t->ndevs], &owner[t->ndevs]);
 		t->ndevs++;
 	}
-	fold_kernel_devices(t, owner);
+	fold_kernel_devices(s, t, owner);
 	for (i = 0, ndevs = t->ndevs, t->ndevs = 0; i < ndevs; i++) {
 		struct top_dev *d = &t->dev[i];
 
@@ -477,9 +531,13 @@ int top_src_read(struct top_src *s, double now, const struct top_table *old, str
 			t->dev[t->ndevs] = *d;
 		t->ndevs++;
 	}
+	top_qemus_read(s->qemus, t);
 	for (i = 0; i < t->nvms; i++)
 		vm_figures(s, &t->vm[i], now);
 	top_table_carry(old, t, now);
+	for (i = 0; i < t->nvms; i++)
+		if (!t->vm[i].prog.known && !t->vm[i].gone_since)
+			top_vm_dev_progress(t, &t->vm[i]);
 	read_header(s, now, h);
 	return 0;
 }

@@ -27,11 +27,14 @@ struct top_header {
 };
 
 struct top_src;
+struct top_qemus;
 
 /* The probes attached per o (o->binary the USDT probes' binary); NULL with a line in err. */
 struct top_src *top_src_open(const struct probe_opts *o, const struct live_link *link, char *err,
 			     size_t errlen);
 void top_src_close(struct top_src *s);
+/* The QEMUs given by --qmp (owned by the caller): read with the probes each interval. */
+void top_src_set_qemus(struct top_src *s, struct top_qemus *qemus);
 /* Waits up to timeout_ms for events, taking them and the dirty windows. */
 void top_src_poll(struct top_src *s, int timeout_ms);
 /* Reads the figures at time now into t (old: the previous reading, or NULL) and the header. */

@@ -96,9 +96,20 @@ static const struct top_vm *find_vm(const struct top_table *t, uint32_t pid)
 	return NULL;
 }
 
+static bool migrating(int state)
+{
+	return state == VFIO_DEVICE_STATE_PRE_COPY || state == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
+	       state == VFIO_DEVICE_STATE_STOP_COPY;
+}
+
 static void carry_dev(const struct top_dev *o, struct top_dev *d, double now)
 {
 	d->state_since = o->state == d->state ? o->state_since : now;
+	/* what the stream held before this migration began is not its progress */
+	if (migrating(d->state))
+		d->mig_base = migrating(o->state) ? o->mig_base : o->data_total;
+	if (d->state == VFIO_DEVICE_STATE_STOP_COPY)
+		d->stop_base = o->state == d->state ? o->stop_base : o->data_total;
 	if (d->last_from < 0 && o->last_from >= 0) {
 		d->last_from = o->last_from, d->last_to = o->last_to;
 		d->last_ns = o->last_ns, d->last_t = o->last_t;
@@ -109,6 +120,19 @@ static void carry_dev(const struct top_dev *o, struct top_dev *d, double now)
 		d->gone_since = o->gone_since;
 }
 
+/* A kernel device's row now folded into a process's row of its name (collect.c). */
+static bool folded_now(const struct top_table *cur, const struct top_dev *k)
+{
+	unsigned int i;
+
+	if (!vfmig_dev_is_kernel(k->key))
+		return false;
+	for (i = 0; i < cur->ndevs; i++)
+		if (!vfmig_dev_is_kernel(cur->dev[i].key) && !strcmp(cur->dev[i].name, k->name))
+			return true;
+	return false;
+}
+
 /* Rows of old missing from cur: kept, marked gone, until TOP_GONE_KEEP_S has passed. */
 static void keep_gone(const struct top_table *old, struct top_table *cur, double now)
 {
@@ -117,7 +141,7 @@ static void keep_gone(const struct top_table *old, struct top_table *cur, double
 	for (i = 0; i < old->ndevs && cur->ndevs < TOP_MAX_DEVS; i++) {
 		struct top_dev d = old->dev[i];
 
-		if (find_dev(cur, d.key))
+		if (find_dev(cur, d.key) || folded_now(cur, &d))
 			continue;
 		if (!d.gone_since)
 			d.gone_since = now;
@@ -151,6 +175,37 @@ static void drop_expired(struct top_table *t, double now)
 	t->nvms = n;
 }
 
+void top_vm_dev_progress(const struct top_table *t, struct top_vm *vm)
+{
+	struct top_progress *p = &vm->prog;
+	double rate = 0;
+	unsigned int i;
+	int state = -1;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < t->ndevs; i++) {
+		const struct top_dev *d = &t->dev[i];
+
+		if (d->pid != vm->pid || d->gone_since || !migrating(d->state))
+			continue;
+		if (state != VFIO_DEVICE_STATE_STOP_COPY)
+			state = d->state;
+		p->done_bytes += d->data_total - d->mig_base;
+		p->remaining_bytes += fmax(0, fmax(0, d->pre_initial) + fmax(0, d->pre_dirty) -
+						      (d->data_total - d->stop_base));
+		rate += d->data_bps;
+	}
+	if (state < 0)
+		return;
+	p->known = true;
+	snprintf(p->status, sizeof(p->status), "%s", top_state_name(state));
+	p->percent = p->done_bytes + p->remaining_bytes > 0
+			     ? 100 * p->done_bytes / (p->done_bytes + p->remaining_bytes)
+			     : 0;
+	p->left_s = rate > 0 ? p->remaining_bytes / rate : -1;
+	p->syncs = p->expected_downtime_ms = p->mbps = p->dirty_pages_rate = -1;
+}
+
 void top_table_carry(const struct top_table *old, struct top_table *cur, double now)
 {
 	unsigned int i;
@@ -159,6 +214,9 @@ void top_table_carry(const struct top_table *old, struct top_table *cur, double 
 		struct top_dev *d = &cur->dev[i];
 		const struct top_dev *o = find_dev(old, d->key);
 
+		if (!migrating(d->state))
+			d->mig_base = d->data_total;
+		d->stop_base = d->data_total;
 		if (o)
 			carry_dev(o, d, now);
 		else

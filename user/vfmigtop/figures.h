@@ -46,6 +46,9 @@ struct top_dev {
 	double last_ns, last_t;		     /* its latency, and when */
 	double pre_initial, pre_dirty;	     /* bytes, TOP_NOT_TRACKED when never queried */
 	double data_bps;		     /* migration data stream read + written */
+	double data_total;		     /* bytes of that stream since vfmigtop started */
+	double mig_base;		     /* data_total when this migration began (PRE_COPY) */
+	double stop_base;		     /* data_total when it entered STOP_COPY */
 	double gone_since;		     /* 0: present */
 	unsigned int narcs;
 	struct top_arc arc[TOP_MAX_ARCS];
@@ -57,7 +60,30 @@ struct top_verdict {
 	bool known; /* false: why says what is missing */
 	bool converges;
 	double downtime_s, total_s, need_bps; /* need_bps 0: none found */
-	char why[160];
+	char why[256];
+};
+
+/* A running (or just ended) migration: QMP's query-migrate, or the devices' stream. */
+struct top_progress {
+	bool known;	 /* false: no migration seen */
+	bool from_qmp;	 /* query-migrate; else the probes (devices' states and stream) */
+	char status[24]; /* QEMU's status (active, completed ...), or the devices' state */
+	double done_bytes, remaining_bytes, total_bytes; /* total: RAM (QMP), or 0 */
+	double percent; /* done / (done + remaining), 100 once completed */
+	double left_s;	/* predicted time left, < 0: unknown (does not converge) */
+	bool left_low;	/* a lower bound: no dirty rate measured yet */
+	double syncs, expected_downtime_ms, mbps, dirty_pages_rate; /* QMP's; < 0 when not */
+	double qmp_t0, qmp_t1; /* query-migrate sent and answered (top_now's clock) */
+};
+
+/* Where a VM's verdict's link came from. */
+struct top_link {
+	bool from_qmp; /* the QEMU's own max-bandwidth and downtime-limit */
+	double cap_bps, downtime_s;
+	double ram_bytes;    /* QMP's RAM, 0 when not known */
+	int qemu_major;	     /* QMP's query-version */
+	char run_status[24]; /* query-status: running, postmigrate ... */
+	char qmp_path[108];
 };
 
 struct top_vm {
@@ -66,6 +92,8 @@ struct top_vm {
 	double dirty_vcpu; /* first write faults (and KVM dirty ring) per s, or TOP_NOT_TRACKED */
 	double gone_since;
 	struct top_verdict v;
+	struct top_link link;
+	struct top_progress prog;
 	unsigned int nw;
 	double w_t_ms[32], w_pages[32]; /* W(t) */
 	char tuning[4][96];
@@ -110,6 +138,14 @@ double top_pinned(uint64_t pinned, uint64_t unpinned, bool tracked);
 double top_dev_dirty(const struct top_dev *d);
 /* A VM's: its vCPUs' and its devices' (those of table t). */
 double top_vm_dirty(const struct top_table *t, const struct top_vm *vm);
+
+/*
+ * A VM's migration from its devices' probes: those in PRE_COPY or STOP_COPY,
+ * bytes streamed since they entered it against what their last PRE_COPY
+ * sizes say is left (in STOP_COPY, less what was read since); time left at
+ * the stream's rate of the last interval.
+ */
+void top_vm_dev_progress(const struct top_table *t, struct top_vm *vm);
 
 /* Appends a sample to a sparkline of TOP_SPARK, dropping the oldest. */
 void top_spark_push(double *spark, unsigned int *n, double v);

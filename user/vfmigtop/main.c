@@ -17,6 +17,7 @@
 
 #include "vfmigtop/emulate.h"
 #include "vfmigtop/output.h"
+#include "vfmigtop/qemus.h"
 #include "vfmigtop/screen.h"
 #include "common/sys.h"
 
@@ -43,6 +44,9 @@ static const char help[] =
 	"  -f, --filter REGEX     only VMs and devices matching (name, model, state)\n"
 	"      --bandwidth MB/S   the link the verdict is for (default 1000)\n"
 	"      --downtime MS      the downtime limit it is for (default 300)\n"
+	"      --qmp PATH         a QEMU's QMP socket (again for more QEMUs): its VM (by the\n"
+	"                         socket peer's pid) gets a row, its own max-bandwidth and\n"
+	"                         downtime-limit as link, and its migration's progress\n"
 	"      --emulate[=VMS]    start VMS emulated VMs (default 3; the first migrates in a\n"
 	"                         loop) as vfmig-emu children, stopped on exit\n"
 	"      --emulate-devices D  devices per emulated VM (1-4, default 2)\n"
@@ -62,6 +66,8 @@ struct top_opts {
 	const char *cgroup, *binary, *filter;
 	double bandwidth_mbs, downtime_ms;
 	char **prog;
+	char *qmp[TOP_QEMUS_MAX];
+	unsigned int nqmp;
 };
 
 volatile sig_atomic_t top_stop;
@@ -194,6 +200,11 @@ static int parse_one(int c, const char *arg, struct top_opts *o)
 	case 0x108:
 		o->binary = arg;
 		return 0;
+	case 0x109:
+		if (o->nqmp == TOP_QEMUS_MAX)
+			return usage("--qmp %s: at most 16 QEMUs", arg);
+		o->qmp[o->nqmp++] = (char *)arg;
+		return 0;
 	case 'h':
 		fputs(help, stdout);
 		exit(0);
@@ -218,6 +229,7 @@ static int parse_opts(int argc, char **argv, struct top_opts *o)
 		{"emulate", optional_argument, NULL, 0x106},
 		{"emulate-devices", required_argument, NULL, 0x107},
 		{"binary", required_argument, NULL, 0x108},
+		{"qmp", required_argument, NULL, 0x109},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -387,7 +399,7 @@ static char *usdt_binary(const struct top_opts *o)
 	return top_emu_path(path, sizeof(path)) ? NULL : strdup(path);
 }
 
-static int run(const struct top_opts *o, struct top_run *r)
+static int run(const struct top_opts *o, struct top_run *r, struct top_qemus *qemus)
 {
 	char *binary = usdt_binary(o), emu[PATH_MAX], err[160];
 	struct top_emulate e = {0};
@@ -407,6 +419,8 @@ static int run(const struct top_opts *o, struct top_run *r)
 	if (o->prog)
 		w.child = spawn_held(o->prog, &go, "vfmigtop");
 	ret = open_src(o, o->prog ? w.child : o->emulate ? getpid() : o->pid, binary, r);
+	if (!ret)
+		top_src_set_qemus(r->src, qemus);
 	if (!ret && o->emulate)
 		ret = top_emulate_start(&e, emu, o->emu_vms, o->emu_devs) ? 1 : 0;
 	if (go >= 0) {
@@ -429,19 +443,29 @@ static int run(const struct top_opts *o, struct top_run *r)
 
 int main(int argc, char **argv)
 {
+	struct top_qemus *qemus = NULL;
 	struct top_opts o;
 	struct top_run r;
+	char err[400];
 	int ret = parse_opts(argc, argv, &o);
 
 	if (ret)
 		return ret;
+	/* before the probes load: a wrong path fails at once */
+	if (o.nqmp && !(qemus = top_qemus_open(o.qmp, o.nqmp, err, sizeof(err)))) {
+		fprintf(stderr, "vfmigtop: %s\n", err);
+		return 1;
+	}
 	ret = setup_run(&o, &r);
-	if (ret)
+	if (ret) {
+		top_qemus_close(qemus);
 		return ret;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	ret = run(&o, &r);
+	ret = run(&o, &r, qemus);
 	free_run(&r);
+	top_qemus_close(qemus);
 	return ret;
 }

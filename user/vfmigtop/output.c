@@ -58,17 +58,60 @@ static void verdict_text(const struct top_verdict *v, char *buf, size_t len)
 		 v->need_bps > 0 ? "B/s" : "");
 }
 
+/* The link the verdict is at, and where it came from. */
+static void link_text(const struct top_link *l, char *buf, size_t len)
+{
+	char cap[16];
+
+	snprintf(buf, len, "at %s %sB/s, %.0f ms", l->from_qmp ? "QMP's" : "link",
+		 l->cap_bps > 0 ? top_fmt(l->cap_bps, cap, sizeof(cap)) : "uncapped ",
+		 l->downtime_s * 1e3);
+}
+
+/* v with prec decimals and unit, or none when v < 0 (unknown, not tracked). */
+static const char *num_or(double v, const char *none, int prec, const char *unit, char *buf,
+			  size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "%s", none);
+	else
+		snprintf(buf, len, "%.*f%s", prec, v, unit);
+	return buf;
+}
+
+/* A time left as text: "3.2 s", "-" when unknown. */
+static const char *left_text(double s, char *buf, size_t len)
+{
+	return num_or(s, "-", 1, " s", buf, len);
+}
+
+/* The progress column: "MIG active 45.2% 3.2 s left", or nothing. */
+static void progress_text(const struct top_progress *p, char *buf, size_t len)
+{
+	char left[16];
+
+	if (!p->known) {
+		snprintf(buf, len, "MIG -");
+		return;
+	}
+	snprintf(buf, len, "MIG %s %.1f%% %s%s left", p->status, p->percent,
+		 p->left_low ? ">=" : "", left_text(p->left_s, left, sizeof(left)));
+}
+
 void top_vm_line(const struct top_table *t, const struct top_vm *vm, char *buf, size_t len)
 {
-	char vcpu[16], all[16], mb[16], verdict[256];
+	char vcpu[16], all[16], mb[16], verdict[256], link[48], prog[64];
 	double dirty = top_vm_dirty(t, vm);
 
 	verdict_text(&vm->v, verdict, sizeof(verdict));
-	snprintf(buf, len, "VM %s (pid %u %s)%s  dirty vCPU %s/s, all %s pages/s %s MB/s  %s",
+	link_text(&vm->link, link, sizeof(link));
+	progress_text(&vm->prog, prog, sizeof(prog));
+	snprintf(buf, len,
+		 "VM %s (pid %u %s)%s  dirty vCPU %s/s, all %s pages/s %s MB/s  %s  %s %s",
 		 vm->name, vm->pid, vm->comm, vm->gone_since ? " GONE" : "",
 		 top_fmt(vm->dirty_vcpu, vcpu, sizeof(vcpu)), top_fmt(dirty, all, sizeof(all)),
 		 dirty < 0 ? "-" : (snprintf(mb, sizeof(mb), "%.1f", dirty * PAGE_BYTES / 1e6), mb),
-		 vm->gone_since ? "" : verdict);
+		 prog, vm->gone_since ? "" : verdict, vm->gone_since ? "" : link);
 }
 
 static void last_text(const struct top_dev *d, char *buf, size_t len)
@@ -137,10 +180,45 @@ static int arc_lines(const struct top_dev *d, char out[][TOP_LINE], int n, int m
 	return n;
 }
 
+/* The link's origin and the migration's figures, for the detail view. */
+static int link_lines(const struct top_vm *vm, char out[][TOP_LINE], int n, int max)
+{
+	const struct top_progress *p = &vm->prog;
+	const struct top_link *l = &vm->link;
+	char a[16], b[16], c[16], left[16];
+
+	if (n < max && l->from_qmp)
+		snprintf(out[n++], TOP_LINE,
+			 "Link from QMP %s: max-bandwidth %sB/s, downtime-limit %.0f ms; RAM %sB; "
+			 "QEMU %d, %s",
+			 l->qmp_path, top_fmt(l->cap_bps, a, 16), l->downtime_s * 1e3,
+			 top_fmt(l->ram_bytes, b, 16), l->qemu_major, l->run_status);
+	else if (n < max)
+		snprintf(out[n++], TOP_LINE, "Link from --bandwidth/--downtime: %sB/s, %.0f ms",
+			 top_fmt(l->cap_bps, a, 16), l->downtime_s * 1e3);
+	if (n < max && !p->known)
+		snprintf(out[n++], TOP_LINE, "Migration: none seen");
+	else if (n < max)
+		snprintf(out[n++], TOP_LINE,
+			 "Migration (%s): %s %.1f%%, sent %sB, remaining %sB, time left %s%s",
+			 p->from_qmp ? "query-migrate" : "device probes", p->status, p->percent,
+			 top_fmt(p->done_bytes, a, 16), top_fmt(p->remaining_bytes, b, 16),
+			 p->left_low ? "at least " : "", left_text(p->left_s, left, sizeof(left)));
+	if (n < max && p->known && p->from_qmp)
+		snprintf(out[n++], TOP_LINE,
+			 "  RAM %sB, dirty syncs %.0f, dirty %.0f pages/s, %.0f Mbit/s, "
+			 "expected downtime %.0f ms",
+			 top_fmt(p->total_bytes, c, 16), p->syncs, p->dirty_pages_rate, p->mbps,
+			 p->expected_downtime_ms);
+	return n;
+}
+
 static int vm_lines(const struct top_vm *vm, char out[][TOP_LINE], int n, int max)
 {
 	char spark[3 * TOP_SPARK + 1];
 	unsigned int i;
+
+	n = link_lines(vm, out, n, max);
 
 	top_spark_text(vm->spark, vm->nspark, spark, sizeof(spark));
 	if (n < max)
@@ -295,6 +373,51 @@ static struct json_object *json_verdict(const struct top_verdict *v)
 	return o;
 }
 
+static struct json_object *json_link(const struct top_link *l)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "from", json_object_new_string(l->from_qmp ? "qmp" : "flags"));
+	add(o, "bandwidth_bps", json_object_new_double(l->cap_bps));
+	add(o, "downtime_ms", json_object_new_double(l->downtime_s * 1e3));
+	if (l->from_qmp) {
+		add(o, "qmp", json_object_new_string(l->qmp_path));
+		add(o, "ram_bytes", json_object_new_double(l->ram_bytes));
+		add(o, "qemu_major", json_object_new_int(l->qemu_major));
+		add(o, "run_status", json_object_new_string(l->run_status));
+	}
+	return o;
+}
+
+/* The migration's progress, or null when none was seen. */
+static struct json_object *json_progress(const struct top_progress *p)
+{
+	struct json_object *o, *t;
+
+	if (!p->known)
+		return NULL;
+	o = json_object_new_object();
+	add(o, "from", json_object_new_string(p->from_qmp ? "qmp" : "probes"));
+	add(o, "status", json_object_new_string(p->status));
+	add(o, "percent", json_object_new_double(p->percent));
+	add(o, "time_left_s", num(p->left_s));
+	add(o, "time_left_lower_bound", json_object_new_boolean(p->left_low));
+	add(o, "transferred_bytes", json_object_new_double(p->done_bytes));
+	add(o, "remaining_bytes", json_object_new_double(p->remaining_bytes));
+	if (!p->from_qmp)
+		return o;
+	add(o, "total_bytes", json_object_new_double(p->total_bytes));
+	add(o, "dirty_sync_count", num(p->syncs));
+	add(o, "dirty_pages_rate", num(p->dirty_pages_rate));
+	add(o, "mbps", num(p->mbps));
+	add(o, "expected_downtime_ms", num(p->expected_downtime_ms));
+	t = json_object_new_array();
+	json_object_array_add(t, json_object_new_double(p->qmp_t0));
+	json_object_array_add(t, json_object_new_double(p->qmp_t1));
+	add(o, "queried_t", t);
+	return o;
+}
+
 static struct json_object *json_vm(const struct top_table *t, const struct top_vm *vm,
 				   const regex_t *re)
 {
@@ -308,6 +431,8 @@ static struct json_object *json_vm(const struct top_table *t, const struct top_v
 	add(o, "dirty_vcpu_pages_s", num(vm->dirty_vcpu));
 	add(o, "dirty_pages_s", num(top_vm_dirty(t, vm)));
 	add(o, "verdict", json_verdict(&vm->v));
+	add(o, "link", json_link(&vm->link));
+	add(o, "migration", json_progress(&vm->prog));
 	for (j = first; j < first + nd; j++)
 		if (top_dev_matches(re, vm, &t->dev[j]))
 			json_object_array_add(devs, json_dev(t, &t->dev[j]));
@@ -344,41 +469,79 @@ void top_print_json(FILE *f, const struct top_header *h, const struct top_table 
 
 static const char *csv_num(double v, char *buf, size_t len)
 {
-	if (v < 0)
-		snprintf(buf, len, "not tracked");
-	else
-		snprintf(buf, len, "%.3f", v);
-	return buf;
+	return num_or(v, "not tracked", 3, "", buf, len);
+}
+
+/* The VM's columns at the end of each of its lines: link, its origin, the migration. */
+static void csv_vm_tail(const struct top_vm *vm, char *buf, size_t len)
+{
+	const struct top_progress *p = vm ? &vm->prog : NULL;
+	char left[24];
+
+	if (!vm) {
+		snprintf(buf, len, ",,,,,");
+		return;
+	}
+	snprintf(buf, len, "%s,%.0f,%.3f,%s,%s,%s", vm->link.from_qmp ? "qmp" : "flags",
+		 vm->link.cap_bps, vm->link.downtime_s * 1e3, p->known ? p->status : "none",
+		 p->known ? (snprintf(left, sizeof(left), "%.3f", p->percent), left) : "",
+		 p->known ? csv_num(p->left_s, left, sizeof(left)) : "");
+}
+
+static const struct top_vm *vm_of(const struct top_table *t, uint32_t pid)
+{
+	unsigned int j;
+
+	for (j = 0; j < t->nvms; j++)
+		if (t->vm[j].pid == pid)
+			return &t->vm[j];
+	return NULL;
+}
+
+/* A VM without a device (a QEMU given by --qmp): a line of its own, the device's empty. */
+static void csv_bare_vms(FILE *f, const struct top_table *t, const regex_t *re)
+{
+	char tail[160];
+	unsigned int i, first;
+
+	for (i = 0; i < t->nvms; i++) {
+		const struct top_vm *vm = &t->vm[i];
+
+		if (top_vm_devs(t, vm->pid, &first) || !top_vm_matches(re, t, vm))
+			continue;
+		csv_vm_tail(vm, tail, sizeof(tail));
+		fprintf(f, "%.3f,%u,%s,,,,,,,,,,,,,,,%d,%s\n", t->t, vm->pid, vm->name,
+			vm->gone_since > 0, tail);
+	}
 }
 
 void top_print_csv(FILE *f, const struct top_table *t, const regex_t *re, bool header)
 {
-	char a[24], b[24], c[24], d50[24], d99[24], pi[24], pd[24];
+	char a[24], b[24], c[24], d50[24], d99[24], pi[24], pd[24], tail[160];
 	unsigned int i;
 
 	if (header)
 		fprintf(f, "t,vm_pid,vm,device,model,state,state_s,dirty_pins_pages_s,"
 			   "dirty_bitmap_pages_s,pinned_pages,map_per_s,unmap_per_s,bitmap_p50_ns,"
 			   "bitmap_p99_ns,precopy_initial_bytes,precopy_dirty_bytes,data_bytes_s,"
-			   "gone\n");
+			   "gone,link,link_bandwidth_bps,link_downtime_ms,migration,progress_pct,"
+			   "time_left_s\n");
 	for (i = 0; i < t->ndevs; i++) {
 		const struct top_dev *d = &t->dev[i];
-		const struct top_vm *vm = NULL;
-		unsigned int j;
+		const struct top_vm *vm = vm_of(t, d->pid);
 
-		for (j = 0; j < t->nvms; j++)
-			if (t->vm[j].pid == d->pid)
-				vm = &t->vm[j];
 		if (!top_dev_matches(re, vm, d))
 			continue;
-		fprintf(f, "%.3f,%u,%s,%s,%s,%s,%.3f,%s,%s,%s,%.3f,%.3f,%s,%s,%s,%s,%.3f,%d\n",
+		csv_vm_tail(vm, tail, sizeof(tail));
+		fprintf(f, "%.3f,%u,%s,%s,%s,%s,%.3f,%s,%s,%s,%.3f,%.3f,%s,%s,%s,%s,%.3f,%d,%s\n",
 			t->t, d->pid, vm ? vm->name : "", d->name, d->model,
 			top_state_name(d->state), t->t - d->state_since,
 			csv_num(d->dirty_pins, a, 24), csv_num(d->dirty_bitmap, b, 24),
 			csv_num(d->pinned, c, 24), d->map_rate, d->unmap_rate,
 			csv_num(d->bitmap_p50_ns, d50, 24), csv_num(d->bitmap_p99_ns, d99, 24),
 			csv_num(d->pre_initial, pi, 24), csv_num(d->pre_dirty, pd, 24), d->data_bps,
-			d->gone_since > 0);
+			d->gone_since > 0, tail);
 	}
+	csv_bare_vms(f, t, re);
 	fflush(f);
 }
