@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,9 +22,9 @@ static int setup(void **state)
 }
 
 /* Runs vfmigtop with args (as user nobody if asked); its exit status, and its stderr into err. */
-static int run_as(bool nobody, char *const *args, char *err, size_t len)
+static int run_as(bool nobody, const char *bin, char *const *args, char *err, size_t len)
 {
-	char *argv[16] = {top};
+	char *argv[16] = {(char *)bin};
 	int fds[2], status, i;
 	ssize_t n, got = 0;
 	pid_t pid;
@@ -40,7 +41,7 @@ static int run_as(bool nobody, char *const *args, char *err, size_t len)
 		close(fds[0]);
 		if (nobody && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
 			_exit(126);
-		execv(top, argv);
+		execv(bin, argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -54,7 +55,7 @@ static int run_as(bool nobody, char *const *args, char *err, size_t len)
 
 static int run_err(char *const *args, char *err, size_t len)
 {
-	return run_as(false, args, err, len);
+	return run_as(false, top, args, err, len);
 }
 
 static void expect_usage(char *const *args, const char *names)
@@ -95,17 +96,29 @@ static void test_pid_that_is_gone(void **state)
 	expect_usage((char *[]){"-b", "-p", pid, NULL}, "no such process");
 }
 
-/* Without CAP_BPF and CAP_PERFMON: one line naming them, exit 1, the terminal untouched. */
+/*
+ * Without CAP_BPF and CAP_PERFMON: one line naming them, exit 1. The binary
+ * is copied where user nobody may run it (the checkout may be private).
+ */
 static void test_no_privileges(void **state)
 {
-	char err[1024];
+	char dir[] = "/tmp/vfmigtop-nobody-XXXXXX", bin[PATH_MAX], cmd[PATH_MAX * 2 + 16],
+	     err[1024];
 
 	(void)state;
 	if (geteuid())
 		VFMIG_SKIP("needs root to drop to user nobody");
-	assert_int_equal(run_as(true, (char *[]){"-b", "-n", "1", NULL}, err, sizeof(err)), 1);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(bin, sizeof(bin), "%s/vfmigtop", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", top, bin);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chmod(bin, 0755), 0);
+	assert_int_equal(run_as(true, bin, (char *[]){"-b", "-n", "1", NULL}, err, sizeof(err)), 1);
 	assert_string_equal(err, "vfmigtop: needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN for "
 				 "tracefs): run as root\n");
+	unlink(bin);
+	rmdir(dir);
 }
 
 int main(void)
